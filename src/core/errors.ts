@@ -1,0 +1,129 @@
+/**
+ * Errors of the core library. Every error it throws is an {@link AuthError} with a stable `code`,
+ * so callers can `switch (err.code)`. Errors returned by an authorization server are
+ * {@link ServerError}s carrying the OAuth fields; their messages never contain tokens or codes.
+ */
+
+/** Every code an {@link AuthError} can carry. */
+export type AuthErrorCode =
+  /** The caller passed an option or argument the library cannot use. */
+  | 'invalid_argument'
+  /** The authority URL is malformed, not https, or not a known/allowed host. */
+  | 'invalid_authority'
+  /** Discovery of the authority's metadata failed or returned something unusable. */
+  | 'discovery_failed'
+  /** The HTTP request did not complete (network error, DNS, TLS, reset). */
+  | 'network_error'
+  /** The HTTP request did not complete in time. */
+  | 'timeout'
+  /** The operation was cancelled through an AbortSignal or exit condition. */
+  | 'cancelled'
+  /** A response was not what the protocol allows (status, content type, JSON shape, field types). */
+  | 'invalid_response'
+  /** A response body was larger than the library reads. */
+  | 'response_too_large'
+  /** The ID token failed validation (signature, iss, aud, azp, exp, iat, nonce). */
+  | 'invalid_id_token'
+  /** The `state` of an authorization response did not match the one sent. */
+  | 'state_mismatch'
+  /** The `iss` of an authorization response (RFC 9207) did not match the authority's issuer. */
+  | 'issuer_mismatch'
+  /** The authorization server answered with an OAuth error (see {@link ServerError}). */
+  | 'server_error'
+  /** Requests are throttled after a 429/5xx with Retry-After; retry after `retryAfter`. */
+  | 'throttled'
+  /** The token cache could not be read (corrupt JSON, wrong shape). */
+  | 'invalid_cache'
+  /** The operation is not supported by this authority or configuration. */
+  | 'not_supported';
+
+/** Base class of every error this library throws. */
+export class AuthError extends Error {
+  override readonly name: string = 'AuthError';
+  readonly code: AuthErrorCode;
+
+  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** The OAuth error fields of a server response, as MSAL reports them. */
+export interface ServerErrorFields {
+  error: string;
+  errorDescription?: string;
+  errorCodes?: number[];
+  suberror?: string;
+  claims?: string;
+  correlationId?: string;
+  traceId?: string;
+  timestamp?: string;
+  /** HTTP status of the response. */
+  status?: number;
+}
+
+/** An OAuth 2.0 / OpenID Connect error returned by the authorization server. */
+export class ServerError extends AuthError {
+  override readonly name: string = 'ServerError';
+  readonly error: string;
+  readonly errorDescription?: string;
+  readonly errorCodes?: number[];
+  readonly suberror?: string;
+  readonly claims?: string;
+  readonly correlationId?: string;
+  readonly traceId?: string;
+  readonly timestamp?: string;
+  readonly status?: number;
+
+  constructor(fields: ServerErrorFields) {
+    super('server_error', fields.errorDescription ? `${fields.error}: ${fields.errorDescription}` : fields.error);
+    this.error = fields.error;
+    this.errorDescription = fields.errorDescription;
+    this.errorCodes = fields.errorCodes;
+    this.suberror = fields.suberror;
+    this.claims = fields.claims;
+    this.correlationId = fields.correlationId;
+    this.traceId = fields.traceId;
+    this.timestamp = fields.timestamp;
+    this.status = fields.status;
+  }
+}
+
+/** Thrown while requests to an endpoint are throttled (HTTP 429 or 5xx with Retry-After). */
+export class ThrottledError extends AuthError {
+  override readonly name: string = 'ThrottledError';
+  /** When requests may be sent again, in epoch milliseconds. */
+  readonly retryAfter: number;
+  constructor(retryAfter: number, message: string) {
+    super('throttled', message);
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** OAuth errors that mean only a user interaction can help (MSAL's list). */
+const INTERACTION_REQUIRED_ERRORS = new Set([
+  'interaction_required',
+  'login_required',
+  'consent_required',
+  'invalid_grant',
+  'bad_token',
+  'no_tokens_found',
+  'native_account_unavailable',
+  'refresh_token_expired',
+  'ux_not_allowed',
+  'interrupted_user',
+]);
+
+/** Entra sub-errors that mean a silent retry is pointless and the user must act. */
+const INTERACTION_REQUIRED_SUBERRORS = new Set(['message_only', 'additional_action', 'basic_action', 'user_password_expired', 'consent_required', 'bad_token']);
+
+/**
+ * True when `err` is a server error that only a user interaction can resolve
+ * (for example an expired or revoked refresh token, or a claims challenge).
+ */
+export function isInteractionRequired(err: unknown): boolean {
+  if (!(err instanceof ServerError)) return false;
+  if (INTERACTION_REQUIRED_ERRORS.has(err.error)) return true;
+  if (err.suberror && INTERACTION_REQUIRED_SUBERRORS.has(err.suberror)) return true;
+  return err.claims !== undefined && err.claims !== '';
+}
