@@ -3,7 +3,7 @@
  * function (the global `fetch`, the undici client from `src/node`, VS Code's proxied fetch, or a
  * test double) and reads responses through the checks in this file.
  */
-import { AuthError } from './errors.js';
+import { AuthError, ThrottledError } from './errors.js';
 
 /** What the core sends: only GET and form POSTs. */
 export interface HttpRequest {
@@ -60,4 +60,112 @@ export async function readBodyText(response: HttpResponse, limit = MAX_RESPONSE_
     offset += chunk.byteLength;
   }
   return new TextDecoder().decode(all);
+}
+
+/**
+ * A Map-like store the caller may persist between runs (MSAL's `http_cache`). The core keeps
+ * discovery documents, JWKS and throttle state in it, as JSON-compatible values.
+ */
+export interface HttpCache {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  delete?(key: string): unknown;
+}
+
+/** The longest a server's Retry-After is honoured; a hostile value cannot lock the app out for days. */
+export const MAX_THROTTLE_MS = 60 * 60 * 1000;
+
+interface ThrottleEntry {
+  until: number;
+}
+
+/** Parses a Retry-After header (delta seconds or an HTTP date) into epoch milliseconds. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return now + Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : date;
+}
+
+/** The origin of `url` for messages; never throws, so a bad URL cannot turn into a TypeError. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '<unparseable url>';
+  }
+}
+
+function isAbortError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && ((err as { name?: string }).name === 'AbortError' || (err as { name?: string }).name === 'TimeoutError');
+}
+
+/**
+ * Sends requests through the injected fetch: maps transport failures to {@link AuthError}s and
+ * keeps per-request throttle state in the {@link HttpCache} after a 429/5xx with Retry-After.
+ */
+export class HttpPipeline {
+  constructor(
+    private readonly fetchLike: FetchLike,
+    private readonly cache: HttpCache,
+  ) {}
+
+  /**
+   * Sends one request. `throttleKey` names the request for throttling (never holding secrets);
+   * while a previous answer to the same key asked to wait, no request leaves the process.
+   */
+  async send(url: string, init: HttpRequest, throttleKey?: string): Promise<HttpResponse> {
+    const now = Date.now();
+    const cacheKey = throttleKey === undefined ? undefined : `throttle:${throttleKey}`;
+    if (cacheKey !== undefined) {
+      const entry = this.cache.get(cacheKey) as ThrottleEntry | undefined;
+      if (entry && typeof entry.until === 'number' && entry.until > now) {
+        const seconds = Math.ceil((entry.until - now) / 1000);
+        throw new ThrottledError(entry.until, `the server asked to wait ${seconds} s before sending this request again`);
+      }
+    }
+    let response: HttpResponse;
+    try {
+      response = await this.fetchLike(url, init);
+    } catch (err) {
+      if (err instanceof AuthError) throw err;
+      if (init.signal?.aborted) {
+        const reason = init.signal.reason as { name?: string } | undefined;
+        if (reason?.name === 'TimeoutError') throw new AuthError('timeout', 'the request timed out', { cause: err });
+        throw new AuthError('cancelled', 'the request was cancelled', { cause: err });
+      }
+      if (isAbortError(err)) throw new AuthError('timeout', 'the request timed out', { cause: err });
+      throw new AuthError('network_error', `the request to ${originOf(url)} failed`, { cause: err });
+    }
+    if (cacheKey !== undefined && (response.status === 429 || response.status >= 500)) {
+      const until = parseRetryAfter(response.headers.get('retry-after'), now);
+      if (until !== undefined && until > now) this.cache.set(cacheKey, { until: Math.min(until, now + MAX_THROTTLE_MS) });
+    }
+    return response;
+  }
+}
+
+/** Reads a response body as a JSON object, failing with `invalid_response` for anything else. */
+export async function readJsonObject(response: HttpResponse, what: string): Promise<Record<string, unknown>> {
+  const text = await readBodyText(response);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new AuthError('invalid_response', `${what}: the body is not JSON (HTTP ${response.status})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new AuthError('invalid_response', `${what}: the body is not a JSON object (HTTP ${response.status})`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The default fetch: the platform's global `fetch`, bounded by `timeoutMs`. */
+export function createGlobalFetch(timeoutMs: number): FetchLike {
+  return (url, init) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return globalThis.fetch(url, { method: init.method, headers: init.headers, body: init.body, signal, redirect: 'manual' });
+  };
 }

@@ -1,0 +1,721 @@
+/**
+ * MSAL's applications: {@link ClientApplication} holds what public and confidential clients share
+ * (authority, cache, auth-code flow, refresh, silent acquisition, accounts);
+ * {@link PublicClientApplication} adds interactive and device-code sign-in;
+ * {@link ConfidentialClientApplication} adds client credentials and on-behalf-of.
+ */
+import { decodeJwt, type JWTPayload } from 'jose';
+import type { Account, AuthenticationResult } from './account.js';
+import { type Authority, type AuthorityOptions, parseAuthority, resolveAuthority } from './authority.js';
+import type { AccessTokenEntity, AccountEntity } from './cache/schema.js';
+import { TokenCache } from './cache/token-cache.js';
+import { mergeClaims } from './claims.js';
+import { type ClientCredential, clientAuthFor } from './client-auth.js';
+import { randomToken, randomUuid } from './crypto.js';
+import { AuthError, ServerError } from './errors.js';
+import { type AuthCodeFlow, buildAuthorizationUrl, checkAuthorizationResponse, createAuthCodeFlow } from './grants/authorization-code.js';
+import { clientCredentialsParams } from './grants/client-credentials.js';
+import { DEVICE_CODE_GRANT, type DeviceFlow, parseDeviceAuthorizationResponse, pollDeviceFlow } from './grants/device-code.js';
+import { onBehalfOfParams } from './grants/on-behalf-of.js';
+import { passwordParams } from './grants/password.js';
+import { refreshTokenParams } from './grants/refresh-token.js';
+import { createGlobalFetch, type FetchLike, type HttpCache, HttpPipeline } from './http.js';
+import { LogContext, type Logger } from './logger.js';
+import type { Platform, Proxies } from './platform.js';
+import { decorateScopes, parseScopeString, validateScopes } from './scopes.js';
+import { TokenClient, type TokenGrantResult } from './token-client.js';
+import { IdTokenValidator } from './token-response.js';
+
+/** Constructor options shared by every application (MSAL Python's, camelCase). */
+export interface ClientApplicationOptions extends AuthorityOptions {
+  /** The application (client) id registered at the identity provider. Required. */
+  clientId: string;
+  /** A secret, a certificate or an assertion; confidential clients only. */
+  clientCredential?: ClientCredential;
+  /** Where tokens are kept; a `SerializableTokenCache` when they should outlive the process. */
+  tokenCache?: TokenCache;
+  /** A fetch-like function; overrides `proxies`, `verify` and `timeout`. */
+  httpClient?: FetchLike;
+  /** `true`, a PEM CA bundle to trust in addition, or `false` to skip TLS verification (unsafe). */
+  verify?: boolean | string | string[];
+  proxies?: Proxies;
+  /** Milliseconds for each HTTP request. Default 30 000. */
+  timeout?: number;
+  /** Extra claims put into certificate-signed client assertions. */
+  clientClaims?: Record<string, unknown>;
+  appName?: string;
+  appVersion?: string;
+  /** Capabilities such as `CP1` (continuous access evaluation), sent as `xms_cc`. */
+  clientCapabilities?: string[];
+  /** An Azure region (`westus2`) or `TryAutoDetect`: client credentials then use regional endpoints. */
+  azureRegion?: string;
+  /** Scopes never sent, such as `offline_access` for apps that must not get refresh tokens. */
+  excludeScopes?: string[];
+  /** A Map-like store for discovery documents, JWKS and throttle state; persist it to skip discovery next run. */
+  httpCache?: HttpCache;
+  /** Log personal data (usernames, tenant and account ids). Off by default. */
+  enablePiiLog?: boolean;
+  /** Where log lines go; silent when absent. */
+  logger?: Logger;
+  /** Host services (HTTP client factory, loopback listener, browser); see `src/node`. */
+  platform?: Platform;
+}
+
+/** Options of silent acquisition. */
+export interface SilentOptions {
+  /** Skip the access-token cache and redeem the refresh token. */
+  forceRefresh?: boolean;
+  /** A claims challenge from a resource (WWW-Authenticate); it always bypasses cached access tokens. */
+  claimsChallenge?: string;
+}
+
+/** Options of auth-code flows. */
+export interface AuthCodeFlowOptions {
+  redirectUri?: string;
+  state?: string;
+  prompt?: string;
+  loginHint?: string;
+  domainHint?: string;
+  claimsChallenge?: string;
+  maxAge?: number;
+  responseMode?: 'query' | 'form_post';
+  extraQueryParameters?: Record<string, string>;
+  /** Scopes of other resources to consent to now, without getting a token for them. */
+  extraScopesToConsent?: string[];
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+/** An access token closer than this to expiry is treated as expired (MSAL: five minutes). */
+const EXPIRY_BUFFER_S = 300;
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** MSAL's `TryAutoDetect` value of `azureRegion`. */
+export const ATTEMPT_REGION_DISCOVERY = 'TryAutoDetect';
+
+export class ClientApplication {
+  static readonly ACQUIRE_TOKEN_SILENT_ID = '84';
+  static readonly ACQUIRE_TOKEN_BY_REFRESH_TOKEN = '85';
+  static readonly ACQUIRE_TOKEN_BY_USERNAME_PASSWORD_ID = '301';
+  static readonly ACQUIRE_TOKEN_ON_BEHALF_OF_ID = '523';
+  static readonly ACQUIRE_TOKEN_BY_DEVICE_FLOW_ID = '622';
+  static readonly ACQUIRE_TOKEN_FOR_CLIENT_ID = '730';
+  static readonly ACQUIRE_TOKEN_BY_AUTHORIZATION_CODE_ID = '832';
+  static readonly ACQUIRE_TOKEN_INTERACTIVE = '169';
+  static readonly GET_ACCOUNTS_ID = '902';
+  static readonly REMOVE_ACCOUNT_ID = '903';
+
+  readonly clientId: string;
+  readonly tokenCache: TokenCache;
+  readonly httpCache: HttpCache;
+  protected readonly options: ClientApplicationOptions;
+  protected readonly log: LogContext;
+  protected readonly pipeline: HttpPipeline;
+  protected readonly tokenClient: TokenClient;
+  protected readonly platform: Platform;
+  private authorityPromise?: Promise<Authority>;
+  /** Refreshes under way, so concurrent silent calls needing the same refresh share one request. */
+  private readonly refreshesInFlight = new Map<string, Promise<AuthenticationResult | undefined>>();
+
+  constructor(options: ClientApplicationOptions) {
+    if (typeof options?.clientId !== 'string' || options.clientId.length === 0) {
+      throw new AuthError('invalid_argument', 'clientId is required');
+    }
+    if (options.authority !== undefined && options.oidcAuthority !== undefined) {
+      throw new AuthError('invalid_argument', 'set authority or oidcAuthority, not both');
+    }
+    if (options.excludeScopes !== undefined) validateScopes(options.excludeScopes, 'excludeScopes');
+    parseAuthority(options); // fail fast on a malformed authority, before any request
+    this.options = options;
+    this.clientId = options.clientId;
+    this.platform = options.platform ?? {};
+    this.tokenCache = options.tokenCache ?? new TokenCache();
+    this.httpCache = options.httpCache ?? new Map<string, unknown>();
+    this.log = new LogContext(options.logger, options.enablePiiLog === true);
+    const fetchLike = options.httpClient ?? this.defaultHttpClient(options);
+    this.pipeline = new HttpPipeline(fetchLike, this.httpCache);
+    this.tokenClient = new TokenClient({
+      clientId: options.clientId,
+      clientAuth: clientAuthFor(options.clientCredential, options.clientClaims),
+      pipeline: this.pipeline,
+      validator: new IdTokenValidator(this.pipeline, this.httpCache),
+      log: this.log,
+      appName: options.appName,
+      appVersion: options.appVersion,
+    });
+  }
+
+  private defaultHttpClient(options: ClientApplicationOptions): FetchLike {
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    if (this.platform.createHttpClient) return this.platform.createHttpClient({ timeout, proxies: options.proxies, verify: options.verify });
+    if (options.proxies !== undefined || options.verify !== undefined) {
+      throw new AuthError('invalid_argument', 'proxies and verify need a platform HTTP client: import the application from the node entry point, or pass httpClient');
+    }
+    return createGlobalFetch(timeout);
+  }
+
+  /** The resolved authority (discovery happens once, on first use). */
+  protected getAuthority(): Promise<Authority> {
+    this.authorityPromise ??= resolveAuthority(this.options, this.pipeline, this.httpCache, this.log).catch((err: unknown) => {
+      this.authorityPromise = undefined; // a failed discovery is retried on the next call
+      throw err;
+    });
+    return this.authorityPromise;
+  }
+
+  protected claimsFor(claimsChallenge?: string): string | undefined {
+    return mergeClaims(this.options.clientCapabilities, claimsChallenge);
+  }
+
+  protected decorate(scopes: string[]): string[] {
+    return decorateScopes(scopes, this.clientId, this.options.excludeScopes);
+  }
+
+  /** MSAL: Python's `is_pop_supported`. Proof-of-possession needs a broker, which this library has not. */
+  isPopSupported(): boolean {
+    return false;
+  }
+
+  /** Builds an authorization URL (MSAL's `get_authorization_request_url`). Prefer {@link initiateAuthCodeFlow}. */
+  async getAuthorizationRequestUrl(
+    scopes: string[],
+    options: AuthCodeFlowOptions & { nonce?: string; codeChallenge?: string; codeChallengeMethod?: 'S256' } = {},
+  ): Promise<string> {
+    const authority = await this.getAuthority();
+    return buildAuthorizationUrl(authority, this.clientId, this.decorate([...scopes, ...(options.extraScopesToConsent ?? [])]), {
+      ...options,
+      claims: this.claimsFor(options.claimsChallenge),
+    });
+  }
+
+  /**
+   * Starts an auth-code flow with PKCE, state and nonce. Send the user to `flow.authUri`, then pass
+   * the flow and the redirect's query parameters to {@link acquireTokenByAuthCodeFlow}.
+   */
+  async initiateAuthCodeFlow(scopes: string[], options: AuthCodeFlowOptions = {}): Promise<AuthCodeFlow> {
+    validateScopes(scopes);
+    const authority = await this.getAuthority();
+    const consentScopes = options.extraScopesToConsent ? validateScopes(options.extraScopesToConsent, 'extraScopesToConsent') : [];
+    const flow = await createAuthCodeFlow(authority, this.clientId, this.decorate([...scopes, ...consentScopes]), {
+      ...options,
+      claims: this.claimsFor(options.claimsChallenge),
+    });
+    // The token request asks only for `scopes`: consent-only scopes belong to other resources.
+    return { ...flow, scope: this.decorate(scopes) };
+  }
+
+  /**
+   * Finishes an auth-code flow: checks state, issuer (RFC 9207) and error of the authorization
+   * response, redeems the code with the PKCE verifier, verifies the ID token's nonce and stores
+   * the tokens.
+   */
+  async acquireTokenByAuthCodeFlow(
+    authCodeFlow: AuthCodeFlow,
+    authResponse: Record<string, string | undefined>,
+    options: { scopes?: string[] } = {},
+  ): Promise<AuthenticationResult> {
+    const authority = await this.getAuthority();
+    const code = checkAuthorizationResponse(authCodeFlow, authResponse, authority);
+    const scope = options.scopes ? this.decorate(options.scopes) : authCodeFlow.scope;
+    const correlationId = randomUuid();
+    const result = await this.tokenClient.requestToken(
+      authority,
+      {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: authCodeFlow.redirectUri,
+        code_verifier: authCodeFlow.codeVerifier,
+        scope: scope.join(' '),
+        claims: this.claimsFor(authCodeFlow.claimsChallenge),
+        client_info: '1',
+      },
+      { correlationId, idToken: { nonce: authCodeFlow.nonce, maxAge: authCodeFlow.maxAge } },
+    );
+    return this.storeAndBuildResult(authority, result, scope, correlationId, 'authorization_code');
+  }
+
+  /**
+   * Redeems an authorization code obtained elsewhere (MSAL's `acquire_token_by_authorization_code`).
+   * Prefer the auth-code flow methods, which also check state and PKCE.
+   */
+  async acquireTokenByAuthorizationCode(
+    code: string,
+    scopes: string[],
+    options: { redirectUri?: string; nonce?: string; claimsChallenge?: string; codeVerifier?: string } = {},
+  ): Promise<AuthenticationResult> {
+    if (typeof code !== 'string' || code.length === 0) throw new AuthError('invalid_argument', 'code is required');
+    const authority = await this.getAuthority();
+    const scope = this.decorate(scopes);
+    const correlationId = randomUuid();
+    const result = await this.tokenClient.requestToken(
+      authority,
+      {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: options.redirectUri,
+        code_verifier: options.codeVerifier,
+        scope: scope.join(' '),
+        claims: this.claimsFor(options.claimsChallenge),
+        client_info: '1',
+      },
+      { correlationId, idToken: { nonce: options.nonce } },
+    );
+    return this.storeAndBuildResult(authority, result, scope, correlationId, 'authorization_code');
+  }
+
+  /**
+   * Migrates a refresh token obtained elsewhere: redeems it and stores what comes back, so that
+   * the account and its tokens then appear in the cache (MSAL's `acquire_token_by_refresh_token`).
+   */
+  async acquireTokenByRefreshToken(refreshToken: string, scopes: string[]): Promise<AuthenticationResult> {
+    if (typeof refreshToken !== 'string' || refreshToken.length === 0) throw new AuthError('invalid_argument', 'refreshToken is required');
+    const authority = await this.getAuthority();
+    const scope = this.decorate(scopes);
+    const correlationId = randomUuid();
+    const result = await this.tokenClient.requestToken(authority, refreshTokenParams(refreshToken, scope, this.claimsFor(undefined)), { correlationId });
+    return this.storeAndBuildResult(authority, result, scope, correlationId, 'refresh_token');
+  }
+
+  /** Resource owner password credentials (not recommended; no MFA). */
+  async acquireTokenByUsernamePassword(
+    username: string,
+    password: string,
+    scopes: string[],
+    options: { claimsChallenge?: string } = {},
+  ): Promise<AuthenticationResult> {
+    if (typeof username !== 'string' || username.length === 0) throw new AuthError('invalid_argument', 'username is required');
+    if (typeof password !== 'string') throw new AuthError('invalid_argument', 'password is required');
+    const authority = await this.getAuthority();
+    const scope = this.decorate(scopes);
+    const correlationId = randomUuid();
+    const result = await this.tokenClient.requestToken(authority, passwordParams(username, password, scope, this.claimsFor(options.claimsChallenge)), {
+      correlationId,
+      headers: { 'X-AnchorMailbox': `upn:${username}` },
+    });
+    return this.storeAndBuildResult(authority, result, scope, correlationId, 'password', { username });
+  }
+
+  /**
+   * Accounts in the cache that this app can use, optionally only those whose username matches
+   * (case-insensitive).
+   */
+  async getAccounts(username?: string): Promise<Account[]> {
+    const authority = await this.getAuthority();
+    const entities = this.tokenCache.getAccounts({ environments: [...authority.aliases] });
+    const wanted = username?.toLowerCase();
+    const seen = new Set<string>();
+    const accounts: Account[] = [];
+    for (const entity of entities) {
+      if (wanted !== undefined && entity.username?.toLowerCase() !== wanted) continue;
+      // One entry per home account: the same person in several realms is one account to pick.
+      if (seen.has(entity.home_account_id)) continue;
+      if (!this.hasRefreshTokenFor(entity, authority) && !this.hasIdTokenFor(entity, authority)) continue;
+      seen.add(entity.home_account_id);
+      accounts.push(toAccount(entity));
+    }
+    return accounts;
+  }
+
+  private hasRefreshTokenFor(entity: AccountEntity, authority: Authority): boolean {
+    return this.findRefreshTokens(entity.home_account_id, authority).length > 0;
+  }
+
+  private hasIdTokenFor(entity: AccountEntity, authority: Authority): boolean {
+    return this.tokenCache.findIdToken({ homeAccountId: entity.home_account_id, environments: [...authority.aliases], clientId: this.clientId, realm: entity.realm }) !== undefined;
+  }
+
+  /** This app's refresh tokens for an account, its family's first when it is in one, newest first. */
+  private findRefreshTokens(homeAccountId: string, authority: Authority) {
+    const environments = [...authority.aliases];
+    const metadata = this.tokenCache.findAppMetadata({ environments, clientId: this.clientId });
+    const candidates = [];
+    if (metadata?.family_id) {
+      const family = this.tokenCache.findRefreshToken({ homeAccountId, environments, clientId: this.clientId, familyId: metadata.family_id });
+      if (family) candidates.push(family);
+    }
+    const own = this.tokenCache.findRefreshToken({ homeAccountId, environments, clientId: this.clientId });
+    if (own && !candidates.includes(own)) candidates.push(own);
+    return candidates;
+  }
+
+  /** Signs the account out of this app and forgets it: its tokens, ID tokens and account entries. */
+  async removeAccount(account: Account): Promise<void> {
+    if (!account?.homeAccountId) throw new AuthError('invalid_argument', 'removeAccount needs an account from getAccounts()');
+    const authority = await this.getAuthority();
+    this.tokenCache.removeAccountData({ homeAccountId: account.homeAccountId, environments: [...authority.aliases], clientId: this.clientId });
+    this.log.info(`removed account ${this.log.pii(account.username)}`);
+  }
+
+  /**
+   * A token without user interaction: from the cache while valid, else by redeeming the refresh
+   * token. Resolves `undefined` when no token can be had silently (empty cache, or the refresh
+   * was refused); transport errors still reject.
+   */
+  async acquireTokenSilent(scopes: string[], account: Account | undefined, options: SilentOptions = {}): Promise<AuthenticationResult | undefined> {
+    try {
+      return await this.acquireTokenSilentWithError(scopes, account, options);
+    } catch (err) {
+      if (err instanceof ServerError) {
+        this.log.verbose(`silent acquisition found no usable token: ${err.error}`);
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Like {@link acquireTokenSilent}, but a refused refresh rejects with the server's typed error
+   * (use `isInteractionRequired(err)` to decide whether to prompt). Resolves `undefined` only
+   * when the cache holds nothing for this account.
+   */
+  async acquireTokenSilentWithError(scopes: string[], account: Account | undefined, options: SilentOptions = {}): Promise<AuthenticationResult | undefined> {
+    validateScopes(scopes);
+    if (!account) return undefined;
+    const authority = await this.getAuthority();
+    const correlationId = randomUuid();
+    let fallback: AuthenticationResult | undefined;
+    if (!options.forceRefresh && !options.claimsChallenge) {
+      const found = this.tokenCache.findAccessToken({
+        homeAccountId: account.homeAccountId,
+        environments: [...authority.aliases],
+        clientId: this.clientId,
+        realm: authority.tenant,
+        scopes,
+      });
+      if (found && Number(found.expires_on) - nowSeconds() > EXPIRY_BUFFER_S) {
+        const cached = this.resultFromCache(found, authority, account, correlationId);
+        if (found.refresh_on === undefined || Number(found.refresh_on) > nowSeconds()) return cached;
+        // Past refresh_on: try to refresh now, keep the still valid token in hand if that fails.
+        fallback = cached;
+      }
+    }
+    const key = JSON.stringify([account.homeAccountId, authority.url, [...scopes].map((s) => s.toLowerCase()).sort(), options.claimsChallenge ?? '', !!options.forceRefresh]);
+    let refresh = this.refreshesInFlight.get(key);
+    if (!refresh) {
+      refresh = this.refreshSilently(authority, account, scopes, options, correlationId).finally(() => this.refreshesInFlight.delete(key));
+      this.refreshesInFlight.set(key, refresh);
+    }
+    try {
+      return (await refresh) ?? fallback;
+    } catch (err) {
+      if (fallback) {
+        this.log.warning(`proactive refresh failed, serving the cached token: ${err instanceof AuthError ? err.code : 'error'}`);
+        return fallback;
+      }
+      throw err;
+    }
+  }
+
+  private async refreshSilently(
+    authority: Authority,
+    account: Account,
+    scopes: string[],
+    options: SilentOptions,
+    correlationId: string,
+  ): Promise<AuthenticationResult | undefined> {
+    const refreshTokens = this.findRefreshTokens(account.homeAccountId, authority);
+    if (refreshTokens.length === 0) return undefined;
+    const scope = this.decorate(scopes);
+    let lastError: unknown;
+    for (const entry of refreshTokens) {
+      try {
+        const result = await this.tokenClient.requestToken(authority, refreshTokenParams(entry.secret, scope, this.claimsFor(options.claimsChallenge)), {
+          correlationId,
+          headers: account.homeAccountId.includes('.') ? { 'X-AnchorMailbox': `Oid:${account.homeAccountId.replace('.', '@')}` } : {},
+        });
+        // A concurrent removeAccount() must win: refreshing does not recreate the account.
+        return this.storeAndBuildResult(authority, result, scope, correlationId, 'refresh_token', undefined, true);
+      } catch (err) {
+        lastError = err;
+        if (!(err instanceof ServerError)) throw err;
+        this.log.verbose(`refresh failed: ${err.error}`);
+      }
+    }
+    throw lastError;
+  }
+
+  private resultFromCache(entry: AccessTokenEntity, authority: Authority, account: Account | undefined, correlationId: string): AuthenticationResult {
+    const expiresOn = Number(entry.expires_on);
+    const idToken = account
+      ? this.tokenCache.findIdToken({ homeAccountId: account.homeAccountId, environments: [...authority.aliases], clientId: this.clientId, realm: entry.realm })
+      : undefined;
+    return {
+      accessToken: entry.secret,
+      tokenType: entry.token_type ?? 'Bearer',
+      expiresIn: expiresOn - nowSeconds(),
+      expiresOn: new Date(expiresOn * 1000),
+      extExpiresOn: entry.extended_expires_on ? new Date(Number(entry.extended_expires_on) * 1000) : undefined,
+      refreshOn: entry.refresh_on ? new Date(Number(entry.refresh_on) * 1000) : undefined,
+      idToken: idToken?.secret,
+      idTokenClaims: idToken ? safeDecode(idToken.secret) : undefined,
+      account,
+      scopes: parseScopeString(entry.target),
+      tokenSource: 'cache',
+      correlationId,
+    };
+  }
+
+  /** Stores a token response in the cache and builds the caller's result. */
+  protected storeAndBuildResult(
+    authority: Authority,
+    grant: TokenGrantResult,
+    requestedScopes: string[],
+    correlationId: string,
+    grantType: string,
+    data?: Record<string, unknown>,
+    skipAccountCreation = false,
+  ): AuthenticationResult {
+    const { response, idTokenClaims } = grant;
+    const written = this.tokenCache.add({
+      clientId: this.clientId,
+      scope: response.scope !== undefined ? parseScopeString(response.scope) : requestedScopes,
+      tokenEndpoint: authority.metadata.token_endpoint,
+      response,
+      environment: authority.instance,
+      realm: authority.tenant,
+      idTokenClaims: idTokenClaims as Record<string, unknown> | undefined,
+      data,
+      grantType,
+      skipAccountCreation,
+    });
+    const issuedAt = nowSeconds();
+    const homeAccountId = written.homeAccountId;
+    const accountEntity = homeAccountId
+      ? this.tokenCache.getAccounts({ homeAccountId, environments: [authority.instance] })[0]
+      : undefined;
+    const scopes = response.scope !== undefined ? parseScopeString(response.scope) : requestedScopes;
+    return {
+      accessToken: response.access_token,
+      tokenType: response.token_type,
+      expiresIn: response.expires_in,
+      expiresOn: new Date((issuedAt + response.expires_in) * 1000),
+      extExpiresOn: response.ext_expires_in !== undefined ? new Date((issuedAt + response.ext_expires_in) * 1000) : undefined,
+      refreshOn: response.refresh_in !== undefined ? new Date((issuedAt + response.refresh_in) * 1000) : undefined,
+      idToken: response.id_token,
+      idTokenClaims,
+      account: accountEntity ? toAccount(accountEntity) : homeAccountId ? accountFromClaims(homeAccountId, authority, idTokenClaims, data) : undefined,
+      scopes,
+      tokenSource: 'identity_provider',
+      correlationId,
+    };
+  }
+}
+
+function safeDecode(jwt: string): JWTPayload | undefined {
+  try {
+    return decodeJwt(jwt);
+  } catch {
+    return undefined;
+  }
+}
+
+function toAccount(entity: AccountEntity): Account {
+  return {
+    homeAccountId: entity.home_account_id,
+    environment: entity.environment,
+    realm: entity.realm,
+    localAccountId: entity.local_account_id,
+    username: entity.username ?? '',
+    name: entity.name,
+    authorityType: entity.authority_type,
+    accountSource: entity.account_source,
+  };
+}
+
+/** The account of a refresh whose account entry was removed meanwhile (it is not recreated). */
+function accountFromClaims(homeAccountId: string, authority: Authority, claims: JWTPayload | undefined, data?: Record<string, unknown>): Account {
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return {
+    homeAccountId,
+    environment: authority.instance,
+    realm: authority.tenant,
+    localAccountId: text(claims?.oid) ?? text(claims?.sub) ?? homeAccountId,
+    username: text(claims?.preferred_username) ?? text(claims?.upn) ?? text(claims?.email) ?? text(data?.username) ?? '',
+    name: text(claims?.name),
+    authorityType: authority.type === 'ADFS' ? 'ADFS' : 'MSSTS',
+  };
+}
+
+/** Options of {@link PublicClientApplication.acquireTokenInteractive}. */
+export interface InteractiveOptions extends Omit<AuthCodeFlowOptions, 'redirectUri' | 'state' | 'responseMode'> {
+  /** Loopback port; 0 (default) picks a free one. Register `http://127.0.0.1` (any port) at the IdP. */
+  port?: number;
+  /** Path of the loopback redirect URI. Default `/`. */
+  path?: string;
+  /** Milliseconds to wait for the user; default: no limit beyond `signal`. */
+  timeout?: number;
+  signal?: AbortSignal;
+  /** Opens the authorization URL; default: the platform's browser. */
+  openBrowser?: (url: string) => Promise<void> | void;
+  /** HTML shown in the browser after success / after an error. */
+  successTemplate?: string;
+  errorTemplate?: string;
+}
+
+/** Options of device-flow polling. */
+export interface DeviceFlowOptions {
+  signal?: AbortSignal;
+  /** Checked before each poll; returning true stops the flow (MSAL's `exit_condition`). */
+  exitCondition?: (flow: DeviceFlow) => boolean;
+}
+
+/** An app that runs on the user's device and cannot keep a secret. */
+export class PublicClientApplication extends ClientApplication {
+  constructor(options: ClientApplicationOptions) {
+    if (options?.clientCredential !== undefined) {
+      throw new AuthError('invalid_argument', 'a public client application takes no clientCredential; use ConfidentialClientApplication');
+    }
+    super(options);
+  }
+
+  /**
+   * Signs the user in through the system browser and a loopback redirect on 127.0.0.1
+   * (RFC 8252): opens the authorization URL, waits for the redirect, redeems the code.
+   */
+  async acquireTokenInteractive(scopes: string[], options: InteractiveOptions = {}): Promise<AuthenticationResult> {
+    validateScopes(scopes);
+    const startListener = this.platform.startRedirectListener;
+    const openBrowser = options.openBrowser ?? this.platform.openBrowser;
+    if (!startListener) throw new AuthError('not_supported', 'interactive sign-in needs a loopback listener: use the node entry point or pass a platform');
+    if (!openBrowser) throw new AuthError('not_supported', 'interactive sign-in needs openBrowser');
+    const state = randomToken(16);
+    const listener = await startListener({
+      port: options.port ?? 0,
+      path: options.path,
+      expectedState: state,
+      successPage: options.successTemplate,
+      errorPage: options.errorTemplate,
+      timeoutMs: options.timeout,
+      signal: options.signal,
+    });
+    try {
+      const flow = await this.initiateAuthCodeFlow(scopes, { ...options, redirectUri: listener.redirectUri, state });
+      this.log.info('opening the browser for sign-in');
+      await openBrowser(flow.authUri);
+      const response = await listener.waitForResponse();
+      return await this.acquireTokenByAuthCodeFlow(flow, response);
+    } finally {
+      await listener.close();
+    }
+  }
+
+  /** Starts a device-code flow: show `flow.message` to the user, then call {@link acquireTokenByDeviceFlow}. */
+  async initiateDeviceFlow(scopes: string[], options: { claimsChallenge?: string } = {}): Promise<DeviceFlow> {
+    const authority = await this.getAuthority();
+    const endpoint = authority.metadata.device_authorization_endpoint;
+    if (!endpoint) throw new AuthError('not_supported', 'this authority publishes no device_authorization_endpoint');
+    const scope = this.decorate(scopes);
+    const body = await this.tokenClient.postForm(
+      endpoint,
+      { client_id: this.clientId, scope: scope.join(' '), claims: this.claimsFor(options.claimsChallenge) },
+      'device authorization response',
+      { correlationId: randomUuid() },
+    );
+    return parseDeviceAuthorizationResponse(body, scope, options.claimsChallenge);
+  }
+
+  /** Polls until the user completes the device flow; stores and returns the tokens. */
+  async acquireTokenByDeviceFlow(flow: DeviceFlow, options: DeviceFlowOptions = {}): Promise<AuthenticationResult> {
+    if (typeof flow?.deviceCode !== 'string') throw new AuthError('invalid_argument', 'the flow is not one that initiateDeviceFlow returned');
+    const authority = await this.getAuthority();
+    const correlationId = randomUuid();
+    const result = await pollDeviceFlow(
+      flow,
+      () =>
+        this.tokenClient.requestToken(
+          authority,
+          { grant_type: DEVICE_CODE_GRANT, device_code: flow.deviceCode, claims: this.claimsFor(flow.claimsChallenge), client_info: '1' },
+          { correlationId, signal: options.signal },
+        ),
+      options,
+    );
+    return this.storeAndBuildResult(authority, result, flow.scope, correlationId, DEVICE_CODE_GRANT);
+  }
+}
+
+/** An app that runs on a server and keeps a secret or a certificate. */
+export class ConfidentialClientApplication extends ClientApplication {
+  static readonly ATTEMPT_REGION_DISCOVERY = ATTEMPT_REGION_DISCOVERY;
+
+  constructor(options: ClientApplicationOptions) {
+    if (options?.clientCredential === undefined) {
+      throw new AuthError('invalid_argument', 'a confidential client application needs a clientCredential');
+    }
+    super(options);
+  }
+
+  /** The regional token endpoint for client credentials, when `azureRegion` names one. */
+  private regionalTokenEndpoint(authority: Authority): string | undefined {
+    let region = this.options.azureRegion;
+    if (!region || authority.type !== 'AAD') return undefined;
+    if (region === ATTEMPT_REGION_DISCOVERY) region = this.platform.detectRegion?.();
+    if (!region) return undefined;
+    const url = new URL(authority.metadata.token_endpoint);
+    // MSAL: the public cloud's regional host is <region>.login.microsoft.com; other clouds prefix theirs.
+    url.hostname = url.hostname === 'login.microsoftonline.com' || url.hostname === 'login.windows.net' ? `${region}.login.microsoft.com` : `${region}.${url.hostname}`;
+    return url.toString();
+  }
+
+  /** An app-only token (client credentials), served from the cache while valid. */
+  async acquireTokenForClient(scopes: string[], options: { claimsChallenge?: string; forceRefresh?: boolean } = {}): Promise<AuthenticationResult> {
+    validateScopes(scopes);
+    const authority = await this.getAuthority();
+    const correlationId = randomUuid();
+    if (!options.claimsChallenge && !options.forceRefresh) {
+      const found = this.tokenCache.findAppOnlyAccessToken({ environments: [...authority.aliases], clientId: this.clientId, realm: authority.tenant, scopes });
+      if (found && Number(found.expires_on) - nowSeconds() > EXPIRY_BUFFER_S) {
+        const cached = this.resultFromCacheForApp(found, correlationId);
+        if (found.refresh_on === undefined || Number(found.refresh_on) > nowSeconds()) return cached;
+        try {
+          return await this.requestForClient(authority, scopes, options, correlationId);
+        } catch {
+          return cached;
+        }
+      }
+    }
+    return this.requestForClient(authority, scopes, options, correlationId);
+  }
+
+  private async requestForClient(authority: Authority, scopes: string[], options: { claimsChallenge?: string }, correlationId: string) {
+    const result = await this.tokenClient.requestToken(authority, clientCredentialsParams(scopes, this.claimsFor(options.claimsChallenge)), {
+      correlationId,
+      tokenEndpoint: this.regionalTokenEndpoint(authority),
+    });
+    return this.storeAndBuildResult(authority, result, scopes, correlationId, 'client_credentials');
+  }
+
+  private resultFromCacheForApp(entry: AccessTokenEntity, correlationId: string): AuthenticationResult {
+    const expiresOn = Number(entry.expires_on);
+    return {
+      accessToken: entry.secret,
+      tokenType: entry.token_type ?? 'Bearer',
+      expiresIn: expiresOn - nowSeconds(),
+      expiresOn: new Date(expiresOn * 1000),
+      refreshOn: entry.refresh_on ? new Date(Number(entry.refresh_on) * 1000) : undefined,
+      scopes: parseScopeString(entry.target),
+      tokenSource: 'cache',
+      correlationId,
+    };
+  }
+
+  /** Exchanges the access token a caller sent to this API for a token to a downstream API. */
+  async acquireTokenOnBehalfOf(userAssertion: string, scopes: string[], options: { claimsChallenge?: string } = {}): Promise<AuthenticationResult> {
+    if (typeof userAssertion !== 'string' || userAssertion.length === 0) throw new AuthError('invalid_argument', 'userAssertion is required');
+    const authority = await this.getAuthority();
+    // Decorated so that a refresh token and an ID token come back, as MSAL does.
+    const scope = this.decorate(scopes);
+    const correlationId = randomUuid();
+    const result = await this.tokenClient.requestToken(authority, onBehalfOfParams(userAssertion, scope, this.claimsFor(options.claimsChallenge)), {
+      correlationId,
+    });
+    return this.storeAndBuildResult(authority, result, scope, correlationId, 'urn:ietf:params:oauth:grant-type:jwt-bearer');
+  }
+
+  /** Removes this app's app-only tokens (those of client credentials) from the cache. */
+  async removeTokensForClient(): Promise<void> {
+    const authority = await this.getAuthority();
+    this.tokenCache.removeAppOnlyTokens({ environments: [...authority.aliases], clientId: this.clientId });
+  }
+}

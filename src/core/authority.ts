@@ -1,0 +1,326 @@
+/**
+ * Authorities: parsing and canonicalising the URL the app was given, finding the authority's
+ * OpenID Connect metadata (tenant discovery, with Entra instance discovery in front of unknown
+ * hosts) and checking issuers, including Entra's `{tenantid}` placeholder.
+ */
+import { AuthError } from './errors.js';
+import { type HttpCache, type HttpPipeline, readJsonObject } from './http.js';
+import { describeUrl, type LogContext } from './logger.js';
+
+/** Kinds of authority, as MSAL distinguishes them. */
+export type AuthorityType = 'AAD' | 'B2C' | 'CIAM' | 'ADFS' | 'OIDC';
+
+/** The host MSAL asks to validate unknown Entra hosts. */
+export const WORLD_WIDE_HOST = 'login.microsoftonline.com';
+
+/**
+ * Microsoft Entra clouds: each group lists the hosts that serve the same accounts, the first one
+ * being the preferred host. Tokens cached under one alias are found under the others.
+ */
+const CLOUD_ALIAS_GROUPS: readonly (readonly string[])[] = [
+  ['login.microsoftonline.com', 'login.windows.net', 'login.microsoft.com', 'sts.windows.net'],
+  ['login.partner.microsoftonline.cn', 'login.chinacloudapi.cn'],
+  ['login.microsoftonline.us', 'login.usgovcloudapi.net'],
+  ['login-us.microsoftonline.com'],
+  ['login.microsoftonline.de'],
+];
+
+const KNOWN_HOSTS = new Set(CLOUD_ALIAS_GROUPS.flat());
+
+/** Tenant aliases that are not a tenant: the issuer then carries `{tenantid}`. */
+const MULTI_TENANT_SEGMENTS = new Set(['common', 'organizations', 'consumers']);
+
+/** The authority endpoints the library uses, from its OpenID Connect discovery document. */
+export interface AuthorityMetadata {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  device_authorization_endpoint?: string;
+  jwks_uri?: string;
+  end_session_endpoint?: string;
+  [name: string]: unknown;
+}
+
+/** What the application says about its authority. */
+export interface AuthorityOptions {
+  /** An Entra/B2C/CIAM/ADFS authority URL. Ignored when `oidcAuthority` is set. */
+  authority?: string;
+  /** Any OpenID Connect issuer; discovery at `<oidcAuthority>/.well-known/openid-configuration`. */
+  oidcAuthority?: string;
+  /** Reject Entra hosts that instance discovery does not know. Default true. */
+  validateAuthority?: boolean;
+  /** Ask Entra's instance discovery about unknown hosts. Default true. */
+  instanceDiscovery?: boolean;
+  /**
+   * Accept `http://127.0.0.1`, `http://[::1]` and `http://localhost` authorities. Only for tests
+   * and identity providers running on this machine; every other authority must use https.
+   */
+  allowInsecureLoopbackAuthority?: boolean;
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
+}
+
+function fail(message: string): never {
+  throw new AuthError('invalid_authority', message);
+}
+
+/** Parses and checks an authority URL; returns it without a trailing slash. */
+function parseAuthorityUrl(value: string, allowLoopback: boolean): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    fail(`the authority must be an absolute URL`);
+  }
+  if (url.search || url.hash) fail('the authority must not carry a query or a fragment');
+  if (url.username || url.password) fail('the authority must not carry credentials');
+  const loopback = isLoopbackHost(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback && allowLoopback)) {
+    fail(
+      loopback
+        ? 'an http authority on a loopback host needs allowInsecureLoopbackAuthority: true'
+        : 'the authority must use https',
+    );
+  }
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  return url;
+}
+
+/** Origin and path without a trailing slash: a URL's pathname is never empty, so the root is '/'. */
+function withoutTrailingSlash(url: URL): string {
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+function pathSegments(url: URL): string[] {
+  return url.pathname.split('/').filter((part) => part.length > 0);
+}
+
+/** An authority whose metadata has been resolved. Build one with {@link resolveAuthority}. */
+export class Authority {
+  constructor(
+    /** The canonical authority URL, without trailing slash. */
+    readonly url: string,
+    readonly type: AuthorityType,
+    /** `host[:port]`: the cache's `environment`. */
+    readonly instance: string,
+    /** The tenant segment (`common`, a tenant id or domain, `adfs`), or the issuer path for OIDC. */
+    readonly tenant: string,
+    readonly metadata: AuthorityMetadata,
+    /** Hosts that serve the same accounts as `instance`, `instance` first. */
+    readonly aliases: readonly string[],
+  ) {}
+
+  /** True for `common`, `organizations` and `consumers`. */
+  get isMultiTenant(): boolean {
+    return this.type === 'AAD' && MULTI_TENANT_SEGMENTS.has(this.tenant.toLowerCase());
+  }
+
+  /** The issuer an ID token must carry, with Entra's `{tenantid}` filled from its `tid`. */
+  expectedIssuer(claims: Record<string, unknown>): string {
+    const issuer = this.metadata.issuer;
+    if (!issuer.includes('{tenantid}')) return issuer;
+    if (typeof claims.tid !== 'string' || claims.tid.length === 0) {
+      throw new AuthError('invalid_id_token', 'the issuer is tenant-independent but the ID token has no tid claim');
+    }
+    return issuer.replace('{tenantid}', claims.tid);
+  }
+}
+
+/** Hosts serving the same accounts as `host`, `host` first. */
+export function aliasesOf(host: string): string[] {
+  const group = CLOUD_ALIAS_GROUPS.find((hosts) => hosts.includes(host));
+  return group ? [host, ...group.filter((alias) => alias !== host)] : [host];
+}
+
+/** How an authority URL is classified before any request. */
+export interface ParsedAuthority {
+  url: URL;
+  type: AuthorityType;
+  tenant: string;
+  discoveryUrl: string;
+}
+
+/** Classifies an authority without network access: Entra, B2C, CIAM, ADFS or generic OIDC. */
+export function parseAuthority(options: AuthorityOptions): ParsedAuthority {
+  const allowLoopback = options.allowInsecureLoopbackAuthority === true;
+  if (options.oidcAuthority !== undefined) {
+    const url = parseAuthorityUrl(options.oidcAuthority, allowLoopback);
+    return {
+      url,
+      type: 'OIDC',
+      tenant: pathSegments(url).join('/'),
+      discoveryUrl: `${withoutTrailingSlash(url)}/.well-known/openid-configuration`,
+    };
+  }
+  const url = parseAuthorityUrl(options.authority ?? `https://${WORLD_WIDE_HOST}/common`, allowLoopback);
+  const segments = pathSegments(url);
+  const host = url.hostname.toLowerCase();
+  const base = `${url.origin}`;
+  if (host.endsWith('.ciamlogin.com')) {
+    // CIAM authorities may omit the tenant: https://contoso.ciamlogin.com/ means contoso.onmicrosoft.com.
+    const tenant = segments[0] ?? `${host.split('.')[0]}.onmicrosoft.com`;
+    url.pathname = `/${tenant}`;
+    return { url, type: 'CIAM', tenant, discoveryUrl: `${base}/${tenant}/v2.0/.well-known/openid-configuration` };
+  }
+  if (segments.length === 0) fail('the authority must name a tenant, for example https://login.microsoftonline.com/common');
+  const tenant = segments[0];
+  if (tenant.toLowerCase() === 'adfs') {
+    url.pathname = '/adfs';
+    return { url, type: 'ADFS', tenant: 'adfs', discoveryUrl: `${base}/adfs/.well-known/openid-configuration` };
+  }
+  const isB2c = host.endsWith('.b2clogin.com') || (segments.length >= 2 && /^b2c_/i.test(segments[1]));
+  if (isB2c) {
+    if (segments.length < 2) fail('a B2C authority must name its policy: https://<tenant>.b2clogin.com/<tenant>/<policy>');
+    const policyPath = segments.slice(0, 2).join('/');
+    url.pathname = `/${policyPath}`;
+    return { url, type: 'B2C', tenant, discoveryUrl: `${base}/${policyPath}/v2.0/.well-known/openid-configuration` };
+  }
+  url.pathname = `/${tenant}`;
+  return { url, type: 'AAD', tenant, discoveryUrl: `${base}/${tenant}/v2.0/.well-known/openid-configuration` };
+}
+
+/** How long discovery documents are kept in the http cache. */
+const METADATA_TTL_MS = 24 * 60 * 60 * 1000;
+
+interface CachedDocument {
+  expiresAt: number;
+  value: Record<string, unknown>;
+}
+
+/** GETs a JSON document, served from the http cache while fresh. */
+export async function getCachedJson(
+  pipeline: HttpPipeline,
+  cache: HttpCache,
+  url: string,
+  what: string,
+  options: { ttlMs?: number; refresh?: boolean; headers?: Record<string, string> } = {},
+): Promise<Record<string, unknown>> {
+  const key = `json:${url}`;
+  const cached = cache.get(key) as CachedDocument | undefined;
+  if (!options.refresh && cached && typeof cached.expiresAt === 'number' && cached.expiresAt > Date.now() && cached.value) {
+    return cached.value;
+  }
+  const response = await pipeline.send(url, { method: 'GET', headers: { accept: 'application/json', ...options.headers } }, `GET ${url}`);
+  if (response.status !== 200) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new AuthError('discovery_failed', `${what}: HTTP ${response.status} from ${describeUrl(url)}`);
+  }
+  const value = await readJsonObject(response, what).catch((err: unknown) => {
+    throw err instanceof AuthError && err.code === 'invalid_response' ? new AuthError('discovery_failed', err.message) : err;
+  });
+  cache.set(key, { expiresAt: Date.now() + (options.ttlMs ?? METADATA_TTL_MS), value } satisfies CachedDocument);
+  return value;
+}
+
+function requireEndpoint(doc: Record<string, unknown>, name: string, allowLoopback: boolean, required: boolean): string | undefined {
+  const value = doc[name];
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'string') throw new AuthError('discovery_failed', `the discovery document has no ${name}`);
+  try {
+    parseAuthorityUrl(value.split('?')[0], allowLoopback);
+  } catch {
+    throw new AuthError('discovery_failed', `the discovery document's ${name} is not an https URL`);
+  }
+  return value;
+}
+
+/** Checks that the discovery document speaks for the authority the app configured. */
+function checkDiscoveredIssuer(parsed: ParsedAuthority, issuer: string, allowLoopback: boolean): void {
+  let issuerUrl: URL;
+  try {
+    issuerUrl = parseAuthorityUrl(issuer, allowLoopback);
+  } catch {
+    throw new AuthError('discovery_failed', 'the discovery document has no valid issuer');
+  }
+  if (parsed.type === 'OIDC') {
+    const expected = withoutTrailingSlash(parsed.url);
+    if (issuer.replace(/\/+$/, '') !== expected) {
+      throw new AuthError('discovery_failed', `the discovery document's issuer ${issuer} is not the configured authority ${expected}`);
+    }
+    return;
+  }
+  const authorityHost = parsed.url.host.toLowerCase();
+  const issuerHost = issuerUrl.host.toLowerCase();
+  const sameCloud = issuerHost === authorityHost || aliasesOf(authorityHost).includes(issuerHost);
+  const ciamIssuer = parsed.type === 'CIAM' && issuerUrl.hostname.endsWith('.ciamlogin.com');
+  if (!sameCloud && !ciamIssuer) {
+    throw new AuthError('discovery_failed', `the discovery document's issuer host ${issuerHost} does not belong to ${authorityHost}`);
+  }
+}
+
+/** Where to send Entra instance discovery for `host`. */
+function instanceDiscoveryHost(url: URL): string {
+  // Known clouds and loopback test servers answer for themselves; any other host is validated
+  // by the worldwide endpoint, as MSAL does.
+  return KNOWN_HOSTS.has(url.hostname) || isLoopbackHost(url.hostname) ? url.origin : `https://${WORLD_WIDE_HOST}`;
+}
+
+/** Asks Entra's instance discovery about an AAD authority; returns the tenant discovery URL and aliases. */
+async function discoverInstance(
+  pipeline: HttpPipeline,
+  cache: HttpCache,
+  parsed: ParsedAuthority,
+): Promise<{ tenantDiscoveryUrl: string; aliases: string[] }> {
+  const authorizeUrl = `${parsed.url.origin}/${parsed.tenant}/oauth2/v2.0/authorize`;
+  const query = new URLSearchParams({ 'api-version': '1.1', authorization_endpoint: authorizeUrl });
+  const url = `${instanceDiscoveryHost(parsed.url)}/common/discovery/instance?${query}`;
+  const key = `json:${url}`;
+  let doc = (cache.get(key) as CachedDocument | undefined)?.value;
+  if (!doc || ((cache.get(key) as CachedDocument).expiresAt ?? 0) <= Date.now()) {
+    const response = await pipeline.send(url, { method: 'GET', headers: { accept: 'application/json' } }, `GET ${url}`);
+    const body = await readJsonObject(response, 'instance discovery').catch(() => undefined);
+    if (body && body.error === 'invalid_instance') {
+      throw new AuthError('invalid_authority', `${parsed.url.host} is not a known Microsoft Entra host; set validateAuthority: false to use it anyway`);
+    }
+    if (response.status !== 200 || !body) throw new AuthError('discovery_failed', `instance discovery: HTTP ${response.status}`);
+    doc = body;
+    cache.set(key, { expiresAt: Date.now() + METADATA_TTL_MS, value: doc } satisfies CachedDocument);
+  }
+  const tenantDiscoveryUrl = typeof doc.tenant_discovery_endpoint === 'string' ? doc.tenant_discovery_endpoint : parsed.discoveryUrl;
+  const host = parsed.url.host;
+  const groups = Array.isArray(doc.metadata) ? (doc.metadata as { aliases?: unknown }[]) : [];
+  const group = groups.find((entry) => Array.isArray(entry.aliases) && entry.aliases.includes(host));
+  const aliases = group ? [host, ...(group.aliases as string[]).filter((alias) => alias !== host)] : aliasesOf(host);
+  return { tenantDiscoveryUrl, aliases };
+}
+
+/**
+ * Resolves an authority's metadata: instance discovery when Entra needs it, then the OpenID
+ * Connect discovery document, both kept in the http cache.
+ */
+export async function resolveAuthority(
+  options: AuthorityOptions,
+  pipeline: HttpPipeline,
+  cache: HttpCache,
+  log: LogContext,
+): Promise<Authority> {
+  const parsed = parseAuthority(options);
+  const allowLoopback = options.allowInsecureLoopbackAuthority === true;
+  let discoveryUrl = parsed.discoveryUrl;
+  let aliases = aliasesOf(parsed.url.host);
+  const knownHost = KNOWN_HOSTS.has(parsed.url.hostname);
+  const wantsInstanceDiscovery =
+    parsed.type === 'AAD' && options.instanceDiscovery !== false && (options.validateAuthority !== false || knownHost);
+  if (wantsInstanceDiscovery && !knownHost) {
+    const found = await discoverInstance(pipeline, cache, parsed);
+    discoveryUrl = found.tenantDiscoveryUrl;
+    aliases = found.aliases;
+  }
+  log.verbose(`authority ${parsed.type} discovery at ${describeUrl(discoveryUrl)}`);
+  const doc = await getCachedJson(pipeline, cache, discoveryUrl, 'OpenID Connect discovery');
+  const issuer = doc.issuer;
+  if (typeof issuer !== 'string') throw new AuthError('discovery_failed', 'the discovery document has no issuer');
+  checkDiscoveredIssuer(parsed, issuer, allowLoopback);
+  const metadata: AuthorityMetadata = {
+    ...doc,
+    issuer,
+    authorization_endpoint: requireEndpoint(doc, 'authorization_endpoint', allowLoopback, true)!,
+    token_endpoint: requireEndpoint(doc, 'token_endpoint', allowLoopback, true)!,
+    device_authorization_endpoint: requireEndpoint(doc, 'device_authorization_endpoint', allowLoopback, false),
+    jwks_uri: requireEndpoint(doc, 'jwks_uri', allowLoopback, false),
+  };
+  const url = withoutTrailingSlash(parsed.url);
+  return new Authority(url, parsed.type, parsed.url.host, parsed.tenant, metadata, aliases);
+}

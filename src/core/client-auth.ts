@@ -1,0 +1,123 @@
+/**
+ * Client authentication at the token endpoint, one small factory per method: none (public
+ * clients), client_secret_post, private_key_jwt from a certificate (signed with jose), or a
+ * caller-made assertion. Each returns the form parameters to add; secrets never leave them.
+ */
+import { base64url, importPKCS8, SignJWT } from 'jose';
+import { randomUuid } from './crypto.js';
+import { AuthError } from './errors.js';
+
+/** A certificate credential, as MSAL's `client_credential` dict. */
+export interface CertificateCredential {
+  /** PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`). */
+  privateKey: string;
+  /** SHA-1 thumbprint of the certificate, hex. Sent as `x5t` with RS256. */
+  thumbprint?: string;
+  /** SHA-256 thumbprint of the certificate, hex. Sent as `x5t#S256` with PS256; preferred. */
+  thumbprintSha256?: string;
+  /** The PEM certificate (chain); when given it is sent as `x5c` (subject name / issuer auth). */
+  publicCertificate?: string;
+}
+
+/** An assertion the caller made, or a function that makes a fresh one for each request. */
+export interface AssertionCredential {
+  clientAssertion: string | (() => string | Promise<string>);
+}
+
+/** Everything `clientCredential` accepts: a secret string, a certificate or an assertion. */
+export type ClientCredential = string | CertificateCredential | AssertionCredential;
+
+/** Produces the client-authentication form parameters for one token request. */
+export type ClientAuth = (clientId: string, tokenEndpoint: string) => Promise<Record<string, string>>;
+
+const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** Public clients send only their id. */
+export function None(): ClientAuth {
+  return async (clientId) => ({ client_id: clientId });
+}
+
+/** client_secret_post. */
+export function ClientSecretPost(secret: string): ClientAuth {
+  return async (clientId) => ({ client_id: clientId, client_secret: secret });
+}
+
+/** A caller-made client assertion (for example from a managed identity or workload identity). */
+export function ClientAssertion(assertion: AssertionCredential['clientAssertion']): ClientAuth {
+  return async (clientId) => {
+    const value = typeof assertion === 'function' ? await assertion() : assertion;
+    if (typeof value !== 'string' || value.length === 0) throw new AuthError('invalid_argument', 'clientAssertion produced no assertion');
+    return { client_id: clientId, client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: value };
+  };
+}
+
+function hexToBase64Url(hex: string, what: string): string {
+  const clean = hex.replace(/:/g, '');
+  if (!/^([0-9a-fA-F]{2})+$/.test(clean)) throw new AuthError('invalid_argument', `${what} must be a hex string`);
+  const bytes = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < bytes.length; i += 1) bytes[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16);
+  return base64url.encode(bytes);
+}
+
+/** The base64 DER bodies of the certificates in a PEM string, for the `x5c` header. */
+export function extractCertificates(pem: string): string[] {
+  const found = [...pem.matchAll(/-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----/g)].map((m) => m[1].replace(/\s+/g, ''));
+  if (found.length > 0) return found;
+  if (pem.includes('PRIVATE KEY')) throw new AuthError('invalid_argument', 'publicCertificate holds a private key, not a certificate');
+  return [pem.replace(/\s+/g, '')];
+}
+
+/** How long a certificate assertion is valid; MSAL uses ten minutes. */
+const ASSERTION_LIFETIME_S = 600;
+
+/**
+ * private_key_jwt from a certificate: a JWT with `aud` = token endpoint, `iss` = `sub` = client
+ * id, a fresh `jti`, and the certificate's thumbprint in the header. `clientClaims` are added to
+ * the payload (MSAL's `client_claims`).
+ */
+export function PrivateKeyJwt(credential: CertificateCredential, clientClaims: Record<string, unknown> = {}): ClientAuth {
+  if (typeof credential.privateKey !== 'string' || !credential.privateKey.includes('PRIVATE KEY')) {
+    throw new AuthError('invalid_argument', 'clientCredential.privateKey must be a PEM private key');
+  }
+  if (!credential.thumbprint && !credential.thumbprintSha256) {
+    throw new AuthError('invalid_argument', 'clientCredential needs thumbprint or thumbprintSha256');
+  }
+  const alg = credential.thumbprintSha256 ? 'PS256' : 'RS256';
+  const header: Record<string, unknown> = { alg, typ: 'JWT' };
+  if (credential.thumbprintSha256) header['x5t#S256'] = hexToBase64Url(credential.thumbprintSha256, 'thumbprintSha256');
+  else header.x5t = hexToBase64Url(credential.thumbprint!, 'thumbprint');
+  if (credential.publicCertificate) header.x5c = extractCertificates(credential.publicCertificate);
+  const keyPromise = importPKCS8(credential.privateKey, alg).catch((err: unknown) => {
+    throw new AuthError('invalid_argument', 'clientCredential.privateKey is not a PKCS#8 PEM RSA key (convert with openssl pkcs8 -topk8 -nocrypt)', { cause: err });
+  });
+  keyPromise.catch(() => undefined); // reported on first use, not as an unhandled rejection
+  return async (clientId, tokenEndpoint) => {
+    const key = await keyPromise;
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = await new SignJWT({ ...clientClaims })
+      .setProtectedHeader(header as { alg: string })
+      .setAudience(tokenEndpoint)
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setJti(randomUuid())
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + ASSERTION_LIFETIME_S)
+      .sign(key);
+    return { client_id: clientId, client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: assertion };
+  };
+}
+
+/** Picks the factory for an MSAL-style `clientCredential`. */
+export function clientAuthFor(credential: ClientCredential | undefined, clientClaims?: Record<string, unknown>): ClientAuth {
+  if (credential === undefined) return None();
+  if (typeof credential === 'string') {
+    if (credential.length === 0) throw new AuthError('invalid_argument', 'the client secret is empty');
+    return ClientSecretPost(credential);
+  }
+  if (typeof credential === 'object' && credential !== null) {
+    if ('clientAssertion' in credential) return ClientAssertion(credential.clientAssertion);
+    if ('privateKey' in credential) return PrivateKeyJwt(credential, clientClaims);
+  }
+  throw new AuthError('invalid_argument', 'clientCredential must be a secret string, a certificate { privateKey, thumbprint } or { clientAssertion }');
+}

@@ -1,0 +1,121 @@
+/**
+ * The authorization-code grant with PKCE (RFC 6749 §4.1, RFC 7636), state and nonce, and the
+ * authorization-response checks (state, RFC 9207 `iss`, error) done before any code is redeemed.
+ */
+import type { Authority } from '../authority.js';
+import { generatePkce, randomToken } from '../crypto.js';
+import { AuthError, ServerError } from '../errors.js';
+
+/** Parameters of an authorization request beyond the required ones. */
+export interface AuthorizationRequestOptions {
+  redirectUri?: string;
+  state?: string;
+  nonce?: string;
+  /** `login`, `consent`, `select_account`, `none`, `create`. */
+  prompt?: string;
+  loginHint?: string;
+  domainHint?: string;
+  /** The merged `claims` parameter (capabilities + claims challenge). */
+  claims?: string;
+  maxAge?: number;
+  responseMode?: 'query' | 'form_post' | 'fragment';
+  codeChallenge?: string;
+  codeChallengeMethod?: 'S256';
+  extraQueryParameters?: Record<string, string>;
+}
+
+/** Builds the authorization URL; parameters with no value are left out. */
+export function buildAuthorizationUrl(authority: Authority, clientId: string, scope: string[], options: AuthorizationRequestOptions): string {
+  const url = new URL(authority.metadata.authorization_endpoint);
+  const params: Record<string, string | undefined> = {
+    client_id: clientId,
+    response_type: 'code',
+    redirect_uri: options.redirectUri,
+    scope: scope.join(' '),
+    state: options.state,
+    nonce: options.nonce,
+    prompt: options.prompt,
+    login_hint: options.loginHint,
+    domain_hint: options.domainHint,
+    claims: options.claims,
+    max_age: options.maxAge === undefined ? undefined : String(options.maxAge),
+    response_mode: options.responseMode,
+    code_challenge: options.codeChallenge,
+    code_challenge_method: options.codeChallenge ? (options.codeChallengeMethod ?? 'S256') : undefined,
+    ...options.extraQueryParameters,
+  };
+  for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== '') url.searchParams.set(name, value);
+  return url.toString();
+}
+
+/**
+ * Everything needed to finish an auth-code flow, as MSAL's `initiate_auth_code_flow` returns it.
+ * It holds secrets (code verifier, nonce): keep it in memory or in the user's session only.
+ */
+export interface AuthCodeFlow {
+  authUri: string;
+  state: string;
+  redirectUri?: string;
+  /** The scopes sent, reserved scopes included. */
+  scope: string[];
+  codeVerifier: string;
+  nonce: string;
+  claimsChallenge?: string;
+  maxAge?: number;
+}
+
+/** Starts an auth-code flow: fresh state, nonce and PKCE pair. */
+export async function createAuthCodeFlow(
+  authority: Authority,
+  clientId: string,
+  scope: string[],
+  options: Omit<AuthorizationRequestOptions, 'nonce' | 'codeChallenge' | 'codeChallengeMethod'> & { claimsChallenge?: string },
+): Promise<AuthCodeFlow> {
+  const pkce = await generatePkce();
+  const state = options.state ?? randomToken(16);
+  const nonce = randomToken(16);
+  const authUri = buildAuthorizationUrl(authority, clientId, scope, {
+    ...options,
+    state,
+    nonce,
+    codeChallenge: pkce.codeChallenge,
+    codeChallengeMethod: pkce.codeChallengeMethod,
+  });
+  return {
+    authUri,
+    state,
+    redirectUri: options.redirectUri,
+    scope,
+    codeVerifier: pkce.codeVerifier,
+    nonce,
+    claimsChallenge: options.claimsChallenge,
+    maxAge: options.maxAge,
+  };
+}
+
+/**
+ * Checks an authorization response against its flow, in this order: state, then `iss` when the
+ * server sent one (RFC 9207, mix-up defence), then an OAuth error, then the presence of `code`.
+ * Returns the code.
+ */
+export function checkAuthorizationResponse(flow: AuthCodeFlow, response: Record<string, string | undefined>, authority: Authority): string {
+  if (typeof flow?.state !== 'string' || typeof flow.codeVerifier !== 'string') {
+    throw new AuthError('invalid_argument', 'the auth code flow is not one that initiateAuthCodeFlow returned');
+  }
+  if (response.state !== flow.state) {
+    throw new AuthError('state_mismatch', response.state === undefined ? 'the authorization response has no state' : 'the authorization response state does not match');
+  }
+  if (response.iss !== undefined) {
+    const issuer = authority.metadata.issuer;
+    const tenantFree = issuer.includes('{tenantid}');
+    const matches = tenantFree
+      ? new RegExp(`^${issuer.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace('\\{tenantid\\}', '[^/]+')}$`).test(response.iss)
+      : response.iss === issuer;
+    if (!matches) throw new AuthError('issuer_mismatch', 'the authorization response comes from another issuer (RFC 9207)');
+  }
+  if (response.error !== undefined) {
+    throw new ServerError({ error: response.error, errorDescription: response.error_description, suberror: response.suberror });
+  }
+  if (!response.code) throw new AuthError('invalid_response', 'the authorization response has neither code nor error');
+  return response.code;
+}

@@ -1,0 +1,27 @@
+// The core's public API: a hand-written list, nothing re-exported with `*`.
+export type { Account, AuthenticationResult, TokenSource } from './account.js';
+export {
+  ATTEMPT_REGION_DISCOVERY,
+  type AuthCodeFlowOptions,
+  ClientApplication,
+  type ClientApplicationOptions,
+  ConfidentialClientApplication,
+  type DeviceFlowOptions,
+  type InteractiveOptions,
+  PublicClientApplication,
+  type SilentOptions,
+} from './application.js';
+export { Authority, type AuthorityMetadata, type AuthorityOptions, type AuthorityType, parseAuthority } from './authority.js';
+export { mergeClaims } from './claims.js';
+export {
+  type AssertionCredential,
+  type CertificateCredential,
+  type ClientCredential,
+} from './client-auth.js';
+export { AuthError, type AuthErrorCode, isInteractionRequired, ServerError, type ServerErrorFields, ThrottledError } from './errors.js';
+export type { AuthCodeFlow } from './grants/authorization-code.js';
+export type { DeviceFlow } from './grants/device-code.js';
+export type { FetchLike, HttpCache, HttpRequest, HttpResponse } from './http.js';
+export type { LogLevel, Logger } from './logger.js';
+export type { HttpClientOptions, Platform, Proxies, RedirectListener, RedirectListenerOptions } from './platform.js';
+export { claimsChallengeFrom, parseWwwAuthenticate, type WwwAuthenticateChallenge } from './www-authenticate.js';

@@ -1,0 +1,227 @@
+/**
+ * Checks of token endpoint answers, in a fixed order: HTTP status and OAuth error body, JSON
+ * object, each field's type, then the ID token (signature from the JWKS, iss, aud, azp, exp, iat,
+ * nonce). Every check throws a typed error naming what failed and never the token itself.
+ */
+import { createLocalJWKSet, decodeJwt, errors as joseErrors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose';
+import type { Authority } from './authority.js';
+import { getCachedJson } from './authority.js';
+import { AuthError, ServerError } from './errors.js';
+import { type HttpCache, type HttpPipeline, type HttpResponse, readJsonObject } from './http.js';
+
+/** A token endpoint response that passed its checks. Field names are the wire's. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  ext_expires_in?: number;
+  refresh_in?: number;
+  refresh_token?: string;
+  id_token?: string;
+  scope?: string;
+  client_info?: string;
+  foci?: string;
+  [name: string]: unknown;
+}
+
+function optionalString(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new AuthError('invalid_response', `the token response's ${name} is not a string`);
+  return value;
+}
+
+/** Seconds fields arrive as numbers, or as numeric strings from ADFS and older Entra endpoints. */
+function optionalSeconds(body: Record<string, unknown>, name: string): number | undefined {
+  const value = body[name];
+  if (value === undefined || value === null) return undefined;
+  const seconds = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+    throw new AuthError('invalid_response', `the token response's ${name} is not a number of seconds`);
+  }
+  return seconds;
+}
+
+/** Builds a {@link ServerError} from an OAuth error body. */
+export function serverErrorFrom(body: Record<string, unknown>, status: number): ServerError {
+  const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : undefined);
+  const codes = Array.isArray(body.error_codes) ? body.error_codes.filter((code): code is number => typeof code === 'number') : undefined;
+  return new ServerError({
+    error: text('error') ?? 'server_error',
+    errorDescription: text('error_description'),
+    errorCodes: codes,
+    suberror: text('suberror'),
+    claims: text('claims'),
+    correlationId: text('correlation_id'),
+    traceId: text('trace_id'),
+    timestamp: text('timestamp'),
+    status,
+  });
+}
+
+/**
+ * Reads an OAuth JSON response: an `error` body (any status) becomes a {@link ServerError};
+ * a non-2xx status without one an `invalid_response`; otherwise the JSON object.
+ */
+export async function readOAuthJson(response: HttpResponse, what: string): Promise<Record<string, unknown>> {
+  let body: Record<string, unknown>;
+  try {
+    body = await readJsonObject(response, what);
+  } catch (err) {
+    if (err instanceof AuthError && err.code === 'invalid_response' && (response.status < 200 || response.status > 299)) {
+      throw new AuthError('invalid_response', `${what}: HTTP ${response.status} without an OAuth error body`);
+    }
+    throw err;
+  }
+  if (typeof body.error === 'string') throw serverErrorFrom(body, response.status);
+  if (response.status < 200 || response.status > 299) {
+    throw new AuthError('invalid_response', `${what}: HTTP ${response.status} without an OAuth error body`);
+  }
+  return body;
+}
+
+/** Checks the fields of a successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3). */
+export function checkTokenResponse(body: Record<string, unknown>): TokenResponse {
+  const accessToken = body.access_token;
+  if (typeof accessToken !== 'string' || accessToken.length === 0) {
+    throw new AuthError('invalid_response', 'the token response has no access_token');
+  }
+  const tokenType = optionalString(body, 'token_type') ?? 'Bearer';
+  const expiresIn = optionalSeconds(body, 'expires_in');
+  return {
+    ...body,
+    access_token: accessToken,
+    token_type: tokenType,
+    // RFC 6749 makes expires_in optional; MSAL assumes an hour when it is missing.
+    expires_in: expiresIn ?? 3600,
+    ext_expires_in: optionalSeconds(body, 'ext_expires_in'),
+    refresh_in: optionalSeconds(body, 'refresh_in'),
+    refresh_token: optionalString(body, 'refresh_token'),
+    id_token: optionalString(body, 'id_token'),
+    scope: optionalString(body, 'scope'),
+    client_info: optionalString(body, 'client_info'),
+    foci: optionalString(body, 'foci'),
+  };
+}
+
+/** Asymmetric algorithms only: `none` and HMAC (keyed with a public key) are never accepted. */
+const ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+/** How far the identity provider's clock may be from ours. */
+export const DEFAULT_CLOCK_SKEW_S = 300;
+
+/** What an ID token is checked against. */
+export interface IdTokenExpectations {
+  clientId: string;
+  /** The nonce sent in the authorization request, when there was one. */
+  nonce?: string;
+  /** `max_age` sent in the authorization request: `auth_time` must then be recent enough. */
+  maxAge?: number;
+  clockSkewSeconds?: number;
+}
+
+/** Verifies ID token signatures with the authority's JWKS, kept in the http cache. */
+export class IdTokenValidator {
+  constructor(
+    private readonly pipeline: HttpPipeline,
+    private readonly cache: HttpCache,
+  ) {}
+
+  private async keySet(jwksUri: string, refresh: boolean) {
+    const jwks = await getCachedJson(this.pipeline, this.cache, jwksUri, 'JWKS', { refresh });
+    try {
+      return createLocalJWKSet(jwks as unknown as Parameters<typeof createLocalJWKSet>[0]);
+    } catch (err) {
+      throw new AuthError('discovery_failed', 'the JWKS document is not a valid key set', { cause: err });
+    }
+  }
+
+  /** Verifies `idToken` and returns its claims. */
+  async validate(idToken: string, authority: Authority, expect: IdTokenExpectations): Promise<JWTPayload> {
+    let unverified: JWTPayload;
+    try {
+      unverified = decodeJwt(idToken);
+    } catch (err) {
+      throw new AuthError('invalid_id_token', 'the ID token is not a JWT', { cause: err });
+    }
+    const issuer = authority.expectedIssuer(unverified);
+    const jwksUri = authority.metadata.jwks_uri;
+    if (!jwksUri) throw new AuthError('invalid_id_token', 'the authority publishes no jwks_uri to verify ID tokens with');
+    const options = {
+      issuer,
+      audience: expect.clientId,
+      algorithms: ID_TOKEN_ALGORITHMS,
+      clockTolerance: expect.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_S,
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+      maxTokenAge: undefined as number | undefined,
+    };
+    let payload: JWTPayload;
+    try {
+      payload = await verifyWithKeySet(idToken, await this.keySet(jwksUri, false), options);
+    } catch (err) {
+      if (err instanceof joseErrors.JWKSNoMatchingKey) {
+        // The provider may have rotated its keys since the JWKS was cached: fetch it once more.
+        payload = await verifyWithKeySet(idToken, await this.keySet(jwksUri, true), options).catch((retryErr: unknown) => {
+          throw toIdTokenError(retryErr);
+        });
+      } else {
+        throw toIdTokenError(err);
+      }
+    }
+    checkIdTokenClaims(payload, expect);
+    return payload;
+  }
+}
+
+/**
+ * jwtVerify against a local key set. A token without `kid` matches every key of its type, and jose
+ * then throws JWKSMultipleMatchingKeys carrying the candidates: each one is tried in turn.
+ */
+async function verifyWithKeySet(
+  idToken: string,
+  keySet: ReturnType<typeof createLocalJWKSet>,
+  options: JWTVerifyOptions,
+): Promise<JWTPayload> {
+  try {
+    return (await jwtVerify(idToken, keySet, options)).payload;
+  } catch (err) {
+    if (!(err instanceof joseErrors.JWKSMultipleMatchingKeys)) throw err;
+    for await (const key of err) {
+      try {
+        return (await jwtVerify(idToken, key, options)).payload;
+      } catch (keyErr) {
+        if (!(keyErr instanceof joseErrors.JWSSignatureVerificationFailed)) throw keyErr;
+      }
+    }
+    throw new joseErrors.JWSSignatureVerificationFailed();
+  }
+}
+
+function toIdTokenError(err: unknown): AuthError {
+  if (err instanceof AuthError) return err;
+  if (err instanceof joseErrors.JOSEError) return new AuthError('invalid_id_token', `ID token rejected: ${err.code}: ${err.message}`, { cause: err });
+  return new AuthError('invalid_id_token', 'ID token rejected', { cause: err });
+}
+
+/** The claim checks jose leaves to the client: iat not in the future, azp, nonce, auth_time. */
+export function checkIdTokenClaims(payload: JWTPayload, expect: IdTokenExpectations): void {
+  const skew = expect.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_S;
+  const now = Math.floor(Date.now() / 1000);
+  if (typeof payload.iat !== 'number' || payload.iat > now + skew) {
+    throw new AuthError('invalid_id_token', 'the ID token was issued in the future');
+  }
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (payload.azp !== undefined && payload.azp !== expect.clientId) {
+    throw new AuthError('invalid_id_token', 'the ID token was issued to another party (azp)');
+  }
+  if (audiences.length > 1 && payload.azp === undefined) {
+    throw new AuthError('invalid_id_token', 'the ID token has several audiences and no azp');
+  }
+  if (expect.nonce !== undefined && payload.nonce !== expect.nonce) {
+    throw new AuthError('invalid_id_token', payload.nonce === undefined ? 'the ID token has no nonce' : 'the ID token nonce does not match');
+  }
+  if (expect.maxAge !== undefined) {
+    if (typeof payload.auth_time !== 'number') throw new AuthError('invalid_id_token', 'max_age was requested but the ID token has no auth_time');
+    if (payload.auth_time + expect.maxAge + skew < now) throw new AuthError('invalid_id_token', 'the sign-in is older than max_age');
+  }
+}

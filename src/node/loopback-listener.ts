@@ -1,0 +1,255 @@
+/**
+ * The loopback redirect receiver of the authorization-code flow (RFC 8252 §7.3): a one-shot HTTP
+ * server on 127.0.0.1 that waits for the browser to be redirected back with `code` (or `error`).
+ *
+ * It faces a browser, and any web page open in that browser can send requests to it, so it accepts
+ * little: GET on one path, a loopback `Host` header (against DNS rebinding), an actual
+ * authorization response, the expected `state`. Anything else is answered and ignored, so a
+ * hostile request can neither end the wait nor win the race against the real redirect. The first
+ * valid response ends it, and the port is closed before {@link LoopbackListener.waitForResponse}
+ * settles. Queries are never logged: they hold the authorization code.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AuthError } from '../core/errors.js';
+import { DEFAULT_ERROR_PAGE, DEFAULT_SUCCESS_PAGE, NOT_A_RESPONSE_PAGE, renderErrorPage, type ErrorPage } from './loopback-pages.js';
+
+export type { ErrorPage } from './loopback-pages.js';
+
+/**
+ * Options of {@link startLoopbackListener}. There is deliberately no host option: the listener
+ * always binds 127.0.0.1 only, never `0.0.0.0` or `::`, so nothing off the machine can reach it.
+ */
+export interface LoopbackListenerOptions {
+  /** Port to bind; 0 (the default) lets the OS pick a free one, which Entra and RFC 8252 allow. */
+  port?: number;
+  /** Path the redirect arrives on, starting with `/`. Default `/`. */
+  path?: string;
+  /**
+   * HTML shown after a response with `code`. Served under `Content-Security-Policy:
+   * default-src 'none'; style-src 'unsafe-inline'; img-src data:`, so it must be self-contained
+   * (no scripts, inline styles, `data:` images).
+   */
+  successPage?: string;
+  /** HTML shown after a response with `error`; see {@link ErrorPage}. Same CSP as the success page. */
+  errorPage?: ErrorPage;
+  /** Gives up after this many milliseconds: `waitForResponse` rejects with `timeout`. Default: no limit. */
+  timeoutMs?: number;
+  /** Aborting it makes `waitForResponse` reject with `cancelled`. */
+  signal?: AbortSignal;
+  /**
+   * The `state` sent in the authorization request. When set, a response with another or no
+   * `state` is answered 400 and the wait goes on: it may be a page racing the real redirect.
+   * The core still checks `state` itself; this only keeps a forged response from ending the wait.
+   */
+  expectedState?: string;
+}
+
+/** A running loopback listener. */
+export interface LoopbackListener {
+  /** `http://127.0.0.1:PORT/path`: the `redirect_uri` to send in the authorization request. */
+  readonly redirectUri: string;
+  /**
+   * Resolves with every query parameter of the first valid authorization response (one with
+   * `code` or `error`: an `error` response resolves too, and the caller turns it into an error).
+   * Rejects with `timeout`, `cancelled` (signal, or {@link LoopbackListener.close} first) or
+   * `network_error` (the server failed). The port is closed by the time it settles. Every call
+   * returns the same promise.
+   */
+  waitForResponse(): Promise<Record<string, string>>;
+  /** Stops listening and drops every connection; a pending wait rejects with `cancelled`. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Largest request line plus headers accepted; Node answers 431 beyond it. A redirect is a few KB. */
+const MAX_HEADER_BYTES = 16 * 1024;
+/** A client must send its headers within this time, its whole request within REQUEST_TIMEOUT_MS. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 15_000;
+/** After the final page is written, connections are dropped at the latest after this. */
+const FLUSH_GRACE_MS = 2_000;
+
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  // The page's URL holds the code: keep it out of any Referer.
+  'referrer-policy': 'no-referrer',
+  // One request per connection: a kept-alive socket would outlive the one-shot server.
+  connection: 'close',
+} as const;
+
+/**
+ * Starts a listener on 127.0.0.1 and resolves once it is bound.
+ * Fails with `invalid_argument` for a bad option, `cancelled` if `signal` is already aborted, and
+ * `network_error` if the port cannot be bound (in use, not permitted).
+ */
+export async function startLoopbackListener(options: LoopbackListenerOptions = {}): Promise<LoopbackListener> {
+  const { port: requestedPort = 0, path = '/', timeoutMs, signal, expectedState } = options;
+  checkOptions(requestedPort, path, timeoutMs);
+  if (signal?.aborted) throw new AuthError('cancelled', 'the loopback listener was cancelled before it started');
+  const successPage = options.successPage ?? DEFAULT_SUCCESS_PAGE;
+  const errorPage = options.errorPage ?? DEFAULT_ERROR_PAGE;
+
+  const server = http.createServer({
+    maxHeaderSize: MAX_HEADER_BYTES,
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // How often Node enforces the two timeouts above (default 30 s).
+    connectionsCheckingInterval: 1_000,
+  });
+  const port = await listenOnLoopback(server, requestedPort);
+  const allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  if (port === 80) allowedHosts.add('127.0.0.1').add('localhost');
+
+  let settled = false;
+  let resolveResult!: (params: Record<string, string>) => void;
+  let rejectResult!: (err: AuthError) => void;
+  const result = new Promise<Record<string, string>>((resolve, reject) => {
+    resolveResult = resolve;
+    rejectResult = reject;
+  });
+  // A timeout or cancel nobody waits for must not surface as an unhandled rejection.
+  result.catch(() => undefined);
+
+  let closed: Promise<void> | undefined;
+  /** Stops accepting, then drops connections: at once, or once `finalResponse` is written. */
+  const shutDown = (finalResponse?: http.ServerResponse): Promise<void> => {
+    closed ??= new Promise<void>((resolve) => {
+      const force = setTimeout(() => server.closeAllConnections(), FLUSH_GRACE_MS);
+      server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+      if (finalResponse && !finalResponse.writableFinished) {
+        finalResponse.once('close', () => server.closeAllConnections());
+      } else {
+        server.closeAllConnections();
+      }
+    });
+    return closed;
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = (): void => fail(new AuthError('cancelled', 'the loopback listener was cancelled'));
+  /** Ends the wait; the outcome is reported only once the port is closed. */
+  const settle = (outcome: () => void, finalResponse?: http.ServerResponse): Promise<void> => {
+    settled = true;
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    return shutDown(finalResponse).then(outcome);
+  };
+  const fail = (err: AuthError): void => {
+    if (!settled) void settle(() => rejectResult(err));
+  };
+
+  server.on('error', (cause: Error) => fail(new AuthError('network_error', 'the loopback listener failed', { cause })));
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (settled) {
+      // One use only: a request on a connection still open after the end gets no answer.
+      req.socket.destroy();
+      return;
+    }
+    const verdict = judgeRequest(req, path, allowedHosts, expectedState);
+    if (verdict.kind === 'reject') {
+      respond(res, verdict.status, verdict.body, verdict.headers);
+      return;
+    }
+    const params = verdict.params;
+    const html = params.error !== undefined ? renderErrorPage(errorPage, params.error, params.error_description) : successPage;
+    respond(res, 200, html);
+    void settle(() => resolveResult(params), res);
+  });
+
+  if (timeoutMs !== undefined) {
+    timer = setTimeout(() => fail(new AuthError('timeout', `no authorization response within ${timeoutMs} ms`)), timeoutMs);
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort(); // aborted while binding
+
+  return {
+    redirectUri: `http://127.0.0.1:${port}${path}`,
+    waitForResponse: () => result,
+    close: () => {
+      fail(new AuthError('cancelled', 'the loopback listener was closed'));
+      return shutDown();
+    },
+  };
+}
+
+function checkOptions(port: number, path: string, timeoutMs: number | undefined): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new AuthError('invalid_argument', 'port must be an integer from 0 to 65535');
+  }
+  // The path is compared with the request's raw path, so it must already be in that form.
+  if (typeof path !== 'string' || !/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/.test(path)) {
+    throw new AuthError('invalid_argument', 'path must start with / and hold only URL path characters (no query or fragment)');
+  }
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)) {
+    throw new AuthError('invalid_argument', 'timeoutMs must be a positive number of milliseconds');
+  }
+}
+
+function listenOnLoopback(server: http.Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (cause: NodeJS.ErrnoException): void => {
+      const reason = cause.code === 'EADDRINUSE' ? 'is in use' : `cannot be bound (${cause.code ?? 'error'})`;
+      reject(new AuthError('network_error', `port ${port} on 127.0.0.1 ${reason}`, { cause }));
+    };
+    server.once('error', onError);
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+type Rejection = { kind: 'reject'; status: number; body: string; headers?: Record<string, string> };
+type Verdict = { kind: 'accept'; params: Record<string, string> } | Rejection;
+
+/**
+ * Decides what a request is. Checks run cheapest-and-least-revealing first: Host (a rebinding
+ * page learns nothing else), request target, path, method, then the query.
+ */
+function judgeRequest(req: http.IncomingMessage, path: string, allowedHosts: Set<string>, expectedState: string | undefined): Verdict {
+  const host = req.headers.host?.toLowerCase();
+  if (host === undefined || !allowedHosts.has(host)) return textVerdict(400, 'Bad Request');
+  const target = req.url ?? '';
+  // Origin-form only ("/path?query"); absolute-form targets are for proxies.
+  if (!target.startsWith('/')) return textVerdict(400, 'Bad Request');
+  const queryStart = target.indexOf('?');
+  const requestPath = queryStart === -1 ? target : target.slice(0, queryStart);
+  if (requestPath !== path) return textVerdict(404, 'Not Found');
+  if (req.method !== 'GET') return textVerdict(405, 'Method Not Allowed', { allow: 'GET' });
+
+  const search = new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1));
+  const params: Record<string, string> = {};
+  for (const [name, value] of search) {
+    // RFC 6749 §3.1: parameters must not repeat; which copy would be "the" code is ambiguous.
+    if (Object.hasOwn(params, name)) return { kind: 'reject', status: 400, body: NOT_A_RESPONSE_PAGE };
+    // defineProperty, not assignment: a parameter named "__proto__" must stay plain data.
+    Object.defineProperty(params, name, { value, enumerable: true, writable: true, configurable: true });
+  }
+  if (params.code === undefined && params.error === undefined) return { kind: 'reject', status: 400, body: NOT_A_RESPONSE_PAGE };
+  if (expectedState !== undefined && (params.state === undefined || !sameSecret(params.state, expectedState))) {
+    return { kind: 'reject', status: 400, body: NOT_A_RESPONSE_PAGE };
+  }
+  return { kind: 'accept', params };
+}
+
+function textVerdict(status: number, text: string, headers?: Record<string, string>): Rejection {
+  return { kind: 'reject', status, body: text, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers } };
+}
+
+/** Compares in constant time (over SHA-256 digests, so lengths do not leak either). */
+function sameSecret(a: string, b: string): boolean {
+  const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+function respond(res: http.ServerResponse, status: number, body: string, headers?: Record<string, string>): void {
+  res.writeHead(status, { ...PAGE_HEADERS, 'content-length': String(Buffer.byteLength(body)), ...headers });
+  res.end(body);
+}

@@ -1,0 +1,16 @@
+/**
+ * The Node platform of the core: undici HTTP with proxies and CAs, the loopback listener, the
+ * system browser, and Azure region detection from the environment.
+ */
+import type { Platform } from '../core/platform.js';
+import { createNodeHttpClient } from './http-client.js';
+import { startLoopbackListener } from './loopback-listener.js';
+import { openBrowser } from './open-browser.js';
+
+export const nodePlatform: Platform = {
+  createHttpClient: (options) => createNodeHttpClient({ timeout: options.timeout, proxies: options.proxies, verify: options.verify }),
+  startRedirectListener: (options) => startLoopbackListener(options),
+  openBrowser,
+  // Azure sets REGION_NAME in App Service and Functions; MSAL reads the same variable.
+  detectRegion: () => process.env.REGION_NAME?.replace(/\s+/g, '').toLowerCase() || undefined,
+};

@@ -1,0 +1,387 @@
+// The test identity provider: one HTTP(S) server on 127.0.0.1 (random port) with two faces.
+//
+//   /oidc/...                      generic OpenID Connect provider, issuer <origin>/oidc
+//   /<tenant>/...                  Entra-shaped provider for <tenant> in TENANT_SEGMENTS,
+//                                  issuer <origin>/<TENANT_ID>/v2.0
+//   /<tenant>/v2.0/.well-known/openid-configuration    Entra discovery
+//   /<tenant>/discovery/instance                        Entra instance discovery
+//   <mount>/interaction/<uid>[/login|/confirm]          login and consent pages
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type Provider from 'oidc-provider';
+import type { OIDCProviderError } from 'oidc-provider';
+import { SignJWT, createLocalJWKSet, decodeJwt, decodeProtectedHeader, importPKCS8, jwtVerify } from 'jose';
+import { randomUUID } from 'node:crypto';
+import {
+  CLIENT_ASSERTION_TYPE,
+  CONFIDENTIAL_CERT_CLIENT_ID,
+  CONFIDENTIAL_CLIENT_SECRET,
+  CONFIDENTIAL_SECRET_CLIENT_ID,
+} from './clients.js';
+import {
+  ENTRA_DISCOVERY_PATH,
+  ENTRA_ROUTES,
+  entraIssuer,
+  answerInstanceDiscovery,
+  makeInvalidTenantError,
+  looksLikeTenant,
+  matchTenantSegment,
+  normalizeTokenRequest,
+  TENANT_ID,
+} from './entra-layer.js';
+import { handleInteraction, sendHtml } from './interactions.js';
+import { getClientCertificate, getSigningJwk, toPublicJwk, type ClientCertificate } from './keys.js';
+import { renderErrorPage } from './pages.js';
+import { createFaceProvider, OIDC_ROUTES, requestMounts, type FaceName, type RequestMount } from './provider.js';
+
+export { ACCOUNTS, type AccountName, type TestAccount } from './accounts.js';
+export {
+  CONFIDENTIAL_CERT_CLIENT_ID,
+  CONFIDENTIAL_CLIENT_REDIRECT_URIS,
+  CONFIDENTIAL_CLIENT_SECRET,
+  CONFIDENTIAL_SECRET_CLIENT_ID,
+  DEVICE_CODE_GRANT_TYPE,
+  JWT_BEARER_GRANT_TYPE,
+  CLIENT_ASSERTION_TYPE,
+  PUBLIC_CLIENT_ID,
+  PUBLIC_CLIENT_REDIRECT_URIS,
+} from './clients.js';
+export { TENANT_DOMAIN, TENANT_ID, TENANT_SEGMENTS, encodeClientInfo } from './entra-layer.js';
+export { DEMO_API, DEMO_API_SCOPES, DOWNSTREAM_API, DOWNSTREAM_API_SCOPES } from './resources.js';
+export type { ClientCertificate } from './keys.js';
+export type { FaceName } from './provider.js';
+
+export interface IdpOptions {
+  /** Lifetime of every access token, in seconds (default 3600). */
+  accessTokenTtl?: number;
+  /** Rotate refresh tokens on use (default true); reusing a rotated one revokes the grant. */
+  rotateRefreshToken?: boolean;
+  /** Seconds; the Entra face adds `refresh_in` to token responses. */
+  refreshIn?: number;
+  /** Seconds between device code polls, sent as `interval` by the Entra face (default 5). */
+  devicePollInterval?: number;
+  /** Approve consent steps without showing the consent page (default false). */
+  autoConsent?: boolean;
+  /** Serve https with this certificate and key instead of http. */
+  https?: { cert: string | Buffer; key: string | Buffer };
+}
+
+export interface RequestLogEntry {
+  method: string;
+  /** Path without the query. */
+  path: string;
+  /** Date.now() when the request arrived. */
+  time: number;
+  /** Response status, set when the response has been sent. */
+  status?: number;
+}
+
+export interface IdpErrorRecord {
+  /** Absent for errors of the router itself. */
+  face?: FaceName;
+  /** The oidc-provider event: grant.error, server_error, authorization.error, ... */
+  event: string;
+  error: string;
+  description?: string;
+  /** The diagnostic detail oidc-provider keeps out of responses. */
+  detail?: string;
+}
+
+export interface IdpUrls {
+  /** `http://127.0.0.1:PORT` */
+  origin: string;
+  /** `<origin>/oidc` */
+  oidcIssuer: string;
+  /** `<origin>/<tenant>`, the authority MSAL is given. */
+  entraAuthority(tenant?: string): string;
+  /** `<origin>/<TENANT_ID>/v2.0`, the `iss` of the Entra face's tokens. */
+  entraIssuer: string;
+}
+
+export interface Idp {
+  readonly port: number;
+  readonly urls: IdpUrls;
+  /** Every request the server handled, in arrival order. */
+  readonly requests: RequestLogEntry[];
+  /** `error_detail` (or the description when there is none) of every grant.error and server_error. */
+  readonly grantErrors: string[];
+  /** Every error event of both providers. */
+  readonly errors: IdpErrorRecord[];
+  /** Key and self-signed certificate of the `confidential-cert` client. */
+  readonly clientCertificate: ClientCertificate;
+  readonly providers: { readonly oidc: Provider; readonly entra: Provider };
+  /**
+   * RFC 7662-style answer about a token. Opaque tokens (refresh tokens, userinfo access tokens)
+   * go to the introspection endpoint of `face` as `clientId` (default `confidential-secret`;
+   * without `face` the Entra face is asked first). JWT access tokens, which oidc-provider neither
+   * stores nor introspects, are verified here (signature, issuer, expiry) as a resource server would.
+   */
+  introspect(token: string, clientId?: string, face?: FaceName): Promise<Record<string, unknown>>;
+  /** Closes the server and every open connection. */
+  close(): Promise<void>;
+}
+
+const ERROR_EVENTS = [
+  'grant.error',
+  'server_error',
+  'authorization.error',
+  'backchannel.error',
+  'discovery.error',
+  'end_session.error',
+  'introspection.error',
+  'jwks.error',
+  'revocation.error',
+  'userinfo.error',
+  'device_authorization.error',
+  'code_verification.error',
+] as const;
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(JSON.stringify(body));
+}
+
+const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|confirm))?$/;
+
+export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
+  const [signingJwk, certificate] = await Promise.all([getSigningJwk(), getClientCertificate()]);
+
+  const requests: RequestLogEntry[] = [];
+  const grantErrors: string[] = [];
+  const errors: IdpErrorRecord[] = [];
+  const sockets = new Set<Socket>();
+  let handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async (_req, res) => {
+    sendJson(res, 503, { error: 'temporarily_unavailable' });
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const entry: RequestLogEntry = {
+      method: req.method ?? 'GET',
+      path: (req.url ?? '/').split('?')[0] ?? '/',
+      time: Date.now(),
+    };
+    requests.push(entry);
+    res.on('finish', () => { entry.status = res.statusCode; });
+    handler(req, res).catch((error: unknown) => {
+      errors.push({ event: 'router_error', error: 'server_error', detail: String(error) });
+      if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
+      else res.destroy();
+    });
+  };
+
+  const server: Server = options.https === undefined
+    ? createHttpServer(onRequest)
+    : createHttpsServer({ cert: options.https.cert, key: options.https.key }, onRequest);
+  // Well above the 5 s some clients keep idle sockets, so the server never closes one first.
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 35_000;
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  const { port } = server.address() as AddressInfo;
+  const origin = `${options.https === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
+  const publicJwks = { keys: [toPublicJwk(signingJwk)] };
+  const common = {
+    origin,
+    signingJwk,
+    publicJwks,
+    clientCertificateJwk: certificate.publicJwk,
+    rotateRefreshToken: options.rotateRefreshToken ?? true,
+    devicePollInterval: options.devicePollInterval ?? 5,
+    ...(options.accessTokenTtl === undefined ? {} : { accessTokenTtl: options.accessTokenTtl }),
+    ...(options.refreshIn === undefined ? {} : { refreshIn: options.refreshIn }),
+  };
+  let providers: { oidc: Provider; entra: Provider };
+  try {
+    providers = {
+      oidc: createFaceProvider({ ...common, face: 'oidc', issuer: `${origin}/oidc`, routes: OIDC_ROUTES }),
+      entra: createFaceProvider({ ...common, face: 'entra', issuer: entraIssuer(origin), routes: ENTRA_ROUTES }),
+    };
+  } catch (error) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => { server.close(() => resolve()); });
+    throw error;
+  }
+
+  for (const face of ['oidc', 'entra'] as const) {
+    for (const event of ERROR_EVENTS) {
+      providers[face].on(event, (_ctx: unknown, error: OIDCProviderError) => {
+        const record: IdpErrorRecord = {
+          face,
+          event,
+          error: error.error ?? error.message,
+          ...(error.error_description === undefined ? {} : { description: error.error_description }),
+          ...(error.error_detail === undefined ? {} : { detail: error.error_detail }),
+        };
+        errors.push(record);
+        if (event === 'grant.error' || event === 'server_error') {
+          grantErrors.push(error.error_detail ?? error.error_description ?? error.message);
+        }
+      });
+    }
+  }
+  const callbacks = { oidc: providers.oidc.callback(), entra: providers.entra.callback() };
+  const interactionOptions = { autoConsent: options.autoConsent ?? false };
+
+  const toProvider = async (req: IncomingMessage, res: ServerResponse, mount: RequestMount, innerPath: string, search: string) => {
+    requestMounts.set(req, mount);
+    req.url = `${innerPath === '' ? '/' : innerPath}${search}`;
+    await callbacks[mount.face](req, res);
+  };
+
+  handler = async (req, res) => {
+    const url = new URL(req.url ?? '/', origin);
+    const path = url.pathname;
+    const [, first = '', ...restSegments] = path.split('/');
+    const rest = restSegments.length === 0 ? '' : `/${restSegments.join('/')}`;
+
+    if (first === 'oidc') {
+      const interaction = INTERACTION_PATH.exec(rest);
+      const mount: RequestMount = { face: 'oidc', mount: '/oidc' };
+      if (interaction !== null) {
+        await handleInteraction(providers.oidc, req, res, {
+          mount: mount.mount, uid: interaction[1] ?? '', step: interaction[2] as 'login' | 'confirm' | undefined,
+        }, interactionOptions);
+        return;
+      }
+      await toProvider(req, res, mount, rest, url.search);
+      return;
+    }
+
+    const tenant = matchTenantSegment(first);
+    if (tenant !== undefined) {
+      const mount: RequestMount = { face: 'entra', mount: `/${first}`, tenant };
+      if (rest === '/discovery/instance') {
+        const answer = answerInstanceDiscovery(url, origin);
+        sendJson(res, answer.status, answer.body);
+        return;
+      }
+      if (rest === ENTRA_DISCOVERY_PATH) {
+        await toProvider(req, res, mount, '/.well-known/openid-configuration', url.search);
+        return;
+      }
+      const interaction = INTERACTION_PATH.exec(rest);
+      if (interaction !== null) {
+        await handleInteraction(providers.entra, req, res, {
+          mount: mount.mount, uid: interaction[1] ?? '', step: interaction[2] as 'login' | 'confirm' | undefined,
+        }, interactionOptions);
+        return;
+      }
+      const request = rest === ENTRA_ROUTES.token ? await normalizeTokenRequest(req) : req;
+      await toProvider(request, res, mount, rest, url.search);
+      return;
+    }
+
+    if (looksLikeTenant(first) && (rest.startsWith('/v2.0/') || rest.startsWith('/oauth2/'))) {
+      sendJson(res, 400, makeInvalidTenantError(first));
+      return;
+    }
+    if ((req.headers.accept ?? '').includes('text/html')) {
+      sendHtml(res, 404, renderErrorPage('not_found', `no page at ${path}`));
+      return;
+    }
+    sendJson(res, 404, { error: 'not_found', error_description: `no endpoint at ${path}` });
+  };
+
+  const urls: IdpUrls = {
+    origin,
+    oidcIssuer: `${origin}/oidc`,
+    entraAuthority: (tenant = TENANT_ID) => `${origin}/${tenant}`,
+    entraIssuer: entraIssuer(origin),
+  };
+
+  const introspectionEndpoint = (face: FaceName) => (face === 'oidc'
+    ? `${urls.oidcIssuer}${OIDC_ROUTES.introspection}`
+    : `${urls.entraAuthority()}${ENTRA_ROUTES.introspection}`);
+
+  const clientAuthentication = async (clientId: string, audience: string): Promise<Record<string, string>> => {
+    switch (clientId) {
+      case CONFIDENTIAL_SECRET_CLIENT_ID:
+        return { client_id: clientId, client_secret: CONFIDENTIAL_CLIENT_SECRET };
+      case CONFIDENTIAL_CERT_CLIENT_ID: {
+        const key = await importPKCS8(certificate.privateKeyPem, 'RS256');
+        const assertion = await new SignJWT({})
+          .setProtectedHeader({ alg: 'RS256', x5t: Buffer.from(certificate.thumbprintSha1Hex, 'hex').toString('base64url') })
+          .setIssuer(clientId).setSubject(clientId).setAudience(audience)
+          .setJti(randomUUID()).setIssuedAt().setExpirationTime('2m')
+          .sign(key);
+        return { client_id: clientId, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion };
+      }
+      default:
+        return { client_id: clientId };
+    }
+  };
+
+  const introspectAt = async (token: string, clientId: string, face: FaceName): Promise<Record<string, unknown>> => {
+    const endpoint = introspectionEndpoint(face);
+    const body = new URLSearchParams({ token, ...await clientAuthentication(clientId, endpoint) });
+    const response = await fetch(endpoint, { method: 'POST', body, headers: { accept: 'application/json' } });
+    const json = await response.json() as Record<string, unknown>;
+    if (!response.ok) throw new Error(`introspection failed: ${response.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+
+  // oidc-provider's introspection endpoint refuses JWTs ("Structured JWT Tokens cannot be
+  // introspected"), and it does not store JWT access tokens, so they are checked here the way a
+  // resource server would: signature, issuer, `typ` and expiry. Revoking a grant does not reach them.
+  const localKeys = createLocalJWKSet(publicJwks);
+  const introspectJwt = async (token: string): Promise<Record<string, unknown>> => {
+    const issuer = decodeJwt(token).iss;
+    if (issuer !== urls.oidcIssuer && issuer !== urls.entraIssuer) return { active: false };
+    try {
+      const { payload } = await jwtVerify(token, localKeys, { issuer, typ: 'at+jwt' });
+      return { active: true, token_type: 'Bearer', ...payload };
+    } catch {
+      return { active: false };
+    }
+  };
+
+  let closing: Promise<void> | undefined;
+  const idp: Idp = {
+    port,
+    urls,
+    requests,
+    grantErrors,
+    errors,
+    clientCertificate: {
+      privateKeyPem: certificate.privateKeyPem,
+      certificatePem: certificate.certificatePem,
+      thumbprintSha1Hex: certificate.thumbprintSha1Hex,
+      thumbprintSha256Hex: certificate.thumbprintSha256Hex,
+    },
+    providers,
+    async introspect(token, clientId = CONFIDENTIAL_SECRET_CLIENT_ID, face) {
+      let isJwt = false;
+      try {
+        isJwt = decodeProtectedHeader(token).alg !== undefined;
+      } catch {
+        isJwt = false;
+      }
+      if (isJwt) return introspectJwt(token);
+      if (face !== undefined) return introspectAt(token, clientId, face);
+      const answer = await introspectAt(token, clientId, 'entra');
+      return answer.active === true ? answer : introspectAt(token, clientId, 'oidc');
+    },
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+      });
+      return closing;
+    },
+  };
+  return idp;
+}
