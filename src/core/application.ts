@@ -377,13 +377,11 @@ export class ClientApplication {
     const correlationId = randomUuid();
     let fallback: AuthenticationResult | undefined;
     if (!options.forceRefresh && !options.claimsChallenge) {
-      const found = this.tokenCache.findAccessToken({
-        homeAccountId: account.homeAccountId,
-        environments: [...authority.aliases],
-        clientId: this.clientId,
-        realm: authority.tenant,
-        scopes,
-      });
+      const query = { homeAccountId: account.homeAccountId, environments: [...authority.aliases], clientId: this.clientId, scopes };
+      // Through common/organizations, other MSAL libraries file tokens under the tenant id.
+      const found =
+        this.tokenCache.findAccessToken({ ...query, realm: authority.tenant }) ??
+        (authority.isMultiTenant && account.realm !== authority.tenant ? this.tokenCache.findAccessToken({ ...query, realm: account.realm }) : undefined);
       if (found && Number(found.expires_on) - nowSeconds() > EXPIRY_BUFFER_S) {
         const cached = this.resultFromCache(found, authority, account, correlationId);
         if (found.refresh_on === undefined || Number(found.refresh_on) > nowSeconds()) return cached;
@@ -475,6 +473,7 @@ export class ClientApplication {
       response,
       environment: authority.instance,
       realm: authority.tenant,
+      authorityType: authority.type === 'OIDC' ? 'Generic' : authority.type === 'ADFS' ? 'ADFS' : 'MSSTS',
       idTokenClaims: idTokenClaims as Record<string, unknown> | undefined,
       data,
       grantType,

@@ -107,6 +107,9 @@ export function checkTokenResponse(body: Record<string, unknown>): TokenResponse
 /** Asymmetric algorithms only: `none` and HMAC (keyed with a public key) are never accepted. */
 const ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
+/** The least time between two JWKS refetches triggered by an unknown key (jose's remote sets wait 30 s). */
+export const JWKS_REFETCH_COOLDOWN_MS = 30_000;
+
 /** How far the identity provider's clock may be from ours. */
 export const DEFAULT_CLOCK_SKEW_S = 300;
 
@@ -122,6 +125,9 @@ export interface IdTokenExpectations {
 
 /** Verifies ID token signatures with the authority's JWKS, kept in the http cache. */
 export class IdTokenValidator {
+  /** When each JWKS was last fetched again for an unknown key: a forged `kid` cannot make us hammer the IdP. */
+  private readonly lastRefetch = new Map<string, number>();
+
   constructor(
     private readonly pipeline: HttpPipeline,
     private readonly cache: HttpCache,
@@ -159,8 +165,10 @@ export class IdTokenValidator {
     try {
       payload = await verifyWithKeySet(idToken, await this.keySet(jwksUri, false), options);
     } catch (err) {
-      if (err instanceof joseErrors.JWKSNoMatchingKey) {
+      const last = this.lastRefetch.get(jwksUri) ?? 0;
+      if (err instanceof joseErrors.JWKSNoMatchingKey && Date.now() - last >= JWKS_REFETCH_COOLDOWN_MS) {
         // The provider may have rotated its keys since the JWKS was cached: fetch it once more.
+        this.lastRefetch.set(jwksUri, Date.now());
         payload = await verifyWithKeySet(idToken, await this.keySet(jwksUri, true), options).catch((retryErr: unknown) => {
           throw toIdTokenError(retryErr);
         });

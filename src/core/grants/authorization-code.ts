@@ -105,6 +105,10 @@ export function checkAuthorizationResponse(flow: AuthCodeFlow, response: Record<
   if (response.state !== flow.state) {
     throw new AuthError('state_mismatch', response.state === undefined ? 'the authorization response has no state' : 'the authorization response state does not match');
   }
+  if (response.iss === undefined && authority.metadata.authorization_response_iss_parameter_supported === true) {
+    // RFC 9207 §2.4: a server that announces `iss` must send it; its absence may mean a mix-up.
+    throw new AuthError('issuer_mismatch', 'the authorization response lacks the iss its server announces (RFC 9207)');
+  }
   if (response.iss !== undefined) {
     const issuer = authority.metadata.issuer;
     const tenantFree = issuer.includes('{tenantid}');

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { AuthError } from '../../../src/core/errors.js';
 import { readBodyText, type FetchLike } from '../../../src/core/http.js';
 import { createNodeHttpClient, type NodeHttpClient } from '../../../src/node/http-client.js';
-import { findClosedPort, makeSelfSignedCertificate, startForwardProxy, startServer, type RunningServer } from './servers.js';
+import { findClosedPort, makeSelfSignedCertificate, startForwardProxy, startServer, type RunningServer } from '../../support/servers.js';
 
 /** Proxy variables are cleared for this file so that a proxy in the test machine's environment cannot reroute 127.0.0.1. */
 const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY'];

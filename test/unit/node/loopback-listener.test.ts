@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { AuthError } from '../../../src/core/errors.js';
 import { escapeHtml, renderErrorPage } from '../../../src/node/loopback-pages.js';
 import { startLoopbackListener, type LoopbackListener, type LoopbackListenerOptions } from '../../../src/node/loopback-listener.js';
-import { findClosedPort, listen } from './servers.js';
+import { findClosedPort, listen } from '../../support/servers.js';
 
 interface Answer {
   status: number;
