@@ -1,0 +1,293 @@
+/**
+ * One VS Code authentication provider over the core's PublicClientApplication. It stays thin:
+ * scopes become a {@link SessionScopes} once, tokens come from the core (cache first, refresh
+ * second), sign-in walks the flows chosen for this environment, and the token cache lives in
+ * SecretStorage through {@link SecretTokenCache}.
+ */
+import * as vscode from 'vscode';
+import type { Account, AuthenticationResult } from '../core/account.js';
+import { PublicClientApplication } from '../core/application.js';
+import { AuthError, ServerError } from '../core/errors.js';
+import type { FetchLike } from '../core/http.js';
+import type { Logger } from '../core/logger.js';
+import type { Platform } from '../core/platform.js';
+import type { CrossWindowLock } from './cross-window-lock.js';
+import { type ExtensionHostKind, type FlowContext, getFlows, type SignInFlow, type SignInUi } from './flows.js';
+import type { PendingCallbacks } from './pending-callbacks.js';
+import type { SecretTokenCache } from './secret-cache.js';
+import { SessionScopes } from './session-scopes.js';
+import type { ProviderConfig } from './settings.js';
+import { ALL_FLOWS } from './sign-in-flows.js';
+
+/** What a provider needs from the extension; passed in, never reached for. */
+export interface ProviderDependencies {
+  store: SecretTokenCache;
+  lock?: CrossWindowLock;
+  httpCache: Map<string, unknown>;
+  httpClient: FetchLike;
+  platform: Platform;
+  logger: Logger;
+  logPii: boolean;
+  ui: SignInUi;
+  callbacks: PendingCallbacks;
+  extensionHost: ExtensionHostKind;
+  externalCallbackUri(): Promise<string>;
+  /** Asks whether to try the next flow after one failed; false stops. */
+  askTryAnotherWay(failed: SignInFlow, next: SignInFlow): Promise<boolean>;
+  /** Runs a wait under a cancellable progress notification. */
+  withProgress<T>(title: string, work: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  successPage?: string;
+  flows?: readonly SignInFlow[];
+  signInTimeoutMs?: number;
+}
+
+/** Options of an explicit sign-in (commands and the exported API). */
+export interface SignInOptions {
+  /** Only this flow, instead of the environment's list. */
+  flow?: SignInFlow['id'];
+  loginHint?: string;
+  claimsChallenge?: string;
+}
+
+/** Thrown when the provider cannot sign in until the user fixes a setting. */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+  constructor(
+    message: string,
+    /** The setting to open for the fix. */
+    readonly setting: string,
+  ) {
+    super(message);
+  }
+}
+
+const SESSION_ID_SEPARATOR = '#';
+
+export class MsalAuthenticationProvider implements vscode.AuthenticationProvider, vscode.Disposable {
+  private readonly changeEmitter = new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>();
+  readonly onDidChangeSessions = this.changeEmitter.event;
+  private readonly apps = new Map<string, PublicClientApplication>();
+  /** Accounts this window last knew, to tell other windows' sign-ins and sign-outs apart. */
+  private knownAccounts = new Map<string, Account>();
+
+  constructor(
+    readonly config: ProviderConfig,
+    private readonly deps: ProviderDependencies,
+  ) {}
+
+  dispose(): void {
+    this.changeEmitter.dispose();
+  }
+
+  /** The application for a request: the configured client and tenant, or the scopes' overrides. */
+  appFor(scopes: SessionScopes): PublicClientApplication {
+    const clientId = scopes.clientId ?? this.config.clientId;
+    if (!clientId) {
+      throw new ConfigurationError(
+        vscode.l10n.t('{0} has no client id. Register a public client application at your identity provider and put its id in the settings.', this.config.label),
+        this.config.kind === 'entra' ? 'msalSignIn.entra.clientId' : 'msalSignIn.oidcProviders',
+      );
+    }
+    const authority =
+      this.config.kind === 'oidc'
+        ? { oidcAuthority: this.config.issuer }
+        : { authority: this.config.authorityOverride ?? `${this.config.authorityBase}/${scopes.tenant ?? this.config.tenant}` };
+    const key = `${clientId}|${authority.oidcAuthority ?? authority.authority}`;
+    let app = this.apps.get(key);
+    if (!app) {
+      app = new PublicClientApplication({
+        clientId,
+        ...authority,
+        tokenCache: this.deps.store.cache,
+        httpCache: this.deps.httpCache,
+        httpClient: this.deps.httpClient,
+        platform: this.deps.platform,
+        logger: this.deps.logger,
+        enablePiiLog: this.deps.logPii,
+        allowInsecureLoopbackAuthority: this.config.allowLoopbackHttp,
+        appName: 'vscode-msal-signin',
+      });
+      this.apps.set(key, app);
+    }
+    return app;
+  }
+
+  /** Runs `work` on a freshly read cache, under the cross-window lock, and saves what changed. */
+  private async withCache<T>(work: () => Promise<T>): Promise<T> {
+    const run = async () => {
+      await this.deps.store.load();
+      try {
+        return await work();
+      } finally {
+        await this.deps.store.save();
+      }
+    };
+    return this.deps.lock ? this.deps.lock.run(run) : run();
+  }
+
+  private toSession(result: AuthenticationResult, scopes: SessionScopes): vscode.AuthenticationSession {
+    const account = result.account!;
+    return {
+      id: sessionId(account.homeAccountId, scopes),
+      accessToken: result.accessToken,
+      account: { id: account.homeAccountId, label: account.username || account.name || account.homeAccountId },
+      scopes: scopes.requested,
+    };
+  }
+
+  async getSessions(scopes: readonly string[] | undefined, options: vscode.AuthenticationProviderSessionOptions = {}): Promise<vscode.AuthenticationSession[]> {
+    const parsed = SessionScopes.parse(scopes, this.config.defaultScopes);
+    let app: PublicClientApplication;
+    try {
+      app = this.appFor(parsed);
+    } catch (err) {
+      if (err instanceof ConfigurationError) return [];
+      throw err;
+    }
+    return this.withCache(async () => {
+      const accounts = (await app.getAccounts()).filter((account) => !options.account || options.account.id === account.homeAccountId);
+      const sessions: vscode.AuthenticationSession[] = [];
+      for (const account of accounts) {
+        try {
+          // From the cache while valid (no request), else refreshed; an account that cannot be
+          // served silently is left out rather than handed an expired token.
+          const result = await app.acquireTokenSilent(parsed.resourceScopes.slice(), account);
+          if (result) sessions.push(this.toSession(result, parsed));
+        } catch (err) {
+          this.deps.logger.warning(`silent token for an account failed: ${describeError(err)}`);
+        }
+      }
+      this.rememberAccounts(await app.getAccounts());
+      return sessions;
+    });
+  }
+
+  async createSession(scopes: readonly string[], options: vscode.AuthenticationProviderSessionOptions = {}): Promise<vscode.AuthenticationSession> {
+    return this.signIn(scopes, { loginHint: options.account?.label });
+  }
+
+  /** Signs in interactively, walking the flows; fires `onDidChangeSessions`. */
+  async signIn(scopes: readonly string[] | undefined, options: SignInOptions = {}): Promise<vscode.AuthenticationSession> {
+    const parsed = SessionScopes.parse(scopes, this.config.defaultScopes);
+    const app = this.appFor(parsed);
+    const available = this.deps.flows ?? ALL_FLOWS;
+    const flows = options.flow
+      ? available.filter((flow) => flow.id === options.flow)
+      : getFlows(available, { extensionHost: this.deps.extensionHost, preferred: this.config.preferredFlow });
+    await this.deps.store.load();
+    let lastError: unknown;
+    for (const [index, flow] of flows.entries()) {
+      try {
+        const result = await this.deps.withProgress(vscode.l10n.t('Signing in to {0} with the {1}…', this.config.label, flow.label), (signal) =>
+          flow.trigger(this.flowContext(app, parsed, options, signal)),
+        );
+        await this.deps.store.save();
+        const session = this.toSession(result, parsed);
+        this.deps.logger.info(`signed in to ${this.config.id} with the ${flow.id} flow`);
+        this.rememberAccounts(await app.getAccounts());
+        this.changeEmitter.fire({ added: [session], removed: [], changed: [] });
+        return session;
+      } catch (err) {
+        lastError = err;
+        this.deps.logger.warning(`the ${flow.id} flow did not complete: ${describeError(err)}`);
+        const next = flows[index + 1];
+        // A cancel or an answer from the server ends the chain: another flow would not change it.
+        if (isCancellation(err) || err instanceof ServerError || !next) break;
+        if (!(await this.deps.askTryAnotherWay(flow, next))) break;
+      }
+    }
+    if (isCancellation(lastError)) throw new vscode.CancellationError();
+    throw lastError ?? new AuthError('not_supported', 'no sign-in flow is available here');
+  }
+
+  private flowContext(app: PublicClientApplication, scopes: SessionScopes, options: SignInOptions, signal: AbortSignal): FlowContext {
+    return {
+      app,
+      scopes: scopes.resourceScopes.slice(),
+      loginHint: options.loginHint,
+      claimsChallenge: options.claimsChallenge,
+      ui: this.deps.ui,
+      signal,
+      externalCallbackUri: () => this.deps.externalCallbackUri(),
+      waitForCallback: (state, waitSignal) => this.deps.callbacks.waitFor(state, waitSignal),
+      successPage: this.deps.successPage,
+      timeoutMs: this.deps.signInTimeoutMs ?? 5 * 60_000,
+    };
+  }
+
+  /** A token for `scopes`, silently, with the options `getSession` cannot express. */
+  async acquireTokenSilently(
+    scopes: readonly string[],
+    accountId: string | undefined,
+    options: { forceRefresh?: boolean; claimsChallenge?: string } = {},
+  ): Promise<vscode.AuthenticationSession | undefined> {
+    const parsed = SessionScopes.parse(scopes, this.config.defaultScopes);
+    const app = this.appFor(parsed);
+    return this.withCache(async () => {
+      const accounts = await app.getAccounts();
+      const account = accountId ? accounts.find((candidate) => candidate.homeAccountId === accountId) : accounts[0];
+      if (!account) return undefined;
+      const result = await app.acquireTokenSilentWithError(parsed.resourceScopes.slice(), account, options);
+      return result ? this.toSession(result, parsed) : undefined;
+    });
+  }
+
+  /** Signs the session's account out: its tokens leave the cache for every client id used with it. */
+  async removeSession(sessionId: string): Promise<void> {
+    const homeAccountId = sessionId.split(SESSION_ID_SEPARATOR)[0];
+    await this.withCache(async () => {
+      const defaultScopes = SessionScopes.parse(undefined, this.config.defaultScopes);
+      const apps = new Set([...this.apps.values()]);
+      if (this.config.clientId) apps.add(this.appFor(defaultScopes));
+      for (const app of apps) {
+        const account = (await app.getAccounts()).find((candidate) => candidate.homeAccountId === homeAccountId);
+        if (account) await app.removeAccount(account);
+      }
+    });
+    const removed = this.knownAccounts.get(homeAccountId);
+    this.knownAccounts.delete(homeAccountId);
+    this.deps.logger.info(`signed out of ${this.config.id}`);
+    this.changeEmitter.fire({ added: [], removed: [placeholderSession(homeAccountId, removed)], changed: [] });
+  }
+
+  /** Called when another window changed the stored cache: tells VS Code which accounts came and went. */
+  async refreshFromStore(): Promise<void> {
+    if (!this.config.clientId) return;
+    const app = this.appFor(SessionScopes.parse(undefined, this.config.defaultScopes));
+    const now = new Map((await app.getAccounts()).map((account) => [account.homeAccountId, account]));
+    const added = [...now.values()].filter((account) => !this.knownAccounts.has(account.homeAccountId));
+    const removed = [...this.knownAccounts.values()].filter((account) => !now.has(account.homeAccountId));
+    this.knownAccounts = now;
+    this.changeEmitter.fire({
+      added: added.map((account) => placeholderSession(account.homeAccountId, account)),
+      removed: removed.map((account) => placeholderSession(account.homeAccountId, account)),
+      changed: [],
+    });
+  }
+
+  private rememberAccounts(accounts: Account[]): void {
+    for (const account of accounts) this.knownAccounts.set(account.homeAccountId, account);
+  }
+}
+
+/** Session ids are stable across reloads: the account and the normalised scopes. */
+export function sessionId(homeAccountId: string, scopes: SessionScopes): string {
+  return `${homeAccountId}${SESSION_ID_SEPARATOR}${scopes.key}`;
+}
+
+/** A session in a change event: VS Code re-reads sessions on the event, it only needs the account. */
+function placeholderSession(homeAccountId: string, account: Account | undefined): vscode.AuthenticationSession {
+  return { id: `${homeAccountId}${SESSION_ID_SEPARATOR}`, accessToken: '', account: { id: homeAccountId, label: account?.username || homeAccountId }, scopes: [] };
+}
+
+function isCancellation(err: unknown): boolean {
+  return err instanceof vscode.CancellationError || (err instanceof AuthError && err.code === 'cancelled');
+}
+
+/** An error described for the log: its code and class, never a token or a query. */
+export function describeError(err: unknown): string {
+  if (err instanceof ServerError) return `${err.error}${err.errorCodes ? ` ${err.errorCodes.join(',')}` : ''}`;
+  if (err instanceof AuthError) return `${err.code}: ${err.message}`;
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return 'unknown error';
+}

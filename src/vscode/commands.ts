@@ -1,0 +1,71 @@
+/**
+ * Command-palette commands: sign in (optionally with the device code), sign out, show the log.
+ */
+import * as vscode from 'vscode';
+import type { MsalAuthenticationProvider } from './auth-provider.js';
+import { ConfigurationError, describeError } from './auth-provider.js';
+
+export const COMMANDS = {
+  signIn: 'msalSignIn.signIn',
+  signInWithDeviceCode: 'msalSignIn.signInWithDeviceCode',
+  signOut: 'msalSignIn.signOut',
+  showLog: 'msalSignIn.showLog',
+} as const;
+
+async function pickProvider(providers: readonly MsalAuthenticationProvider[]): Promise<MsalAuthenticationProvider | undefined> {
+  if (providers.length === 1) return providers[0];
+  const picked = await vscode.window.showQuickPick(
+    providers.map((provider) => ({ label: provider.config.label, description: provider.config.id, provider })),
+    { placeHolder: vscode.l10n.t('Sign in to…') },
+  );
+  return picked?.provider;
+}
+
+/** Shows a sign-in failure as one clear message with the next step. */
+export async function reportSignInError(err: unknown, log: vscode.LogOutputChannel): Promise<void> {
+  if (err instanceof vscode.CancellationError) return;
+  if (err instanceof ConfigurationError) {
+    const open = vscode.l10n.t('Open Settings');
+    if ((await vscode.window.showErrorMessage(err.message, open)) === open) {
+      await vscode.commands.executeCommand('workbench.action.openSettings', err.setting);
+    }
+    return;
+  }
+  const showLog = vscode.l10n.t('Show Log');
+  const choice = await vscode.window.showErrorMessage(vscode.l10n.t('Sign-in failed: {0}', describeError(err)), showLog);
+  if (choice === showLog) log.show();
+}
+
+export function registerCommands(providers: readonly MsalAuthenticationProvider[], log: vscode.LogOutputChannel): vscode.Disposable[] {
+  const signIn = async (flow?: 'deviceCode') => {
+    const provider = await pickProvider(providers);
+    if (!provider) return undefined;
+    try {
+      const session = await provider.signIn(undefined, { flow });
+      void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}.', provider.config.label, session.account.label));
+      return session.account.label;
+    } catch (err) {
+      await reportSignInError(err, log);
+      return undefined;
+    }
+  };
+  return [
+    vscode.commands.registerCommand(COMMANDS.signIn, () => signIn()),
+    vscode.commands.registerCommand(COMMANDS.signInWithDeviceCode, () => signIn('deviceCode')),
+    vscode.commands.registerCommand(COMMANDS.signOut, async () => {
+      const items: { label: string; description: string; provider: MsalAuthenticationProvider; sessionId: string }[] = [];
+      for (const provider of providers) {
+        for (const session of await provider.getSessions(undefined)) {
+          items.push({ label: session.account.label, description: provider.config.label, provider, sessionId: session.id });
+        }
+      }
+      if (items.length === 0) {
+        void vscode.window.showInformationMessage(vscode.l10n.t('No account is signed in.'));
+        return;
+      }
+      const picked = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Sign out of…') });
+      if (picked) await picked.provider.removeSession(picked.sessionId);
+    }),
+    vscode.commands.registerCommand(COMMANDS.showLog, () => log.show()),
+  ];
+}

@@ -1,0 +1,54 @@
+/**
+ * The scopes a consumer passes to `vscode.authentication.getSession`, normalised once into a value
+ * object: scope modifiers compatible with VS Code's built-in Microsoft provider are taken out
+ * (`VSCODE_CLIENT_ID:<id>`, `VSCODE_TENANT:<tenant>`), the OpenID scopes the library adds itself
+ * are dropped, and the rest is sorted so that equal requests compare equal. Raw scopes are not
+ * used past this point.
+ */
+
+/** Scopes MSAL adds to every user sign-in; consumers may pass them, the library must not get them. */
+const LIBRARY_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
+
+const CLIENT_ID_PREFIX = 'VSCODE_CLIENT_ID:';
+const TENANT_PREFIX = 'VSCODE_TENANT:';
+
+export class SessionScopes {
+  private constructor(
+    /** The scopes as the consumer asked for them, sorted, modifiers included: the session's `scopes`. */
+    readonly requested: readonly string[],
+    /** What the token is requested for (never empty: the provider's defaults fill in). */
+    readonly resourceScopes: readonly string[],
+    /** A client id from `VSCODE_CLIENT_ID:`, overriding the provider's. */
+    readonly clientId: string | undefined,
+    /** A tenant from `VSCODE_TENANT:`, overriding the provider's. */
+    readonly tenant: string | undefined,
+  ) {}
+
+  /**
+   * Parses consumer scopes. `defaults` stand in when only OpenID scopes (or none) were asked for:
+   * the library needs a resource to ask a token for.
+   */
+  static parse(scopes: readonly string[] | undefined, defaults: readonly string[] = []): SessionScopes {
+    const requested = [...new Set((scopes ?? []).map((scope) => scope.trim()).filter((scope) => scope.length > 0))].sort();
+    let clientId: string | undefined;
+    let tenant: string | undefined;
+    const resource: string[] = [];
+    for (const scope of requested) {
+      if (scope.startsWith(CLIENT_ID_PREFIX)) clientId = scope.slice(CLIENT_ID_PREFIX.length) || undefined;
+      else if (scope.startsWith(TENANT_PREFIX)) tenant = scope.slice(TENANT_PREFIX.length) || undefined;
+      else if (!LIBRARY_SCOPES.has(scope.toLowerCase())) resource.push(scope);
+    }
+    const resourceScopes = resource.length > 0 ? resource : [...defaults];
+    return new SessionScopes(requested, resourceScopes, clientId, tenant);
+  }
+
+  /** A stable key for this request: equal requests, in any order, share it. */
+  get key(): string {
+    return this.requested.join(' ');
+  }
+
+  /** True when `other` asks for the same token (ignoring order and OpenID scopes). */
+  sameTokenAs(other: SessionScopes): boolean {
+    return this.clientId === other.clientId && this.tenant === other.tenant && this.resourceScopes.join(' ') === other.resourceScopes.join(' ');
+  }
+}

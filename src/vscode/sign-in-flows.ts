@@ -1,0 +1,66 @@
+/**
+ * The three sign-in flows: loopback redirect (RFC 8252), the editor's URI handler, and the device
+ * code (RFC 8628).
+ */
+import { AuthError } from '../core/errors.js';
+import type { FlowContext, SignInFlow } from './flows.js';
+
+export const loopbackFlow: SignInFlow = {
+  id: 'loopback',
+  label: 'browser (loopback redirect)',
+  supportsRemoteExtensionHost: false,
+  supportsWebWorkerExtensionHost: false,
+  trigger: (context: FlowContext) =>
+    context.app.acquireTokenInteractive(context.scopes, {
+      loginHint: context.loginHint,
+      claimsChallenge: context.claimsChallenge,
+      signal: context.signal,
+      timeout: context.timeoutMs,
+      successTemplate: context.successPage,
+      openBrowser: async (url) => {
+        if (!(await context.ui.openUri(url))) throw new AuthError('cancelled', 'the browser was not opened');
+      },
+    }),
+};
+
+export const uriHandlerFlow: SignInFlow = {
+  id: 'uriHandler',
+  label: 'browser (redirect to the editor)',
+  supportsRemoteExtensionHost: true,
+  supportsWebWorkerExtensionHost: true,
+  async trigger(context: FlowContext) {
+    const redirectUri = await context.externalCallbackUri();
+    const flow = await context.app.initiateAuthCodeFlow(context.scopes, {
+      redirectUri,
+      loginHint: context.loginHint,
+      claimsChallenge: context.claimsChallenge,
+    });
+    const timeout = AbortSignal.timeout(context.timeoutMs);
+    const response = context.waitForCallback(flow.state, AbortSignal.any([context.signal, timeout]));
+    if (!(await context.ui.openUri(flow.authUri))) throw new AuthError('cancelled', 'the browser was not opened');
+    const params = await response.catch((err: unknown) => {
+      throw timeout.aborted ? new AuthError('timeout', 'no response reached the editor in time') : err;
+    });
+    return context.app.acquireTokenByAuthCodeFlow(flow, params);
+  },
+};
+
+export const deviceCodeFlow: SignInFlow = {
+  id: 'deviceCode',
+  label: 'device code',
+  supportsRemoteExtensionHost: true,
+  supportsWebWorkerExtensionHost: true,
+  async trigger(context: FlowContext) {
+    const flow = await context.app.initiateDeviceFlow(context.scopes, { claimsChallenge: context.claimsChallenge });
+    // Poll while the code is on screen; closing the dialog without "Copy & Open" cancels.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([context.signal, stop.signal]);
+    const polling = context.app.acquireTokenByDeviceFlow(flow, { signal });
+    polling.catch(() => undefined); // settled below; avoids an unhandled rejection meanwhile
+    const shown = await context.ui.showDeviceCode(flow, signal);
+    if (!shown) stop.abort();
+    return polling;
+  },
+};
+
+export const ALL_FLOWS: readonly SignInFlow[] = [loopbackFlow, uriHandlerFlow, deviceCodeFlow];
