@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { nodePlatform } from './node/platform.js';
 import { createApi, type MsalSignInApi } from './vscode/api.js';
-import { MsalAuthenticationProvider } from './vscode/auth-provider.js';
+import { describeError, MsalAuthenticationProvider } from './vscode/auth-provider.js';
 import { registerCommands } from './vscode/commands.js';
 import { CrossWindowLock } from './vscode/cross-window-lock.js';
 import type { ExtensionHostKind, SignInUi } from './vscode/flows.js';
@@ -68,6 +68,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
         log.error(`the stored token cache of ${config.id} was unreadable; kept aside as ${backupKey}`);
         void vscode.window.showWarningMessage(vscode.l10n.t('The saved sign-in data of {0} could not be read. Please sign in again.', config.label));
       },
+      onError: (err) => log.error(`reading the stored token cache of ${config.id} failed: ${describeError(err)}`),
     });
     provider = new MsalAuthenticationProvider(config, {
       store,

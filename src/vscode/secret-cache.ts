@@ -19,6 +19,8 @@ export interface SecretCacheEvents {
   onExternalChange(): void;
   /** The stored cache could not be read; it was set aside under `backupKey`. Shown to the user once. */
   onUnreadable(backupKey: string): void;
+  /** Reading the store failed (a locked keyring, for instance): logged, the cache stays as it was. */
+  onError(err: unknown): void;
 }
 
 export class SecretTokenCache {
@@ -34,9 +36,12 @@ export class SecretTokenCache {
   ) {
     this.subscription = secrets.onDidChange((event) => {
       if (event.key !== key) return;
-      void this.load().then((changed) => {
-        if (changed) events.onExternalChange();
-      });
+      this.load().then(
+        (changed) => {
+          if (changed) events.onExternalChange();
+        },
+        (err: unknown) => events.onError(err),
+      );
     });
   }
 

@@ -71,8 +71,9 @@ export function parseSettings(get: SettingsReader): ParsedSettings {
   const allowLoopbackHttp = get('allowLoopbackHttp') === true;
   const preferredFlow = flowOrUndefined(get('preferredFlow'));
   const cloud = stringOr(get('entra.cloud'), 'AzureCloud') as CloudName;
-  const host = CLOUD_HOSTS[cloud] ?? CLOUD_HOSTS.AzureCloud;
-  if (!(cloud in CLOUD_HOSTS)) problems.push(`msalSignIn.entra.cloud: unknown cloud "${cloud}", using AzureCloud`);
+  const known = Object.hasOwn(CLOUD_HOSTS, cloud);
+  const host = known ? CLOUD_HOSTS[cloud] : CLOUD_HOSTS.AzureCloud;
+  if (!known) problems.push(`msalSignIn.entra.cloud: unknown cloud "${cloud}", using AzureCloud`);
   const authorityOverride = stringOr(get('entra.authority'), '') || undefined;
   const providers: ProviderConfig[] = [
     {
@@ -107,7 +108,7 @@ export function parseSettings(get: SettingsReader): ParsedSettings {
       problems.push(`${where}: the id "${id}" is used twice`);
       continue;
     }
-    if (!/^https?:\/\//.test(issuer)) {
+    if (!/^https?:\/\//.test(issuer) || !URL.canParse(issuer)) {
       problems.push(`${where}: "issuer" must be the issuer URL, such as https://keycloak.example/realms/demo`);
       continue;
     }

@@ -36,8 +36,15 @@ export const uriHandlerFlow: SignInFlow = {
       claimsChallenge: context.claimsChallenge,
     });
     const timeout = AbortSignal.timeout(context.timeoutMs);
-    const response = context.waitForCallback(flow.state, AbortSignal.any([context.signal, timeout]));
-    if (!(await context.ui.openUri(flow.authUri))) throw new AuthError('cancelled', 'the browser was not opened');
+    const stop = new AbortController();
+    const response = context.waitForCallback(flow.state, AbortSignal.any([context.signal, timeout, stop.signal]));
+    response.catch(() => undefined); // settled below, or abandoned when the browser is not opened
+    try {
+      if (!(await context.ui.openUri(flow.authUri))) throw new AuthError('cancelled', 'the browser was not opened');
+    } catch (err) {
+      stop.abort(); // no sign-in waits for a callback that will not come
+      throw err;
+    }
     const params = await response.catch((err: unknown) => {
       throw timeout.aborted ? new AuthError('timeout', 'no response reached the editor in time') : err;
     });
@@ -57,7 +64,13 @@ export const deviceCodeFlow: SignInFlow = {
     const signal = AbortSignal.any([context.signal, stop.signal]);
     const polling = context.app.acquireTokenByDeviceFlow(flow, { signal });
     polling.catch(() => undefined); // settled below; avoids an unhandled rejection meanwhile
-    const shown = await context.ui.showDeviceCode(flow, signal);
+    const shown = await context.ui.showDeviceCode(flow, signal).then(
+      (value) => value,
+      (err: unknown) => {
+        stop.abort(); // no polling goes on behind an error the user has seen
+        throw err;
+      },
+    );
     if (!shown) stop.abort();
     return polling;
   },

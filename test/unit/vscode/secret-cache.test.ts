@@ -1,0 +1,315 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { SecretTokenCache, type SecretCacheEvents, type SecretStore } from '../../../src/vscode/secret-cache.js';
+
+const KEY = 'msalSignIn.cache.entra';
+const HOME = 'uid.utid';
+const ENVIRONMENT = 'login.microsoftonline.com';
+const CLIENT = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
+
+/** A small MSAL unified cache: one account with its refresh token and the app's metadata. */
+function cacheState(username: string, refreshToken = 'rt-secret'): string {
+  return JSON.stringify({
+    Account: {
+      [`${HOME}-${ENVIRONMENT}-contoso`]: {
+        home_account_id: HOME,
+        environment: ENVIRONMENT,
+        realm: 'contoso',
+        local_account_id: 'uid',
+        username,
+        authority_type: 'MSSTS',
+      },
+    },
+    RefreshToken: {
+      [`${HOME}-${ENVIRONMENT}-refreshtoken-${CLIENT}--`]: {
+        home_account_id: HOME,
+        environment: ENVIRONMENT,
+        credential_type: 'RefreshToken',
+        client_id: CLIENT,
+        secret: refreshToken,
+      },
+    },
+    AppMetadata: { [`appmetadata-${ENVIRONMENT}-${CLIENT}`]: { client_id: CLIENT, environment: ENVIRONMENT } },
+  });
+}
+
+/** SecretStorage in memory. Like the editor's, it fires onDidChange for this window's writes too. */
+class FakeSecrets implements SecretStore {
+  readonly values = new Map<string, string>();
+  readonly listeners = new Set<(event: { key: string }) => unknown>();
+  readonly gets: string[] = [];
+  readonly stores: string[] = [];
+
+  async get(key: string): Promise<string | undefined> {
+    this.gets.push(key);
+    return this.values.get(key);
+  }
+
+  async store(key: string, value: string): Promise<void> {
+    this.stores.push(key);
+    this.values.set(key, value);
+    this.fire(key);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.values.delete(key);
+    this.fire(key);
+  }
+
+  onDidChange(listener: (event: { key: string }) => unknown): { dispose(): unknown } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /** Another window writes (or, with undefined, deletes) a key. */
+  writeFromOtherWindow(key: string, value: string | undefined): void {
+    if (value === undefined) this.values.delete(key);
+    else this.values.set(key, value);
+    this.fire(key);
+  }
+
+  private fire(key: string): void {
+    for (const listener of [...this.listeners]) listener({ key });
+  }
+}
+
+/** Records the events; `nextExternalChange()` resolves at the next onExternalChange. */
+function recorder() {
+  const seen = { externalChanges: 0, unreadable: [] as string[], errors: [] as unknown[] };
+  let waiters: (() => void)[] = [];
+  const events: SecretCacheEvents = {
+    onExternalChange() {
+      seen.externalChanges += 1;
+      for (const wake of waiters) wake();
+      waiters = [];
+    },
+    onUnreadable(backupKey) {
+      seen.unreadable.push(backupKey);
+    },
+    onError(err) {
+      seen.errors.push(err);
+    },
+  };
+  const nextExternalChange = () => new Promise<void>((resolve) => waiters.push(resolve));
+  return { seen, events, nextExternalChange };
+}
+
+/**
+ * The fake store answers at once, so every reload a change event starts settles within promise
+ * callbacks: one turn of the event loop (setImmediate runs after them) is enough to see it done.
+ */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function usernames(cache: SecretTokenCache): string[] {
+  return cache.cache.getAccounts().map((account) => account.username);
+}
+
+describe('SecretTokenCache.load', () => {
+  test('nothing stored: false and an empty cache; then the stored state, once', async () => {
+    const secrets = new FakeSecrets();
+    const { events } = recorder();
+    const cache = new SecretTokenCache(secrets, KEY, events);
+    assert.equal(await cache.load(), false);
+    assert.deepEqual(usernames(cache), []);
+    assert.deepEqual(secrets.gets, [KEY]);
+
+    secrets.values.set(KEY, cacheState('alice@contoso.com'));
+    assert.equal(await cache.load(), true);
+    assert.deepEqual(usernames(cache), ['alice@contoso.com']);
+    assert.equal(cache.cache.hasStateChanged, false);
+    assert.ok(cache.cache.findRefreshToken({ homeAccountId: HOME, environments: [ENVIRONMENT], clientId: CLIENT }));
+
+    assert.equal(await cache.load(), false, 'unchanged since the last read');
+    assert.deepEqual(secrets.stores, [], 'reading never writes');
+    cache.dispose();
+  });
+
+  test('an error of the store other than unreadable data passes through', async () => {
+    const secrets = new FakeSecrets();
+    secrets.get = async () => {
+      throw new Error('keyring locked');
+    };
+    const cache = new SecretTokenCache(secrets, KEY, recorder().events);
+    await assert.rejects(cache.load(), /keyring locked/);
+    cache.dispose();
+  });
+});
+
+describe('SecretTokenCache.save', () => {
+  test('writes only when the cache changed', async () => {
+    const secrets = new FakeSecrets();
+    secrets.values.set(KEY, cacheState('alice@contoso.com'));
+    const { seen, events } = recorder();
+    const cache = new SecretTokenCache(secrets, KEY, events);
+    await cache.load();
+
+    await cache.save();
+    assert.deepEqual(secrets.stores, [], 'nothing changed since load');
+
+    cache.cache.removeAccount(cache.cache.getAccounts()[0]!);
+    await cache.save();
+    assert.deepEqual(secrets.stores, [KEY]);
+    const written = JSON.parse(secrets.values.get(KEY)!);
+    assert.deepEqual(written.Account, {});
+    assert.ok(written.RefreshToken, 'the rest is kept');
+
+    await cache.save();
+    assert.deepEqual(secrets.stores, [KEY], 'nothing changed since the last save');
+
+    await settle();
+    assert.equal(seen.externalChanges, 0, 'our own write is no external change');
+    assert.equal(await cache.load(), false, 'and no reload is needed');
+    cache.dispose();
+  });
+});
+
+describe('SecretTokenCache: changes from other windows', () => {
+  test('a change of our key reloads the cache and calls onExternalChange', { timeout: 5000 }, async () => {
+    const secrets = new FakeSecrets();
+    const { seen, events, nextExternalChange } = recorder();
+    const cache = new SecretTokenCache(secrets, KEY, events);
+    await cache.load();
+
+    const changed = nextExternalChange();
+    secrets.writeFromOtherWindow(KEY, cacheState('bob@contoso.com'));
+    await changed;
+    assert.deepEqual(usernames(cache), ['bob@contoso.com']);
+    assert.equal(seen.externalChanges, 1);
+
+    const signedOut = nextExternalChange();
+    secrets.writeFromOtherWindow(KEY, undefined);
+    await signedOut;
+    assert.deepEqual(usernames(cache), [], 'a sign-out in another window empties this one');
+    assert.equal(seen.externalChanges, 2);
+    cache.dispose();
+  });
+
+  test('a failing read after a change is reported through onError, not thrown', { timeout: 5000 }, async () => {
+    const secrets = new FakeSecrets();
+    const { seen, events } = recorder();
+    const cache = new SecretTokenCache(secrets, KEY, events);
+    await cache.load();
+    const failure = new Error('keyring locked');
+    const reported = new Promise<void>((resolve) => {
+      const original = events.onError;
+      events.onError = (err) => {
+        original(err);
+        resolve();
+      };
+    });
+    secrets.get = async () => {
+      throw failure;
+    };
+    secrets.writeFromOtherWindow(KEY, cacheState('bob@contoso.com'));
+    await reported;
+    assert.deepEqual(seen.errors, [failure]);
+    assert.equal(seen.externalChanges, 0);
+    cache.dispose();
+  });
+
+  test('our own echo and a write of the same text are no external change', async () => {
+    const secrets = new FakeSecrets();
+    secrets.values.set(KEY, cacheState('alice@contoso.com'));
+    const { seen, events } = recorder();
+    const cache = new SecretTokenCache(secrets, KEY, events);
+    await cache.load();
+
+    secrets.writeFromOtherWindow(KEY, cacheState('alice@contoso.com'));
+    await settle();
+    assert.equal(seen.externalChanges, 0);
+
+    cache.cache.removeAccount(cache.cache.getAccounts()[0]!);
+    const gets = secrets.gets.length;
+    await cache.save();
+    await settle();
+    assert.equal(secrets.gets.length, gets + 1, 'the echo was read');
+    assert.equal(seen.externalChanges, 0, 'and recognised as our own');
+    cache.dispose();
+  });
+
+  test('changes of other keys are ignored', async () => {
+    const secrets = new FakeSecrets();
+    const { seen, events } = recorder();
+    const cache = new SecretTokenCache(secrets, KEY, events);
+    secrets.writeFromOtherWindow('msalSignIn.cache.keycloak', cacheState('carol@example.com'));
+    secrets.writeFromOtherWindow(`${KEY}.unreadable`, 'x');
+    await settle();
+    assert.deepEqual(secrets.gets, []);
+    assert.equal(seen.externalChanges, 0);
+    assert.deepEqual(usernames(cache), []);
+    cache.dispose();
+  });
+
+  test('dispose stops following changes', async () => {
+    const secrets = new FakeSecrets();
+    const { seen, events } = recorder();
+    const cache = new SecretTokenCache(secrets, KEY, events);
+    assert.equal(secrets.listeners.size, 1);
+    cache.dispose();
+    assert.equal(secrets.listeners.size, 0);
+    secrets.writeFromOtherWindow(KEY, cacheState('bob@contoso.com'));
+    await settle();
+    assert.deepEqual(secrets.gets, []);
+    assert.equal(seen.externalChanges, 0);
+    assert.deepEqual(usernames(cache), []);
+  });
+});
+
+describe('SecretTokenCache: unreadable data', () => {
+  for (const [name, bad] of [
+    ['not JSON', '{"Account": '],
+    ['not a cache', '{"AccessToken": {"k": {"home_account_id": 5}}}'],
+  ] as const) {
+    test(`${name}: set aside under <key>.unreadable, reported once, empty cache; the key is kept until the next save`, async () => {
+      const secrets = new FakeSecrets();
+      secrets.values.set(KEY, bad);
+      const { seen, events } = recorder();
+      const cache = new SecretTokenCache(secrets, KEY, events);
+
+      assert.equal(await cache.load(), true);
+      assert.deepEqual(seen.unreadable, [`${KEY}.unreadable`]);
+      assert.equal(secrets.values.get(`${KEY}.unreadable`), bad);
+      assert.deepEqual(usernames(cache), []);
+      assert.equal(cache.cache.serialize(), '{}');
+      assert.equal(secrets.values.get(KEY), bad, 'the original is untouched');
+
+      assert.equal(await cache.load(), false);
+      await cache.save();
+      await settle();
+      assert.deepEqual(seen.unreadable, [`${KEY}.unreadable`], 'reported once');
+      assert.equal(secrets.values.get(KEY), bad, 'still untouched: nothing changed');
+      assert.deepEqual(secrets.stores, [`${KEY}.unreadable`]);
+      assert.equal(seen.externalChanges, 0);
+
+      // A sign-in adds tokens; the next save replaces the unreadable data.
+      cache.cache.add({
+        clientId: CLIENT,
+        scope: ['https://graph.microsoft.com/.default'],
+        tokenEndpoint: `https://${ENVIRONMENT}/contoso/oauth2/v2.0/token`,
+        response: { access_token: 'at', token_type: 'Bearer', expires_in: 3600 },
+      });
+      await cache.save();
+      assert.deepEqual(secrets.stores, [`${KEY}.unreadable`, KEY]);
+      assert.ok(JSON.parse(secrets.values.get(KEY)!).AccessToken);
+      assert.equal(secrets.values.get(`${KEY}.unreadable`), bad, 'the backup stays');
+      cache.dispose();
+    });
+  }
+
+  test('unreadable data written by another window is set aside too', { timeout: 5000 }, async () => {
+    const secrets = new FakeSecrets();
+    secrets.values.set(KEY, cacheState('alice@contoso.com'));
+    const { seen, events, nextExternalChange } = recorder();
+    const cache = new SecretTokenCache(secrets, KEY, events);
+    await cache.load();
+    const changed = nextExternalChange();
+    secrets.writeFromOtherWindow(KEY, 'garbage');
+    await changed;
+    assert.deepEqual(seen.unreadable, [`${KEY}.unreadable`]);
+    assert.equal(secrets.values.get(`${KEY}.unreadable`), 'garbage');
+    assert.deepEqual(usernames(cache), []);
+    cache.dispose();
+  });
+});
