@@ -6,6 +6,7 @@
 import type * as vscode from 'vscode';
 import { claimsChallengeFrom } from '../core/www-authenticate.js';
 import type { MsalAuthenticationProvider, SignInOptions } from './auth-provider.js';
+import type { FlowId } from './settings.js';
 
 export interface TokenRequest {
   /** `entra` or the id of a configured OpenID Connect provider. */
@@ -21,24 +22,36 @@ export interface TokenRequest {
   wwwAuthenticate?: string;
   /** Sign in interactively when no token can be had silently. Default false. */
   interactive?: boolean;
+  /** With `interactive`: sign in again even when a token could be had silently (another account, say). */
+  forceNewSession?: boolean;
+  /** With `interactive`: only this sign-in flow, instead of the ones chosen for the environment. */
+  flow?: FlowId;
 }
 
 export interface MsalSignInApi {
   /** A session for the request, or undefined when none can be had (and `interactive` is off). */
   getSession(request: TokenRequest): Promise<vscode.AuthenticationSession | undefined>;
+  /** Signs an account out of a provider (as the Accounts menu does): its tokens leave the cache. */
+  signOut(providerId: string, accountId: string): Promise<void>;
   /** The ids of the providers this extension registered. */
   readonly providerIds: readonly string[];
 }
 
 export function createApi(providers: readonly MsalAuthenticationProvider[]): MsalSignInApi {
   const byId = new Map(providers.map((provider) => [provider.config.id, provider]));
+  const providerFor = (id: string) => {
+    const provider = byId.get(id);
+    if (!provider) throw new Error(`unknown provider ${id}`);
+    return provider;
+  };
   return {
     providerIds: providers.map((provider) => provider.config.id),
+    signOut: (providerId, accountId) => providerFor(providerId).signOut(accountId),
     async getSession(request) {
-      const provider = byId.get(request.providerId);
-      if (!provider) throw new Error(`unknown provider ${request.providerId}`);
+      const provider = providerFor(request.providerId);
       const scopes = request.tenant ? [...request.scopes, `VSCODE_TENANT:${request.tenant}`] : request.scopes;
       const claimsChallenge = request.wwwAuthenticate ? claimsChallengeFrom(request.wwwAuthenticate) : undefined;
+      if (request.interactive && request.forceNewSession) return provider.signIn(scopes, { claimsChallenge, flow: request.flow });
       try {
         const session = await provider.acquireTokenSilently(scopes, request.accountId, { forceRefresh: request.forceRefresh, claimsChallenge });
         if (session) return session;
@@ -46,7 +59,7 @@ export function createApi(providers: readonly MsalAuthenticationProvider[]): Msa
         if (!request.interactive) throw err;
       }
       if (!request.interactive) return undefined;
-      const options: SignInOptions = { claimsChallenge };
+      const options: SignInOptions = { claimsChallenge, flow: request.flow };
       return provider.signIn(scopes, options);
     },
   };

@@ -234,7 +234,11 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
 
   /** Signs the session's account out: its tokens leave the cache for every client id used with it. */
   async removeSession(sessionId: string): Promise<void> {
-    const homeAccountId = sessionId.split(SESSION_ID_SEPARATOR)[0];
+    await this.signOut(sessionId.split(SESSION_ID_SEPARATOR)[0]);
+  }
+
+  /** Removes an account's tokens for every client id used with it, and tells VS Code. */
+  async signOut(homeAccountId: string): Promise<void> {
     await this.withCache(async () => {
       const defaultScopes = SessionScopes.parse(undefined, this.config.defaultScopes);
       const apps = new Set([...this.apps.values()]);

@@ -42,13 +42,11 @@ export class SessionScopes {
     return new SessionScopes(requested, resourceScopes, clientId, tenant);
   }
 
-  /** A stable key for this request: equal requests, in any order, share it. */
+  /**
+   * A stable key for the token this asks for: the same scopes in any order, with or without the
+   * OpenID scopes, share it (modifiers included, defaults not: they may change in the settings).
+   */
   get key(): string {
-    return this.requested.join(' ');
-  }
-
-  /** True when `other` asks for the same token (ignoring order and OpenID scopes). */
-  sameTokenAs(other: SessionScopes): boolean {
-    return this.clientId === other.clientId && this.tenant === other.tenant && this.resourceScopes.join(' ') === other.resourceScopes.join(' ');
+    return this.requested.filter((scope) => !LIBRARY_SCOPES.has(scope.toLowerCase())).join(' ');
   }
 }

@@ -26,6 +26,8 @@ export interface EditorTestCounts {
   passed: number;
   failed: number;
   pending: number;
+  /** Each test's full title and outcome, when the suite reported them (see mocha-suite.ts). */
+  tests?: { title: string; state: 'passed' | 'failed' | 'pending'; error?: string }[];
 }
 
 /** Where install.sh put things; read from <cache>/paths.json. */
@@ -525,6 +527,8 @@ export interface ExtensionTestResult {
   passed: number;
   failed: number;
   pending: number;
+  /** Each extension-host test's title and outcome. */
+  tests: NonNullable<EditorTestCounts['tests']>;
   /** False when no result line arrived (the test module broke before mocha finished). */
   reported: boolean;
   /** Every workbench log line (extension-host console included), joined by newlines. */
@@ -539,7 +543,7 @@ export function parseResultLine(line: string): EditorTestCounts | undefined {
   try {
     const value = JSON.parse(line.slice(at + RESULT_LINE_PREFIX.length).trim()) as Partial<EditorTestCounts>;
     if (typeof value.passed !== 'number' || typeof value.failed !== 'number') return undefined;
-    return { passed: value.passed, failed: value.failed, pending: value.pending ?? 0 };
+    return { passed: value.passed, failed: value.failed, pending: value.pending ?? 0, ...(Array.isArray(value.tests) && { tests: value.tests }) };
   } catch {
     return undefined;
   }
@@ -632,11 +636,6 @@ export function extensionTestUrl(
  */
 export async function runExtensionTests(options: ExtensionTestOptions): Promise<ExtensionTestResult> {
   const started = Date.now();
-  const onOutput = options.onOutput ?? printWorkbenchLine;
-  const output: string[] = [];
-  let counts: EditorTestCounts | undefined;
-  let lines: Promise<void> = Promise.resolve();
-
   let failRun: (error: Error) => void = () => undefined;
   const failure = new Promise<never>((_, fail) => (failRun = fail));
   failure.catch(() => undefined);
@@ -669,46 +668,8 @@ export async function runExtensionTests(options: ExtensionTestOptions): Promise<
     void serverExit.then((code) => failRun(new Error(`code-server exited (${code}) during the run`)));
     // A caller with an AbortSignal handles signals; otherwise Playwright's handlers stay on.
     browser = await withBound((browserStarting = launchBrowser({ handleSignals: options.signal === undefined })));
-    const page: Page = browser.context.pages()[0] ?? (await withBound(browser.context.newPage()));
-
-    let exitWith: (code: number) => void = () => undefined;
-    const exitCode = new Promise<number>((ok) => (exitWith = ok));
-    await withBound(page.exposeFunction('codeAutomationExit', (code: unknown) => exitWith(Number(code))));
-    // Messages are read one after the other so the lines keep their order.
-    page.on('console', (message) => {
-      lines = lines
-        .then(() => workbenchLogLine(message))
-        .then((text) => {
-          for (const part of text?.split('\n') ?? []) {
-            output.push(part);
-            onOutput(part);
-            counts = parseResultLine(part) ?? counts;
-          }
-        })
-        .catch(() => undefined);
-    });
-    page.on('crash', () => failRun(new Error('the workbench page crashed')));
-
-    const url = extensionTestUrl(
-      server,
-      options.workspaceFolder,
-      options.extensionDevelopmentPath,
-      options.extensionTestsPath,
-    );
-    await withBound(page.goto(url, { waitUntil: 'domcontentloaded' }));
-    const code = await withBound(exitCode);
-    // The result line was logged before run() settled, so its console event came before the
-    // exit call; wait until the lines queued so far are read.
-    await withBound(lines);
-    return {
-      exitCode: code,
-      passed: counts?.passed ?? 0,
-      failed: counts?.failed ?? 0,
-      pending: counts?.pending ?? 0,
-      reported: counts !== undefined,
-      output: output.join('\n'),
-      durationMs: Date.now() - started,
-    };
+    const page = await withBound(runTestPage(browser, server, options));
+    return { ...(await withBound(page.result)), durationMs: Date.now() - started };
   } catch (error) {
     const detail = server ? `\n--- code-server output ---\n${server.output()}` : '';
     throw new Error(`${(error as Error).message}${detail}`, { cause: error });
@@ -720,4 +681,67 @@ export async function runExtensionTests(options: ExtensionTestOptions): Promise<
     server ??= await serverStarting?.catch(() => undefined);
     await server?.stop();
   }
+}
+
+/** One workbench window running an extension-test payload; `result` settles when its tests end. */
+export interface TestPage {
+  page: Page;
+  result: Promise<Omit<ExtensionTestResult, 'durationMs'>>;
+}
+
+/**
+ * Opens a window of `server` in `browser` that runs the extension-test payload, and follows it
+ * until the test module calls codeAutomationExit. Several can run at once: each window has its
+ * own extension host, which is how tests prove that windows stay in step.
+ */
+export async function runTestPage(
+  browser: EditorBrowser,
+  server: Pick<CodeServer, 'url' | 'authority'>,
+  options: Pick<ExtensionTestOptions, 'extensionDevelopmentPath' | 'extensionTestsPath' | 'workspaceFolder' | 'onOutput'>,
+): Promise<TestPage> {
+  const onOutput = options.onOutput ?? printWorkbenchLine;
+  const output: string[] = [];
+  let counts: EditorTestCounts | undefined;
+  let lines: Promise<void> = Promise.resolve();
+  const unused = browser.context.pages().find((candidate) => candidate.url() === 'about:blank');
+  const page: Page = unused ?? (await browser.context.newPage());
+  let exitWith: (code: number) => void = () => undefined;
+  let crashed: (error: Error) => void = () => undefined;
+  const exitCode = new Promise<number>((ok, fail) => {
+    exitWith = ok;
+    crashed = fail;
+  });
+  await page.exposeFunction('codeAutomationExit', (code: unknown) => exitWith(Number(code)));
+  // Messages are read one after the other so the lines keep their order.
+  page.on('console', (message) => {
+    lines = lines
+      .then(() => workbenchLogLine(message))
+      .then((text) => {
+        for (const part of text?.split('\n') ?? []) {
+          output.push(part);
+          onOutput(part);
+          counts = parseResultLine(part) ?? counts;
+        }
+      })
+      .catch(() => undefined);
+  });
+  page.on('crash', () => crashed(new Error('the workbench page crashed')));
+  const url = extensionTestUrl(server, options.workspaceFolder, options.extensionDevelopmentPath, options.extensionTestsPath);
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  const result = exitCode.then(async (code) => {
+    // The result line was logged before run() settled, so its console event came before the
+    // exit call; wait until the lines queued so far are read.
+    await lines;
+    return {
+      exitCode: code,
+      passed: counts?.passed ?? 0,
+      failed: counts?.failed ?? 0,
+      pending: counts?.pending ?? 0,
+      tests: counts?.tests ?? [],
+      reported: counts !== undefined,
+      output: output.join('\n'),
+    };
+  });
+  result.catch(() => undefined);
+  return { page, result };
 }

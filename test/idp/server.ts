@@ -18,6 +18,7 @@ import {
   CONFIDENTIAL_CERT_CLIENT_ID,
   CONFIDENTIAL_CLIENT_SECRET,
   CONFIDENTIAL_SECRET_CLIENT_ID,
+  PUBLIC_CLIENT_ID,
 } from './clients.js';
 import {
   ENTRA_DISCOVERY_PATH,
@@ -30,7 +31,7 @@ import {
   normalizeTokenRequest,
   TENANT_ID,
 } from './entra-layer.js';
-import { handleInteraction, sendHtml } from './interactions.js';
+import { handleInteraction, readForm, sendHtml } from './interactions.js';
 import { getClientCertificate, getSigningJwk, toPublicJwk, type ClientCertificate } from './keys.js';
 import { renderErrorPage } from './pages.js';
 import { createFaceProvider, OIDC_ROUTES, requestMounts, type FaceName, type RequestMount } from './provider.js';
@@ -118,6 +119,8 @@ export interface Idp {
    * stores nor introspects, are verified here (signature, issuer, expiry) as a resource server would.
    */
   introspect(token: string, clientId?: string, face?: FaceName): Promise<Record<string, unknown>>;
+  /** Lets the public client use any redirect URI starting with `prefix` (an editor's callback URL). */
+  allowRedirectUriPrefix(prefix: string): void;
   /** Closes the server and every open connection. */
   close(): Promise<void>;
 }
@@ -232,6 +235,16 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
       });
     }
   }
+  // Redirect URIs the tests register while running (an editor's callback URL is only known once
+  // the editor has started): the public client also accepts any redirect_uri under these prefixes.
+  const redirectUriPrefixes: string[] = [];
+  for (const provider of Object.values(providers)) {
+    const clientModel = (provider as unknown as { Client: { prototype: { redirectUriAllowed(this: { clientId: string }, value: string): boolean } } }).Client;
+    const exact = clientModel.prototype.redirectUriAllowed;
+    clientModel.prototype.redirectUriAllowed = function (value: string) {
+      return exact.call(this, value) || (this.clientId === PUBLIC_CLIENT_ID && redirectUriPrefixes.some((prefix) => value.startsWith(prefix)));
+    };
+  }
   const callbacks = { oidc: providers.oidc.callback(), entra: providers.entra.callback() };
   const interactionOptions = { autoConsent: options.autoConsent ?? false };
 
@@ -258,6 +271,19 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
       }
       await toProvider(req, res, mount, rest, url.search);
       return;
+    }
+
+    if (first === '__test') {
+      // Test-only routes for suites that run in another process (the editor's extension host).
+      if (rest === '/requests' && req.method === 'GET') {
+        sendJson(res, 200, requests);
+        return;
+      }
+      if (rest === '/introspect' && req.method === 'POST') {
+        const form = await readForm(req);
+        sendJson(res, 200, await idp.introspect(form.get('token') ?? ''));
+        return;
+      }
     }
 
     const tenant = matchTenantSegment(first);
@@ -362,6 +388,9 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
       thumbprintSha256Hex: certificate.thumbprintSha256Hex,
     },
     providers,
+    allowRedirectUriPrefix(prefix) {
+      redirectUriPrefixes.push(prefix);
+    },
     async introspect(token, clientId = CONFIDENTIAL_SECRET_CLIENT_ID, face) {
       let isJwt = false;
       try {

@@ -1,0 +1,105 @@
+/**
+ * Runs the sign-in extension's extension-host suite (test/editor/auth) in a real editor:
+ * code-server with the extension installed from the .vsix that `npm run package` builds, the
+ * consumer fixture as the extension under development, and the real identity provider on
+ * 127.0.0.1. Each extension-host test is reported here as a test of its own.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startIdp, type Idp } from '../idp/server.js';
+import { ensureEditorInstalled, installVsix, launchBrowser, repoRoot, runTestPage, startCodeServer, type CodeServer, type EditorBrowser, type ExtensionTestResult } from './harness.js';
+
+export const VSIX = join(repoRoot, 'dist', 'msal-signin.vsix');
+export const CONSUMER_FIXTURE = join(repoRoot, 'test', 'editor', 'fixtures', 'consumer-extension');
+const AUTH_SUITE = join(repoRoot, 'out', 'test', 'editor', 'auth', 'index.js');
+
+/** Builds the extension package once per test process. */
+let packaged = false;
+export function packageExtension(): string {
+  if (!packaged) {
+    execFileSync('npm', ['run', '--silent', 'package'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+    packaged = true;
+  }
+  return VSIX;
+}
+
+/** The settings that point the extension at the local identity provider. */
+export function signInSettings(idp: Idp): Record<string, unknown> {
+  return {
+    'msalSignIn.entra.clientId': 'public-client',
+    'msalSignIn.entra.authority': idp.urls.entraAuthority(),
+    'msalSignIn.entra.defaultScopes': ['api://demo/read'],
+    'msalSignIn.allowLoopbackHttp': true,
+    'msalSignIn.oidcProviders': [
+      { id: 'local-oidc', label: 'Local OpenID Connect', issuer: idp.urls.oidcIssuer, clientId: 'public-client', scopes: ['api://demo/read'] },
+    ],
+  };
+}
+
+/** Starts code-server with the packaged extension installed and the test hooks on. */
+export async function startEditorWithExtension(idp: Idp, options: { phase?: string; exchangeDir?: string; extensionsDir: string; userDataDir: string; settings?: Record<string, unknown> }): Promise<CodeServer> {
+  const server = await startCodeServer({
+    workspaceFolder: repoRoot,
+    smokeTestDriver: true,
+    extensionsDir: options.extensionsDir,
+    userDataDir: options.userDataDir,
+    settings: { ...signInSettings(idp), ...options.settings },
+    env: {
+      MSAL_SIGNIN_TEST_HOOKS: '1',
+      MSAL_TEST_ENV: JSON.stringify({
+        idpOrigin: idp.urls.origin,
+        oidcIssuer: idp.urls.oidcIssuer,
+        entraAuthority: idp.urls.entraAuthority(),
+        phase: options.phase,
+        exchangeDir: options.exchangeDir,
+      }),
+    },
+  });
+  // The editor's callback URL is known only now; the IdP's public client accepts it.
+  idp.allowRedirectUriPrefix(server.url);
+  return server;
+}
+
+/** Reports each extension-host test as a subtest; the run itself must have exited cleanly. */
+export async function reportExtensionTests(t: import('node:test').TestContext, result: Omit<ExtensionTestResult, 'durationMs'>): Promise<void> {
+  assert.ok(result.reported, `the extension-host suite reported nothing:\n${result.output.split('\n').slice(-40).join('\n')}`);
+  for (const outcome of result.tests) {
+    await t.test(outcome.title, { skip: outcome.state === 'pending' }, () => {
+      if (outcome.state === 'failed') throw new Error(outcome.error ?? 'failed in the extension host');
+    });
+  }
+  assert.ok(result.passed > 0, 'no extension-host test passed');
+}
+
+describe('sign-in extension in code-server', () => {
+  let idp: Idp;
+  let server: CodeServer | undefined;
+  let browser: EditorBrowser | undefined;
+  const scratch = mkdtempSync(join(tmpdir(), 'msal-signin-editor-'));
+
+  before(async () => {
+    ensureEditorInstalled();
+    packageExtension();
+    idp = await startIdp({ devicePollInterval: 1 });
+    const extensionsDir = join(scratch, 'extensions');
+    await installVsix(VSIX, extensionsDir);
+    server = await startEditorWithExtension(idp, { extensionsDir, userDataDir: join(scratch, 'user-data') });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await idp?.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('extension-host suite', { timeout: 180_000 }, async (t) => {
+    const page = await runTestPage(browser!, server!, { extensionDevelopmentPath: CONSUMER_FIXTURE, extensionTestsPath: AUTH_SUITE, workspaceFolder: repoRoot });
+    await reportExtensionTests(t, await page.result);
+  });
+});
