@@ -31,6 +31,12 @@ export interface EditorSuiteOptions {
   extensionTestsEnv?: Record<string, string | undefined>;
   /** Default: from VSCODE_EXECUTABLE as described above. */
   vscodeExecutablePath?: string;
+  /** The editor's user data folder (settings in User/settings.json). Default: a fresh one. */
+  userDataDir?: string;
+  /** Installed extensions. Default: a fresh, empty folder. */
+  extensionsDir?: string;
+  /** Start the editor with --disable-extensions (only the extensions under development run). Default true. */
+  disableExtensions?: boolean;
 }
 
 export interface EditorSuiteResult {
@@ -72,9 +78,9 @@ export async function runEditorSuite(options: EditorSuiteOptions = {}): Promise<
         // Without these two, runTests() points the editor at <cwd>/.vscode-test/.
         launchArgs: [
           workspaceFolder,
-          `--user-data-dir=${join(scratch, 'user-data')}`,
-          `--extensions-dir=${join(scratch, 'extensions')}`,
-          '--disable-extensions',
+          `--user-data-dir=${options.userDataDir ?? join(scratch, 'user-data')}`,
+          `--extensions-dir=${options.extensionsDir ?? join(scratch, 'extensions')}`,
+          ...(options.disableExtensions === false ? [] : ['--disable-extensions']),
         ],
         extensionTestsEnv: {
           ...options.extensionTestsEnv,

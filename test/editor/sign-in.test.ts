@@ -6,16 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startIdp, type Idp } from '../idp/server.js';
-import { ensureEditorInstalled, installVsix, launchBrowser, repoRoot, runTestPage, startCodeServer, type CodeServer, type EditorBrowser, type ExtensionTestResult } from './harness.js';
+import { ensureEditorInstalled, installVsix, repoRoot, startCodeServer, type CodeServer, type ExtensionTestResult } from './harness.js';
+import { runEditorSuite } from './run-test-electron.js';
 
 export const VSIX = join(repoRoot, 'dist', 'msal-signin.vsix');
 export const CONSUMER_FIXTURE = join(repoRoot, 'test', 'editor', 'fixtures', 'consumer-extension');
-const AUTH_SUITE = join(repoRoot, 'out', 'test', 'editor', 'auth', 'index.js');
+export const AUTH_SUITE = join(repoRoot, 'out', 'test', 'editor', 'auth', 'index.js');
 
 /** Builds the extension package once per test process. */
 let packaged = false;
@@ -40,6 +41,20 @@ export function signInSettings(idp: Idp): Record<string, unknown> {
   };
 }
 
+/** The environment that turns the extension's test hooks on and tells the tests where the IdP is. */
+export function testHookEnv(idp: Idp, scenario: { phase?: string; exchangeDir?: string } = {}): Record<string, string> {
+  return {
+    MSAL_SIGNIN_TEST_HOOKS: '1',
+    MSAL_TEST_ENV: JSON.stringify({ idpOrigin: idp.urls.origin, oidcIssuer: idp.urls.oidcIssuer, entraAuthority: idp.urls.entraAuthority(), ...scenario }),
+  };
+}
+
+/** Writes the user settings an editor starts with. */
+export function writeUserSettings(userDataDir: string, settings: Record<string, unknown>): void {
+  mkdirSync(join(userDataDir, 'User'), { recursive: true });
+  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+}
+
 /** Starts code-server with the packaged extension installed and the test hooks on. */
 export async function startEditorWithExtension(idp: Idp, options: { phase?: string; exchangeDir?: string; extensionsDir: string; userDataDir: string; settings?: Record<string, unknown> }): Promise<CodeServer> {
   const server = await startCodeServer({
@@ -48,16 +63,7 @@ export async function startEditorWithExtension(idp: Idp, options: { phase?: stri
     extensionsDir: options.extensionsDir,
     userDataDir: options.userDataDir,
     settings: { ...signInSettings(idp), ...options.settings },
-    env: {
-      MSAL_SIGNIN_TEST_HOOKS: '1',
-      MSAL_TEST_ENV: JSON.stringify({
-        idpOrigin: idp.urls.origin,
-        oidcIssuer: idp.urls.oidcIssuer,
-        entraAuthority: idp.urls.entraAuthority(),
-        phase: options.phase,
-        exchangeDir: options.exchangeDir,
-      }),
-    },
+    env: testHookEnv(idp, { phase: options.phase, exchangeDir: options.exchangeDir }),
   });
   // The editor's callback URL is known only now; the IdP's public client accepts it.
   idp.allowRedirectUriPrefix(server.url);
@@ -75,31 +81,39 @@ export async function reportExtensionTests(t: import('node:test').TestContext, r
   assert.ok(result.passed > 0, 'no extension-host test passed');
 }
 
-describe('sign-in extension in code-server', () => {
+describe('sign-in extension in a real editor', () => {
   let idp: Idp;
-  let server: CodeServer | undefined;
-  let browser: EditorBrowser | undefined;
   const scratch = mkdtempSync(join(tmpdir(), 'msal-signin-editor-'));
 
   before(async () => {
     ensureEditorInstalled();
     packageExtension();
     idp = await startIdp({ devicePollInterval: 1 });
-    const extensionsDir = join(scratch, 'extensions');
-    await installVsix(VSIX, extensionsDir);
-    server = await startEditorWithExtension(idp, { extensionsDir, userDataDir: join(scratch, 'user-data') });
-    browser = await launchBrowser();
+    // The stand-in editor picks its own port: accept a callback on any loopback port.
+    idp.allowRedirectUriPrefix('http://127.0.0.1:');
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
     await idp?.close();
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  test('extension-host suite', { timeout: 180_000 }, async (t) => {
-    const page = await runTestPage(browser!, server!, { extensionDevelopmentPath: CONSUMER_FIXTURE, extensionTestsPath: AUTH_SUITE, workspaceFolder: repoRoot });
-    await reportExtensionTests(t, await page.result);
+  test('extension-host suite, through the @vscode/test-electron entry point', { timeout: 180_000 }, async (t) => {
+    const extensionsDir = join(scratch, 'extensions');
+    const userDataDir = join(scratch, 'user-data');
+    await installVsix(VSIX, extensionsDir);
+    writeUserSettings(userDataDir, signInSettings(idp));
+    const { exitCode, counts } = await runEditorSuite({
+      extensionDevelopmentPath: CONSUMER_FIXTURE,
+      extensionTestsPath: AUTH_SUITE,
+      workspaceFolder: repoRoot,
+      userDataDir,
+      extensionsDir,
+      disableExtensions: false,
+      extensionTestsEnv: { ...testHookEnv(idp), EDITOR_TESTS_TIMEOUT_MS: '150000' },
+    });
+    assert.ok(counts, 'the extension-host suite wrote no result');
+    await reportExtensionTests(t, { ...counts, reported: true, output: '', exitCode, tests: counts.tests ?? [] });
+    assert.equal(exitCode, 0);
   });
 });
