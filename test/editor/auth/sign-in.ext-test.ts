@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { ACCOUNTS } from '../../idp/accounts.js';
+import { startForwardProxy } from '../../support/servers.js';
 import { idpRequests, introspect, nextSessionChange, scriptedUser, signInApi, testEnvironment, tokenRequestCount } from './context.js';
 
 const READ = ['api://demo/read'];
@@ -95,6 +96,29 @@ suite('sign-in extension in the editor', function () {
     await changed;
     assert.deepEqual(await vscode.authentication.getAccounts('local-oidc'), []);
     assert.equal(await api.getSession({ providerId: 'local-oidc', scopes: READ }), undefined);
+  });
+
+  test("follows the editor's proxy setting: its own client through the proxy, VS Code's fetch by default", async () => {
+    const api = await signInApi();
+    const proxy = await startForwardProxy();
+    const http = vscode.workspace.getConfiguration('http');
+    const tokenRequestsSeen = () => proxy.relayed.filter((line) => line.startsWith('POST ') && line.includes('/token')).length;
+    try {
+      await http.update('proxy', proxy.origin, vscode.ConfigurationTarget.Global);
+      // Off: the extension's own undici client reads the proxy setting.
+      await http.update('fetchAdditionalSupport', false, vscode.ConfigurationTarget.Global);
+      assert.ok(await api.getSession({ providerId: 'entra', scopes: READ, forceRefresh: true }));
+      assert.equal(tokenRequestsSeen(), 1, 'the refresh went through the proxy (undici client)');
+      // On (the default): the core gets VS Code's own fetch, which applies the editor's proxy
+      // rules itself — and sends loopback destinations such as this IdP direct, so the proxy
+      // sees nothing more. (Had the extension kept its own client, the proxy would see it.)
+      await http.update('fetchAdditionalSupport', undefined, vscode.ConfigurationTarget.Global);
+      assert.ok(await api.getSession({ providerId: 'entra', scopes: READ, forceRefresh: true }));
+      assert.equal(tokenRequestsSeen(), 1, "VS Code's fetch served the refresh");
+    } finally {
+      for (const setting of ['proxy', 'fetchAdditionalSupport']) await http.update(setting, undefined, vscode.ConfigurationTarget.Global);
+      await proxy.close();
+    }
   });
 
   test('keeps the token cache in SecretStorage, never in settings', async () => {
