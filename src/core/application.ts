@@ -303,7 +303,11 @@ export class ClientApplication {
    */
   async getAccounts(username?: string): Promise<Account[]> {
     const authority = await this.getAuthority();
-    const entities = this.tokenCache.getAccounts({ environments: [...authority.aliases] });
+    const environments = [...authority.aliases];
+    const entities = this.tokenCache.getAccounts({ environments });
+    // Looked up once for the whole list, not once per account: with thousands of accounts the
+    // per-account lookups are the cost of this method (see bench/, figure 2).
+    const familyId = this.familyIdOf(environments);
     const wanted = username?.toLowerCase();
     const seen = new Set<string>();
     const accounts: Account[] = [];
@@ -311,28 +315,31 @@ export class ClientApplication {
       if (wanted !== undefined && entity.username?.toLowerCase() !== wanted) continue;
       // One entry per home account: the same person in several realms is one account to pick.
       if (seen.has(entity.home_account_id)) continue;
-      if (!this.hasRefreshTokenFor(entity, authority) && !this.hasIdTokenFor(entity, authority)) continue;
+      if (!this.hasRefreshTokenFor(entity, environments, familyId) && !this.hasIdTokenFor(entity, environments)) continue;
       seen.add(entity.home_account_id);
       accounts.push(toAccount(entity));
     }
     return accounts;
   }
 
-  private hasRefreshTokenFor(entity: AccountEntity, authority: Authority): boolean {
-    return this.findRefreshTokens(entity.home_account_id, authority).length > 0;
+  private hasRefreshTokenFor(entity: AccountEntity, environments: string[], familyId: string | undefined): boolean {
+    return this.findRefreshTokens(entity.home_account_id, environments, familyId).length > 0;
   }
 
-  private hasIdTokenFor(entity: AccountEntity, authority: Authority): boolean {
-    return this.tokenCache.findIdToken({ homeAccountId: entity.home_account_id, environments: [...authority.aliases], clientId: this.clientId, realm: entity.realm }) !== undefined;
+  private hasIdTokenFor(entity: AccountEntity, environments: string[]): boolean {
+    return this.tokenCache.findIdToken({ homeAccountId: entity.home_account_id, environments, clientId: this.clientId, realm: entity.realm }) !== undefined;
+  }
+
+  /** The family this app belongs to, as its app metadata records it. */
+  private familyIdOf(environments: string[]): string | undefined {
+    return this.tokenCache.findAppMetadata({ environments, clientId: this.clientId })?.family_id || undefined;
   }
 
   /** This app's refresh tokens for an account, its family's first when it is in one, newest first. */
-  private findRefreshTokens(homeAccountId: string, authority: Authority) {
-    const environments = [...authority.aliases];
-    const metadata = this.tokenCache.findAppMetadata({ environments, clientId: this.clientId });
+  private findRefreshTokens(homeAccountId: string, environments: string[], familyId = this.familyIdOf(environments)) {
     const candidates = [];
-    if (metadata?.family_id) {
-      const family = this.tokenCache.findRefreshToken({ homeAccountId, environments, clientId: this.clientId, familyId: metadata.family_id });
+    if (familyId) {
+      const family = this.tokenCache.findRefreshToken({ homeAccountId, environments, clientId: this.clientId, familyId });
       if (family) candidates.push(family);
     }
     const own = this.tokenCache.findRefreshToken({ homeAccountId, environments, clientId: this.clientId });
@@ -413,7 +420,7 @@ export class ClientApplication {
     options: SilentOptions,
     correlationId: string,
   ): Promise<AuthenticationResult | undefined> {
-    const refreshTokens = this.findRefreshTokens(account.homeAccountId, authority);
+    const refreshTokens = this.findRefreshTokens(account.homeAccountId, [...authority.aliases]);
     if (refreshTokens.length === 0) return undefined;
     const scope = this.decorate(scopes);
     let lastError: unknown;

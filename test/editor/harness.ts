@@ -122,6 +122,11 @@ export interface CodeServerOptions {
   env?: Record<string, string | undefined>;
   /** Pass `--vscode-option enable-smoke-test-driver` (needed for extension test payloads). */
   smokeTestDriver?: boolean;
+  /**
+   * A fixed port. A restarted editor must keep its port to keep its origin: the browser keeps
+   * SecretStorage per origin. Default: a free one.
+   */
+  port?: number;
   /** Further code-server arguments, before the folder. */
   extraArgs?: string[];
   /** Bound for /healthz to answer. Default 30 s. */
@@ -255,7 +260,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
 
   // A free port can be taken between findFreePort() and the server's listen(): try again then.
   for (let attempt = 1; ; attempt++) {
-    const port = await findFreePort();
+    const port = options.port ?? (await findFreePort());
     const authority = `127.0.0.1:${port}`;
     const args = [
       paths.codeServerEntry,

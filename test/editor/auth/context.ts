@@ -15,11 +15,8 @@ export interface TestEnvironment {
   idpOrigin: string;
   oidcIssuer: string;
   entraAuthority: string;
-  /** Phase of a multi-run scenario (restart, second window), set by the harness. */
+  /** Phase of a multi-run scenario (before and after a restart), set by the harness. */
   phase?: string;
-  /** A folder shared by the windows of a scenario, for hand-offs between them. */
-  exchangeDir?: string;
-  proxyOrigin?: string;
 }
 
 export function testEnvironment(): TestEnvironment {

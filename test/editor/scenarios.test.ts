@@ -1,0 +1,61 @@
+/**
+ * Editor scenarios that span runs (test/editor/auth/scenarios.ext-test.ts): the token cache in
+ * SecretStorage survives a restart of the editor.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startIdp, type Idp } from '../idp/server.js';
+import { ensureEditorInstalled, findFreePort, installVsix, launchBrowser, runTestPage } from './harness.js';
+import { AUTH_SUITE, CONSUMER_FIXTURE, packageExtension, reportExtensionTests, startEditorWithExtension, VSIX } from './sign-in-fixture.js';
+
+const RUN_BOUND_MS = 120_000;
+
+function bounded<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${RUN_BOUND_MS} ms`)), RUN_BOUND_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+describe('sign-in extension across editor restarts', () => {
+  let idp: Idp;
+  const scratch = mkdtempSync(join(tmpdir(), 'msal-signin-scenarios-'));
+
+  before(async () => {
+    ensureEditorInstalled();
+    packageExtension();
+    idp = await startIdp({ devicePollInterval: 1 });
+  });
+
+  after(async () => {
+    await idp?.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('SecretStorage keeps the sign-in across an editor restart', { timeout: 300_000 }, async (t) => {
+    const dir = join(scratch, 'restart');
+    const extensionsDir = join(dir, 'extensions');
+    await installVsix(VSIX, extensionsDir);
+    // Same port (same origin) and same browser profile: what a user's restarted editor keeps.
+    const port = await findFreePort();
+    const browserProfile = join(dir, 'browser');
+    for (const phase of ['restart-before', 'restart-after']) {
+      const server = await startEditorWithExtension(idp, { phase, extensionsDir, userDataDir: join(dir, 'user-data'), port });
+      const browser = await launchBrowser({ userDataDir: browserProfile });
+      try {
+        const page = await runTestPage(browser, server, { extensionDevelopmentPath: CONSUMER_FIXTURE, extensionTestsPath: AUTH_SUITE, workspaceFolder: dir });
+        const result = await bounded(page.result, phase);
+        await reportExtensionTests(t, result);
+        assert.equal(result.exitCode, 0, `${phase} failed`);
+      } finally {
+        await browser.close();
+        await server.stop();
+      }
+    }
+  });
+
+});
