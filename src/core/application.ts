@@ -218,22 +218,13 @@ export class ClientApplication {
   ): Promise<AuthenticationResult> {
     const authority = await this.getAuthority();
     const code = checkAuthorizationResponse(authCodeFlow, authResponse, authority);
-    const scope = options.scopes ? this.decorate(options.scopes) : authCodeFlow.scope;
-    const correlationId = randomUuid();
-    const result = await this.tokenClient.requestToken(
-      authority,
-      {
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: authCodeFlow.redirectUri,
-        code_verifier: authCodeFlow.codeVerifier,
-        scope: scope.join(' '),
-        claims: this.claimsFor(authCodeFlow.claimsChallenge),
-        client_info: '1',
-      },
-      { correlationId, idToken: { nonce: authCodeFlow.nonce, maxAge: authCodeFlow.maxAge } },
-    );
-    return this.storeAndBuildResult(authority, result, scope, correlationId, 'authorization_code');
+    return this.redeemCode(authority, code, options.scopes ? this.decorate(options.scopes) : authCodeFlow.scope, {
+      redirectUri: authCodeFlow.redirectUri,
+      codeVerifier: authCodeFlow.codeVerifier,
+      claimsChallenge: authCodeFlow.claimsChallenge,
+      nonce: authCodeFlow.nonce,
+      maxAge: authCodeFlow.maxAge,
+    });
   }
 
   /**
@@ -246,8 +237,16 @@ export class ClientApplication {
     options: { redirectUri?: string; nonce?: string; claimsChallenge?: string; codeVerifier?: string } = {},
   ): Promise<AuthenticationResult> {
     if (typeof code !== 'string' || code.length === 0) throw new AuthError('invalid_argument', 'code is required');
-    const authority = await this.getAuthority();
-    const scope = this.decorate(scopes);
+    return this.redeemCode(await this.getAuthority(), code, this.decorate(scopes), options);
+  }
+
+  /** The authorization_code grant shared by both auth-code methods: redeem, verify, store. */
+  private async redeemCode(
+    authority: Authority,
+    code: string,
+    scope: string[],
+    options: { redirectUri?: string; codeVerifier?: string; claimsChallenge?: string; nonce?: string; maxAge?: number },
+  ): Promise<AuthenticationResult> {
     const correlationId = randomUuid();
     const result = await this.tokenClient.requestToken(
       authority,
@@ -260,7 +259,7 @@ export class ClientApplication {
         claims: this.claimsFor(options.claimsChallenge),
         client_info: '1',
       },
-      { correlationId, idToken: { nonce: options.nonce } },
+      { correlationId, idToken: { nonce: options.nonce, maxAge: options.maxAge } },
     );
     return this.storeAndBuildResult(authority, result, scope, correlationId, 'authorization_code');
   }
@@ -304,30 +303,10 @@ export class ClientApplication {
   async getAccounts(username?: string): Promise<Account[]> {
     const authority = await this.getAuthority();
     const environments = [...authority.aliases];
-    const entities = this.tokenCache.getAccounts({ environments });
-    // Looked up once for the whole list, not once per account: with thousands of accounts the
-    // per-account lookups are the cost of this method (see bench/, figure 2).
-    const familyId = this.familyIdOf(environments);
-    const wanted = username?.toLowerCase();
-    const seen = new Set<string>();
-    const accounts: Account[] = [];
-    for (const entity of entities) {
-      if (wanted !== undefined && entity.username?.toLowerCase() !== wanted) continue;
-      // One entry per home account: the same person in several realms is one account to pick.
-      if (seen.has(entity.home_account_id)) continue;
-      if (!this.hasRefreshTokenFor(entity, environments, familyId) && !this.hasIdTokenFor(entity, environments)) continue;
-      seen.add(entity.home_account_id);
-      accounts.push(toAccount(entity));
-    }
-    return accounts;
-  }
-
-  private hasRefreshTokenFor(entity: AccountEntity, environments: string[], familyId: string | undefined): boolean {
-    return this.findRefreshTokens(entity.home_account_id, environments, familyId).length > 0;
-  }
-
-  private hasIdTokenFor(entity: AccountEntity, environments: string[]): boolean {
-    return this.tokenCache.findIdToken({ homeAccountId: entity.home_account_id, environments, clientId: this.clientId, realm: entity.realm }) !== undefined;
+    // One pass in the cache, grouped by home account (see TokenCache.getAppAccounts): with
+    // thousands of accounts, per-account lookups from here were the cost of this method.
+    const entities = this.tokenCache.getAppAccounts({ environments, clientId: this.clientId, familyId: this.familyIdOf(environments), username });
+    return entities.map(toAccount);
   }
 
   /** The family this app belongs to, as its app metadata records it. */
@@ -441,7 +420,8 @@ export class ClientApplication {
     throw lastError;
   }
 
-  private resultFromCache(entry: AccessTokenEntity, authority: Authority, account: Account | undefined, correlationId: string): AuthenticationResult {
+  /** A result from a cached access token; `account` undefined for app-only tokens. */
+  protected resultFromCache(entry: AccessTokenEntity, authority: Authority, account: Account | undefined, correlationId: string): AuthenticationResult {
     const expiresOn = Number(entry.expires_on);
     const idToken = account
       ? this.tokenCache.findIdToken({ homeAccountId: account.homeAccountId, environments: [...authority.aliases], clientId: this.clientId, realm: entry.realm })
@@ -672,7 +652,7 @@ export class ConfidentialClientApplication extends ClientApplication {
     if (!options.claimsChallenge && !options.forceRefresh) {
       const found = this.tokenCache.findAppOnlyAccessToken({ environments: [...authority.aliases], clientId: this.clientId, realm: authority.tenant, scopes });
       if (found && Number(found.expires_on) - nowSeconds() > EXPIRY_BUFFER_S) {
-        const cached = this.resultFromCacheForApp(found, correlationId);
+        const cached = this.resultFromCache(found, authority, undefined, correlationId);
         if (found.refresh_on === undefined || Number(found.refresh_on) > nowSeconds()) return cached;
         try {
           return await this.requestForClient(authority, scopes, options, correlationId);
@@ -690,20 +670,6 @@ export class ConfidentialClientApplication extends ClientApplication {
       tokenEndpoint: this.regionalTokenEndpoint(authority),
     });
     return this.storeAndBuildResult(authority, result, scopes, correlationId, 'client_credentials');
-  }
-
-  private resultFromCacheForApp(entry: AccessTokenEntity, correlationId: string): AuthenticationResult {
-    const expiresOn = Number(entry.expires_on);
-    return {
-      accessToken: entry.secret,
-      tokenType: entry.token_type ?? 'Bearer',
-      expiresIn: expiresOn - nowSeconds(),
-      expiresOn: new Date(expiresOn * 1000),
-      refreshOn: entry.refresh_on ? new Date(Number(entry.refresh_on) * 1000) : undefined,
-      scopes: parseScopeString(entry.target),
-      tokenSource: 'cache',
-      correlationId,
-    };
   }
 
   /** Exchanges the access token a caller sent to this API for a token to a downstream API. */
