@@ -52,14 +52,20 @@ export interface AuthorityOptions {
   /** Ask Entra's instance discovery about unknown hosts. Default true. */
   instanceDiscovery?: boolean;
   /**
-   * Accept `http://127.0.0.1`, `http://[::1]` and `http://localhost` authorities. Only for tests
-   * and identity providers running on this machine; every other authority must use https.
+   * Accept `http://127.0.0.1`, `http://[::1]`, `http://[::ffff:127.0.0.1]` and `http://localhost`
+   * authorities. Only for tests and identity providers running on this machine; every other
+   * authority must use https.
    */
   allowInsecureLoopbackAuthority?: boolean;
 }
 
+/**
+ * Loopback host names as `URL.hostname` gives them. `[::ffff:7f00:1]` is `[::ffff:127.0.0.1]`
+ * (the IPv4-mapped form of 127.0.0.1, the same socket): browsers do not treat it as localhost,
+ * which lets an editor in a browser (code-server) open it directly rather than through its proxy.
+ */
 function isLoopbackHost(hostname: string): boolean {
-  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
+  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]' || hostname === '[::ffff:7f00:1]';
 }
 
 function fail(message: string): never {

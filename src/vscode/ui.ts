@@ -6,9 +6,16 @@ import * as vscode from 'vscode';
 import type { DeviceFlow } from '../core/grants/device-code.js';
 import type { SignInFlow, SignInUi } from './flows.js';
 
-/** Opens `url` in the user's browser, keeping its query exactly as built. */
+/**
+ * Opens `url` in the user's browser, keeping its query exactly as built. A `Uri` does not: it
+ * decodes the query and the editor encodes it again its own way, so a `redirect_uri` carrying
+ * its own query (the editor's callback URL) arrived split into separate parameters. Given the
+ * string itself, the editor opens that string (its openUri keeps the original when it parses to
+ * the same URI), which is why it is passed as it is despite the declared `Uri` parameter.
+ */
 export async function openExternal(url: string): Promise<boolean> {
-  return vscode.env.openExternal(vscode.Uri.parse(url, true));
+  vscode.Uri.parse(url, true); // throws on a malformed URL, as before
+  return vscode.env.openExternal(url as unknown as vscode.Uri);
 }
 
 export const editorSignInUi: SignInUi = {

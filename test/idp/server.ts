@@ -66,12 +66,21 @@ export interface IdpOptions {
   autoConsent?: boolean;
   /** Serve https with this certificate and key instead of http. */
   https?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * The host name in the IdP's URLs (origin, issuers), default `127.0.0.1`. The server always
+   * listens on 127.0.0.1; `[::ffff:7f00:1]` (IPv4-mapped 127.0.0.1) reaches the same socket while
+   * a browser does not treat it as localhost: code-server then opens the IdP's pages directly
+   * instead of through its /proxy/<port>/ path, which rewrites authorization URLs.
+   */
+  host?: '127.0.0.1' | '[::ffff:7f00:1]';
 }
 
 export interface RequestLogEntry {
   method: string;
   /** Path without the query. */
   path: string;
+  /** Path and query exactly as received (`req.url`): what a browser or client really sent. */
+  url: string;
   /** Date.now() when the request arrived. */
   time: number;
   /** Response status, set when the response has been sent. */
@@ -90,7 +99,7 @@ export interface IdpErrorRecord {
 }
 
 export interface IdpUrls {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT` (or the `host` option's name) */
   origin: string;
   /** `<origin>/oidc` */
   oidcIssuer: string;
@@ -164,6 +173,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
     const entry: RequestLogEntry = {
       method: req.method ?? 'GET',
       path: (req.url ?? '/').split('?')[0] ?? '/',
+      url: req.url ?? '/',
       time: Date.now(),
     };
     requests.push(entry);
@@ -194,7 +204,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
   });
 
   const { port } = server.address() as AddressInfo;
-  const origin = `${options.https === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
+  const origin = `${options.https === undefined ? 'http' : 'https'}://${options.host ?? '127.0.0.1'}:${port}`;
   const publicJwks = { keys: [toPublicJwk(signingJwk)] };
   const common = {
     origin,

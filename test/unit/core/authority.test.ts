@@ -219,6 +219,18 @@ describe('parseAuthority: rejected URLs (invalid_authority)', () => {
       assert.equal(entra.type, 'AAD');
     });
   }
+
+  test('the IPv4-mapped 127.0.0.1 is a loopback host, in either spelling', () => {
+    for (const origin of ['http://[::ffff:7f00:1]:8080', 'http://[::ffff:127.0.0.1]:8080']) {
+      const parsed = parseAuthority({ oidcAuthority: `${origin}/oidc`, allowInsecureLoopbackAuthority: true });
+      assert.equal(parsed.discoveryUrl, 'http://[::ffff:7f00:1]:8080/oidc/.well-known/openid-configuration');
+      throwsWithCode(() => parseAuthority({ oidcAuthority: `${origin}/oidc` }), 'invalid_authority');
+    }
+  });
+
+  test('other IPv4-mapped addresses are not loopback hosts', () => {
+    throwsWithCode(() => parseAuthority({ oidcAuthority: 'http://[::ffff:a00:1]:8080/oidc', allowInsecureLoopbackAuthority: true }), 'invalid_authority');
+  });
 });
 
 describe('aliasesOf', () => {

@@ -1,0 +1,278 @@
+/**
+ * The sign-in extension as a user meets it: a real workbench (code-server) in headless Chromium,
+ * without any test payload or test hooks, so the editor shows its own consent dialog, its
+ * "open the external website?" question and the extension's device-code modal. The extension is
+ * installed from the .vsix `npm run package` builds, next to the consumer fixture (packaged the
+ * same way), and signs in at the local identity provider, whose pages are filled in a real tab.
+ *
+ * Flow: code-server's extension host is remote, so getFlows() offers the URI-handler flow first,
+ * then the device code (the loopback flow needs the browser on the extension host's machine).
+ * The URI handler works here, so no `msalSignIn.preferredFlow` is set: the IdP redirects the tab
+ * to the editor's /callback, which hands code and state to the extension's UriHandler.
+ *
+ * The IdP is addressed as http://[::ffff:7f00:1]:<port> (IPv4-mapped 127.0.0.1, the same
+ * socket). Under 127.0.0.1 code-server opens the authorization URL through its /proxy/<port>/
+ * path, which splits the redirect_uri's own query into separate parameters and collapses the
+ * `//` of `api://demo/read` (the IdP then answers invalid_target). Under the mapped address the
+ * editor asks whether to open the external website, and opens the URL as it is.
+ *
+ * The tests share one editor and one browser and run in order; the screenshots go to
+ * docs/screenshots/ (the README shows them), failure screenshots to <tmp>/msal-signin-ui-failures.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { completeDeviceAuthorization } from '../idp/headless-login.js';
+import { startIdp, type Idp } from '../idp/server.js';
+import { ensureEditorInstalled, installVsix, launchBrowser, repoRoot, startCodeServer, type CodeServer, type EditorBrowser } from './harness.js';
+import { packageExtension, signInSettings, VSIX } from './sign-in-fixture.js';
+import { packageConsumerFixture } from './ui/consumer-fixture.js';
+import { signInOnLoginPage, waitForLoginPage } from './ui/idp-pages.js';
+import {
+  bounded,
+  clearToasts,
+  closeTab,
+  clickDialogButton,
+  closeMenus,
+  openAccountsMenu,
+  openExternalPage,
+  openWorkbench,
+  pickQuickItem,
+  poll,
+  resetWorkbench,
+  runAccountAction,
+  runCommand,
+  screenshot,
+  STEP_MS,
+  waitForDialog,
+  waitForToast,
+} from './ui/workbench.js';
+
+const SCREENSHOTS = join(repoRoot, 'docs', 'screenshots');
+/** Failure screenshots stay here after the run (the scratch folder is removed). */
+const FAILURES = join(tmpdir(), 'msal-signin-ui-failures');
+const TEST_MS = 90_000;
+
+describe('sign-in UI in a real workbench', () => {
+  let idp: Idp;
+  let server: CodeServer;
+  let browser: EditorBrowser;
+  let workbench: Page;
+  let scratch: string;
+  let tokenFile: string;
+  /** Workbench console errors, shown when a test fails. */
+  const consoleErrors: string[] = [];
+
+  /** Runs a test body; on failure keeps a screenshot and the editor's last output for the report. */
+  const diagnosed = (name: string, body: () => Promise<void>) => async () => {
+    try {
+      await body();
+    } catch (error) {
+      const shot = join(FAILURES, `${name}.png`);
+      await mkdir(FAILURES, { recursive: true });
+      await workbench?.screenshot({ path: shot, timeout: 10_000 }).catch(() => undefined);
+      const pages = browser?.context.pages().map((p) => p.url()).join('\n  ') ?? '';
+      if (workbench && browser) await resetWorkbench(workbench, browser.context).catch(() => undefined);
+      throw new Error(
+        `${(error as Error).message}\n(screenshot: ${shot})\nopen tabs:\n  ${pages}\nIdP requests:\n  ${idp.requests.slice(-15).map((r) => `${r.method} ${r.url} ${r.status ?? ''}`).join('\n  ')}\nworkbench errors:\n  ${consoleErrors.slice(-15).join('\n  ')}`,
+        { cause: error },
+      );
+    }
+  };
+
+  /** The authorization requests that reached the IdP since `from`, exactly as sent. */
+  const authorizationRequests = (from: number) =>
+    idp.requests.slice(from).filter((request) => request.method === 'GET' && /\/(auth|authorize)$/.test(request.path));
+
+  before(async () => {
+    ensureEditorInstalled();
+    packageExtension();
+    idp = await startIdp({ devicePollInterval: 1, host: '[::ffff:7f00:1]' });
+    scratch = await mkdtemp(join(tmpdir(), 'msal-signin-ui-'));
+    tokenFile = join(scratch, 'consumer-token.json');
+    const extensionsDir = join(scratch, 'extensions');
+    await mkdir(join(scratch, 'workspace'));
+    await installVsix(VSIX, extensionsDir);
+    // Installed as msal-signin-tests.consumer-fixture-0.0.1, next to the extension.
+    await installVsix(packageConsumerFixture(scratch), extensionsDir);
+    server = await startCodeServer({
+      workspaceFolder: join(scratch, 'workspace'),
+      extensionsDir,
+      userDataDir: join(scratch, 'user-data'),
+      settings: {
+        ...signInSettings(idp),
+        'consumerFixture.providerId': 'local-oidc',
+        // The empty secondary side bar (chat is off) only takes room in the screenshots.
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      },
+      env: { CONSUMER_FIXTURE_TOKEN_FILE: tokenFile },
+    });
+    idp.allowRedirectUriPrefix(server.url);
+    browser = await launchBrowser();
+    // "Copy & Open" writes the user code to the clipboard; the test reads it back.
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
+    workbench = browser.context.pages()[0] ?? (await browser.context.newPage());
+    workbench.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text().slice(0, 500));
+    });
+    const url = new URL(server.url);
+    url.searchParams.set('folder', join(scratch, 'workspace'));
+    await openWorkbench(workbench, url.href);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await idp?.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  test('the consumer fixture activates', { timeout: TEST_MS }, diagnosed('activation', async () => {
+    // Installed from its .vsix, it activates on startup; the remote extension host logs each
+    // activation in the server's user-data folder.
+    const logs = join(server.userDataDir, 'logs');
+    await poll('the consumer fixture activation in the extension host log', async () => {
+      const files = (await readdir(logs, { recursive: true })).filter((file) => file.endsWith('remoteexthost.log'));
+      for (const file of files) {
+        const text = await readFile(join(logs, file), 'utf8');
+        if (text.includes('ExtensionService#_doActivateExtension msal-signin-tests.consumer-fixture')) return true;
+      }
+      return undefined;
+    }, 30_000);
+  }));
+
+  // Configured OpenID Connect providers have ids only the settings know, so no
+  // onAuthenticationRequest event can name them: the extension activates on startup instead, and a
+  // consumer's very first getSession('local-oidc') finds the provider registered.
+  test('a consumer\'s first request for a configured OpenID Connect provider finds it registered', {
+    timeout: TEST_MS,
+  }, diagnosed('oidc-activation', async () => {
+    await runCommand(workbench, 'Consumer Fixture: Get Session');
+    const dialog = await waitForDialog(workbench, /wants to sign in using|Timed out waiting for authentication provider/);
+    const text = (await dialog.innerText()).replace(/\s+/g, ' ');
+    if (/Timed out waiting/.test(text)) {
+      await clickDialogButton(dialog, 'OK');
+      assert.fail(`the editor gave up on the provider: ${text}`);
+    }
+    // Declined here; the next test signs in.
+    await clickDialogButton(dialog, 'Cancel');
+    await clickDialogButton(await waitForDialog(workbench, /resulted in an error/), 'OK');
+  }));
+
+  test('a consumer getSession with createIfNone: consent, IdP login as alice, session', { timeout: TEST_MS }, diagnosed('consumer', async () => {
+    const from = idp.requests.length;
+    await runCommand(workbench, 'Consumer Fixture: Get Session');
+    const consent = await waitForDialog(workbench, /wants to sign in using/);
+    console.log(`consent dialog: ${(await consent.innerText()).replace(/\s+/g, ' ')}`);
+    await screenshot(workbench, join(SCREENSHOTS, 'consent-dialog.png'));
+    const tab = await openExternalPage(workbench, browser.context, () => clickDialogButton(consent, 'Allow'));
+    await waitForLoginPage(tab);
+    await screenshot(tab, join(SCREENSHOTS, 'idp-login.png'));
+    const [authorization] = authorizationRequests(from);
+    assert.ok(authorization, 'no authorization request reached the IdP');
+    console.log(`authorization request at the IdP: ${authorization.url}`);
+    const query = new URL(authorization.url, idp.urls.origin).searchParams;
+    assert.equal(query.get('client_id'), 'public-client');
+    // The editor's callback (asExternalUri of code-oss://msal-tools.msal-signin/signin-callback),
+    // its own query intact: it reached the IdP as one parameter.
+    const redirect = new URL(query.get('redirect_uri') ?? '');
+    assert.equal(redirect.origin, new URL(server.url).origin);
+    assert.match(redirect.pathname, /\/callback$/);
+    assert.equal(redirect.searchParams.get('vscode-authority'), 'msal-tools.msal-signin');
+    assert.equal(redirect.searchParams.get('vscode-path'), '/signin-callback');
+    assert.match(query.get('scope') ?? '', /(^| )api:\/\/demo\/read( |$)/);
+
+    const { consentShown } = await signInOnLoginPage(tab, 'alice', idp.urls.origin);
+    console.log(`IdP consent page shown: ${consentShown}; the tab went on to ${new URL(tab.url()).origin}${new URL(tab.url()).pathname}`);
+    await waitForToast(workbench, 'Consumer got a session for alice@example.com');
+    await screenshot(workbench, join(SCREENSHOTS, 'consumer-session.png'));
+    await closeTab(tab, workbench);
+
+    const written = JSON.parse(await readFile(tokenFile, 'utf8')) as { account: string; accessToken: string };
+    assert.equal(written.account, 'alice@example.com');
+    const introspection = await idp.introspect(written.accessToken);
+    assert.equal(introspection.active, true);
+    assert.equal(introspection.iss, idp.urls.oidcIssuer);
+    assert.ok([introspection.aud].flat().includes('api://demo'), `aud ${JSON.stringify(introspection.aud)}`);
+    await clearToasts(workbench);
+  }));
+
+  test('"MSAL Sign-In: Sign In" from the palette: pick the provider, IdP login as bob', { timeout: TEST_MS }, diagnosed('sign-in', async () => {
+    // alice's IdP session from the previous test would sign her in again without a login page;
+    // bob signs in on a browser where nobody is signed in at the IdP.
+    const idpHost = new URL(idp.urls.origin).hostname;
+    for (const cookie of await browser.context.cookies(idp.urls.origin)) {
+      await browser.context.clearCookies({ name: cookie.name, domain: cookie.domain });
+    }
+    assert.equal((await browser.context.cookies(idp.urls.origin)).length, 0, `cookies of ${idpHost} left`);
+    const from = idp.requests.length;
+    await runCommand(workbench, 'MSAL Sign-In: Sign In');
+    const tab = await openExternalPage(workbench, browser.context, async () => {
+      const labels = await pickQuickItem(workbench, 'Local OpenID Connect', () => screenshot(workbench, join(SCREENSHOTS, 'provider-pick.png')));
+      assert.deepEqual(labels, ['Microsoft Entra ID', 'Local OpenID Connect']);
+    });
+    const [authorization] = authorizationRequests(from);
+    assert.ok(authorization, 'no authorization request reached the IdP');
+    console.log(`authorization request at the IdP: ${authorization.url}`);
+    await signInOnLoginPage(tab, 'bob', idp.urls.origin);
+    await waitForToast(workbench, 'Signed in to Local OpenID Connect as bob@example.com');
+    await screenshot(workbench, join(SCREENSHOTS, 'sign-in-command.png'));
+    await closeTab(tab, workbench);
+    await clearToasts(workbench);
+  }));
+
+  test('"Sign In with a Device Code": the modal shows the code; Copy & Open; sign in elsewhere', { timeout: TEST_MS }, diagnosed('device-code', async () => {
+    await runCommand(workbench, 'MSAL Sign-In: Sign In with a Device Code');
+    await pickQuickItem(workbench, 'Microsoft Entra ID');
+    const dialog = await waitForDialog(workbench, /Your code:/);
+    await screenshot(workbench, join(SCREENSHOTS, 'device-code-dialog.png'));
+    const text = await dialog.innerText();
+    const userCode = /Your code:\s*(\S+)/.exec(text)?.[1];
+    const verificationUri = /open\s+(\S+)\s+and enter the code/.exec(text)?.[1];
+    assert.ok(userCode, `no code in the dialog: ${text}`);
+    assert.ok(verificationUri !== undefined && verificationUri.startsWith(idp.urls.origin), `verification URI ${verificationUri}`);
+    const tab = await openExternalPage(workbench, browser.context, () => clickDialogButton(dialog, 'Copy & Open'));
+    console.log(`Copy & Open opened ${tab.url()}`);
+    // The verification page takes the code from its URL and submits it itself: wait until it
+    // shows the confirmation with our code (closing the tab in mid-navigation can hang).
+    const shownCode = tab.locator('main[data-idp-page="device-confirm"] [data-user-code]');
+    await shownCode.waitFor({ state: 'visible', timeout: STEP_MS });
+    assert.equal((await shownCode.innerText()).trim(), userCode);
+    await tab.waitForLoadState('load', { timeout: STEP_MS });
+    await closeTab(tab, workbench);
+    const clipboard = await bounded('reading the clipboard', workbench.evaluate<string>('navigator.clipboard.readText()'));
+    assert.equal(clipboard, userCode, 'the clipboard holds the code');
+    await completeDeviceAuthorization(verificationUri, userCode, 'alice');
+    await waitForToast(workbench, 'Signed in to Microsoft Entra ID as alice@example.com', 30_000);
+    await clearToasts(workbench);
+  }));
+
+  test('the Accounts menu lists the accounts; signing bob out removes him', { timeout: TEST_MS }, diagnosed('accounts', async () => {
+    const labels = await openAccountsMenu(workbench);
+    console.log(`Accounts menu: ${JSON.stringify(labels)}`);
+    await screenshot(workbench, join(SCREENSHOTS, 'accounts-menu.png'));
+    const accounts = labels.filter((label) => label.includes('@')).sort();
+    assert.deepEqual(accounts, [
+      'alice@example.com (Local OpenID Connect)',
+      'alice@example.com (Microsoft Entra ID)',
+      'bob@example.com (Local OpenID Connect)',
+    ]);
+    const confirm = await runAccountAction(workbench, 'bob@example.com', 'Sign Out', /bob@example\.com/);
+    console.log(`sign-out dialog: ${(await confirm.innerText()).replace(/\s+/g, ' ')}`);
+    await clickDialogButton(confirm, 'Sign Out');
+    // The account can linger in the menu for a moment: reopen it until bob is gone.
+    const after = await poll('bob to leave the Accounts menu', async () => {
+      await closeMenus(workbench);
+      const now = await openAccountsMenu(workbench);
+      return now.some((label) => label.includes('bob@example.com')) ? undefined : now;
+    }, 30_000);
+    await closeMenus(workbench);
+    assert.deepEqual(after.filter((label) => label.includes('@')).sort(), [
+      'alice@example.com (Local OpenID Connect)',
+      'alice@example.com (Microsoft Entra ID)',
+    ]);
+  }));
+});

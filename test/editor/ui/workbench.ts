@@ -1,0 +1,243 @@
+/**
+ * Driving the VS Code workbench in a browser page the way a user does: the command palette,
+ * quick picks, dialogs, notification toasts and the Accounts menu. Every wait is bounded; nothing
+ * sleeps for a fixed time. Selectors are the ones /work/shared/EDITOR-TESTING.md found to hold.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+
+/** Bound of one UI step (a dialog to appear, a toast to show). */
+export const STEP_MS = 20_000;
+
+export const selectors = {
+  workbench: '.monaco-workbench',
+  quickInput: '.quick-input-widget',
+  quickInputBox: '.quick-input-widget .quick-input-box input',
+  quickInputRow: '.quick-input-widget .quick-input-list .monaco-list-row',
+  dialog: '.monaco-dialog-box',
+  toasts: '.notifications-toasts',
+  accounts: '.part.activitybar li.action-item[aria-label^="Accounts"]',
+  contextMenu: '.context-view .monaco-menu',
+  contextMenuItem: '.context-view .monaco-menu .action-item',
+  submenuItem: '.context-view .monaco-submenu .action-item',
+} as const;
+
+/** Resolves when `check` returns a value other than undefined; rejects after `timeoutMs`. */
+export async function poll<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = STEP_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((ok) => setTimeout(ok, delay));
+  }
+}
+
+/** Rejects when `promise` has not settled within `timeoutMs` (for steps without a timeout of their own). */
+export async function bounded<T>(what: string, promise: Promise<T>, timeoutMs = STEP_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Closes a tab the editor opened and brings the workbench back to the front: a background tab
+ * gets no animation frames and no focus (the clipboard refuses an unfocused document).
+ */
+export async function closeTab(tab: Page, workbench: Page): Promise<void> {
+  await bounded('closing a tab', tab.close({ runBeforeUnload: false }));
+  await bounded('bringing the workbench to the front', workbench.bringToFront());
+}
+
+/** Opens the workbench at `url` and waits until it is drawn. */
+export async function openWorkbench(page: Page, url: string): Promise<void> {
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  await page.locator(selectors.workbench).waitFor({ state: 'visible', timeout: 60_000 });
+}
+
+/** Opens the command palette with F1; early key presses can be lost, so it retries. */
+export async function openCommandPalette(page: Page): Promise<Locator> {
+  const input = page.locator(selectors.quickInputBox);
+  for (let attempt = 1; ; attempt++) {
+    await page.locator(selectors.workbench).focus().catch(() => undefined);
+    await page.keyboard.press('F1');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 2_000 });
+      return input;
+    } catch (error) {
+      if (attempt >= 8) throw error;
+    }
+  }
+}
+
+/** The quick-input row whose label is exactly `label` (rows' aria-labels add descriptions). */
+function rowLabelled(page: Page, label: string): Locator {
+  return page
+    .locator(selectors.quickInputRow)
+    .filter({ has: page.locator('.monaco-icon-label .label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }) });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Runs a command from the palette: F1, type its title, Enter. Enter runs the focused row, so the
+ * row with exactly this title must be the focused one first (recently used commands come first
+ * and can push a longer title that shares the prefix above it); otherwise it is clicked.
+ */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  const input = await openCommandPalette(page);
+  await input.fill(`>${title}`);
+  const row = rowLabelled(page, title).first();
+  await row.waitFor({ state: 'visible', timeout: STEP_MS });
+  const focused = page.locator(`${selectors.quickInputRow}.focused .monaco-icon-label .label-name`).first();
+  const focusedLabel = await focused.textContent({ timeout: 5_000 }).catch(() => null);
+  if (focusedLabel?.trim() === title) await input.press('Enter');
+  else await row.click();
+  // The palette closes; a command may open a quick pick of its own in the same widget at once.
+  await poll(`the palette to run "${title}"`, async () => {
+    const open = await page.locator(selectors.quickInput).isVisible();
+    return !open || !(await input.inputValue()).startsWith('>') ? true : undefined;
+  });
+}
+
+/**
+ * Waits for a quick pick (not the palette) showing `label`, returns its rows' labels, picks it.
+ * `beforePick` runs while the pick is shown (a screenshot).
+ */
+export async function pickQuickItem(page: Page, label: string, beforePick?: () => Promise<void>): Promise<string[]> {
+  const row = rowLabelled(page, label).first();
+  await row.waitFor({ state: 'visible', timeout: STEP_MS });
+  await beforePick?.();
+  const labels = await page.locator(`${selectors.quickInputRow} .monaco-icon-label .label-name`).allTextContents();
+  await row.click();
+  await page.locator(selectors.quickInput).waitFor({ state: 'hidden', timeout: STEP_MS });
+  return labels.map((text) => text.trim());
+}
+
+/** The dialog box containing `text`, once visible. */
+export async function waitForDialog(page: Page, text: string | RegExp): Promise<Locator> {
+  const dialog = page.locator(selectors.dialog).filter({ hasText: text }).first();
+  await dialog.waitFor({ state: 'visible', timeout: STEP_MS });
+  return dialog;
+}
+
+/** Clicks a dialog's button and waits for that dialog to close. */
+export async function clickDialogButton(dialog: Locator, name: string): Promise<void> {
+  await dialog.getByRole('button', { name, exact: true }).click();
+  await dialog.waitFor({ state: 'hidden', timeout: STEP_MS });
+}
+
+/** The notification toast containing `text`, once visible. */
+export async function waitForToast(page: Page, text: string | RegExp, timeoutMs = STEP_MS): Promise<Locator> {
+  const toast = page.locator(`${selectors.toasts} .notification-toast`).filter({ hasText: text }).first();
+  await toast.waitFor({ state: 'visible', timeout: timeoutMs });
+  return toast;
+}
+
+/** Closes every toast currently shown, so the next screenshot and text checks start clean. */
+export async function clearToasts(page: Page): Promise<void> {
+  const toasts = page.locator(`${selectors.toasts} .notification-toast`);
+  for (let left = await toasts.count(); left > 0; left = await toasts.count()) {
+    const close = toasts.first().locator('.codicon-notifications-clear');
+    await toasts.first().hover();
+    if ((await close.count()) > 0) await close.first().click();
+    else break;
+    await poll('a toast to close', async () => ((await toasts.count()) < left ? true : undefined), 5_000);
+  }
+}
+
+/**
+ * Runs `action`, which makes the editor open a URL outside itself (env.openExternal): the
+ * editor first asks whether to open the external website, `Open` is clicked, and the new tab is
+ * returned once it has loaded.
+ */
+export async function openExternalPage(page: Page, context: BrowserContext, action: () => Promise<void>): Promise<Page> {
+  const opened = context.waitForEvent('page', { timeout: 2 * STEP_MS });
+  opened.catch(() => undefined);
+  await action();
+  const ask = await waitForDialog(page, /open the external website/i);
+  await clickDialogButton(ask, 'Open');
+  const tab = await opened;
+  await tab.waitForLoadState('domcontentloaded', { timeout: STEP_MS });
+  return tab;
+}
+
+/** Opens the Accounts menu; returns the labels of its entries. */
+export async function openAccountsMenu(page: Page): Promise<string[]> {
+  await page.locator(selectors.accounts).click();
+  await page.locator(selectors.contextMenu).first().waitFor({ state: 'visible', timeout: STEP_MS });
+  // Accounts are listed once the providers answered: wait until the menu stops growing.
+  let last = -1;
+  return poll('the Accounts menu to settle', async () => {
+    const labels = (await page.locator(`${selectors.contextMenuItem} .action-label`).allTextContents()).map((text) => text.trim()).filter(Boolean);
+    if (labels.length === last) return labels;
+    last = labels.length;
+    return undefined;
+  });
+}
+
+export async function closeMenus(page: Page): Promise<void> {
+  const menu = page.locator(selectors.contextMenu).first();
+  if (await menu.isVisible()) {
+    await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'hidden', timeout: STEP_MS }).catch(() => page.keyboard.press('Escape'));
+  }
+}
+
+/** Saves a screenshot of the page, creating the folder. */
+export async function screenshot(page: Page, path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await page.screenshot({ path, animations: 'disabled', timeout: STEP_MS });
+}
+
+/**
+ * Puts the workbench back to rest after a failed step, so one failure does not block the next
+ * test: closes every dialog (Escape, then its last button), menus and the quick input, and every
+ * tab but the workbench.
+ */
+export async function resetWorkbench(page: Page, context: BrowserContext): Promise<void> {
+  for (const tab of context.pages()) if (tab !== page) await closeTab(tab, page).catch(() => undefined);
+  const dialogs = page.locator(selectors.dialog);
+  for (let attempt = 0; attempt < 5 && (await dialogs.count()) > 0; attempt++) {
+    await page.keyboard.press('Escape');
+    await dialogs.first().waitFor({ state: 'detached', timeout: 2_000 }).catch(async () => {
+      await dialogs.first().locator('.dialog-buttons a.monaco-button, .dialog-buttons button').last().click({ timeout: 2_000 }).catch(() => undefined);
+    });
+  }
+  await closeMenus(page).catch(() => undefined);
+  if (await page.locator(selectors.quickInput).isVisible()) await page.keyboard.press('Escape');
+  await clearToasts(page).catch(() => undefined);
+}
+
+/**
+ * Runs `actionLabel` of the Accounts menu entry containing `account`: hovers the entry, which
+ * opens its submenu, and clicks the action there. Returns the dialog the action opens. A click
+ * right after the submenu appears can be swallowed, so the hover and click are tried again
+ * (bounded) until the dialog appears.
+ */
+export async function runAccountAction(page: Page, account: string, actionLabel: string, dialogText: string | RegExp): Promise<Locator> {
+  const dialog = page.locator(selectors.dialog).filter({ hasText: dialogText }).first();
+  for (let attempt = 1; ; attempt++) {
+    if (!(await page.locator(selectors.contextMenu).first().isVisible())) await openAccountsMenu(page);
+    await page.locator(selectors.contextMenuItem).filter({ hasText: account }).first().hover();
+    const action = page.locator(selectors.submenuItem).filter({ hasText: new RegExp(`^\\s*${escapeRegExp(actionLabel)}\\s*$`) }).first();
+    await action.waitFor({ state: 'visible', timeout: STEP_MS });
+    await action.click();
+    try {
+      await dialog.waitFor({ state: 'visible', timeout: 3_000 });
+      return dialog;
+    } catch (error) {
+      if (attempt >= 4) throw error;
+      console.log(`Accounts menu: "${actionLabel}" of ${account} opened no dialog; hovering and clicking again`);
+    }
+  }
+}
