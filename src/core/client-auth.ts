@@ -3,7 +3,7 @@
  * clients), client_secret_post, private_key_jwt from a certificate (signed with jose), or a
  * caller-made assertion. Each returns the form parameters to add; secrets never leave them.
  */
-import { base64url, importPKCS8, SignJWT } from 'jose';
+import * as base64url from 'jose/base64url';
 import { randomUuid } from './crypto.js';
 import { AuthError } from './errors.js';
 
@@ -87,12 +87,16 @@ export function PrivateKeyJwt(credential: CertificateCredential, clientClaims: R
   if (credential.thumbprintSha256) header['x5t#S256'] = hexToBase64Url(credential.thumbprintSha256, 'thumbprintSha256');
   else header.x5t = hexToBase64Url(credential.thumbprint!, 'thumbprint');
   if (credential.publicCertificate) header.x5c = extractCertificates(credential.publicCertificate);
-  const keyPromise = importPKCS8(credential.privateKey, alg).catch((err: unknown) => {
+  // jose's key import and JWT signing load only here, when an app has a certificate: public
+  // clients, the common case, never pay for loading them (bench/, figure 6).
+  const signing = Promise.all([import('jose/key/import'), import('jose/jwt/sign')]);
+  const keyPromise = signing.then(([{ importPKCS8 }]) => importPKCS8(credential.privateKey, alg)).catch((err: unknown) => {
     throw new AuthError('invalid_argument', 'clientCredential.privateKey is not a PKCS#8 PEM RSA key (convert with openssl pkcs8 -topk8 -nocrypt)', { cause: err });
   });
   keyPromise.catch(() => undefined); // reported on first use, not as an unhandled rejection
   return async (clientId, tokenEndpoint) => {
     const key = await keyPromise;
+    const [, { SignJWT }] = await signing;
     const now = Math.floor(Date.now() / 1000);
     const assertion = await new SignJWT({ ...clientClaims })
       .setProtectedHeader(header as { alg: string })

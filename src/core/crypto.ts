@@ -2,7 +2,7 @@
  * Randomness and hashing through WebCrypto (available in Node, browsers and VS Code's web
  * extension host), so the core needs no `node:crypto`.
  */
-import { base64url } from 'jose';
+import * as base64url from 'jose/base64url';
 
 function randomBytes(length: number): Uint8Array {
   return globalThis.crypto.getRandomValues(new Uint8Array(length));

@@ -3,7 +3,11 @@
  * object, each field's type, then the ID token (signature from the JWKS, iss, aud, azp, exp, iat,
  * nonce). Every check throws a typed error naming what failed and never the token itself.
  */
-import { createLocalJWKSet, decodeJwt, errors as joseErrors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose';
+import type { JWTPayload, JWTVerifyOptions } from 'jose';
+import * as joseErrors from 'jose/errors';
+import type { createLocalJWKSet } from 'jose/jwks/local';
+import { decodeJwt } from 'jose/jwt/decode';
+import type { jwtVerify } from 'jose/jwt/verify';
 import type { Authority } from './authority.js';
 import { getCachedJson } from './authority.js';
 import { AuthError, ServerError } from './errors.js';
@@ -123,6 +127,21 @@ export interface IdTokenExpectations {
   clockSkewSeconds?: number;
 }
 
+let verification: Promise<{ jwtVerify: typeof jwtVerify; createLocalJWKSet: typeof createLocalJWKSet }> | undefined;
+
+/**
+ * jose's signature verification, loaded with the first ID token to verify: an app that only
+ * serves cached tokens never loads it, and the core loads faster (bench/, figure 6). Every check
+ * stays; only the moment the code is loaded moves.
+ */
+function loadVerification() {
+  verification ??= Promise.all([import('jose/jwt/verify'), import('jose/jwks/local')]).then(([verify, local]) => ({
+    jwtVerify: verify.jwtVerify,
+    createLocalJWKSet: local.createLocalJWKSet,
+  }));
+  return verification;
+}
+
 /** Verifies ID token signatures with the authority's JWKS, kept in the http cache. */
 export class IdTokenValidator {
   /** When each JWKS was last fetched again for an unknown key: a forged `kid` cannot make us hammer the IdP. */
@@ -135,6 +154,7 @@ export class IdTokenValidator {
 
   private async keySet(jwksUri: string, refresh: boolean) {
     const jwks = await getCachedJson(this.pipeline, this.cache, jwksUri, 'JWKS', { refresh });
+    const { createLocalJWKSet } = await loadVerification();
     try {
       return createLocalJWKSet(jwks as unknown as Parameters<typeof createLocalJWKSet>[0]);
     } catch (err) {
@@ -190,6 +210,7 @@ async function verifyWithKeySet(
   keySet: ReturnType<typeof createLocalJWKSet>,
   options: JWTVerifyOptions,
 ): Promise<JWTPayload> {
+  const { jwtVerify } = await loadVerification();
   try {
     return (await jwtVerify(idToken, keySet, options)).payload;
   } catch (err) {

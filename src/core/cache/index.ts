@@ -26,6 +26,7 @@ export type {
   AccountDataQuery,
   AccountFilter,
   AddResult,
+  AppAccountsQuery,
   AppMetadataQuery,
   IdTokenQuery,
   RefreshTokenQuery,

@@ -36,6 +36,15 @@ export class MultiIndex {
     return typeof current === 'string' ? [current] : current.slice();
   }
 
+  /**
+   * The cache keys under `indexKey` without a copy: a bare string, the stored array, or
+   * undefined. For read-only lookups on hot paths; callers that change the cache while walking
+   * the keys use {@link get}.
+   */
+  peek(indexKey: string): string | readonly string[] | undefined {
+    return this.map.get(indexKey);
+  }
+
   /** Number of index keys (not cache keys). */
   get size(): number {
     return this.map.size;
