@@ -9,6 +9,7 @@ import { AuthError } from '../../../src/core/errors.js';
 import { readBodyText, type FetchLike } from '../../../src/core/http.js';
 import { createNodeHttpClient, type NodeHttpClient } from '../../../src/node/http-client.js';
 import { findClosedPort, makeSelfSignedCertificate, startForwardProxy, startServer, type RunningServer } from '../../support/servers.js';
+import { rejectsWithCode } from '../core/fakes.js';
 
 /** Proxy variables are cleared for this file so that a proxy in the test machine's environment cannot reroute 127.0.0.1. */
 const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY'];
@@ -47,16 +48,6 @@ async function withClient<T>(client: NodeHttpClient, fn: (client: NodeHttpClient
   }
 }
 
-/** Asserts that `promise` rejects with an AuthError of `code`, and returns it. */
-async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<AuthError> {
-  const err = await promise.then(
-    () => assert.fail(`expected an AuthError ${code}`),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof AuthError, `expected an AuthError, got ${String(err)}`);
-  assert.equal(err.code, code, err.message);
-  return err;
-}
 
 describe('createNodeHttpClient', () => {
   describe('passing requests and responses through', () => {

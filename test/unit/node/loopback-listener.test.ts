@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { describe, test } from 'node:test';
-import { AuthError } from '../../../src/core/errors.js';
 import { escapeHtml, renderErrorPage } from '../../../src/node/loopback-pages.js';
 import { startLoopbackListener, type LoopbackListener, type LoopbackListenerOptions } from '../../../src/node/loopback-listener.js';
 import { findClosedPort, listen } from '../../support/servers.js';
+import { rejectsWithCode } from '../core/fakes.js';
 
 interface Answer {
   status: number;
@@ -39,16 +39,6 @@ async function assertCannotConnect(port: number, host = '127.0.0.1'): Promise<vo
   assert.notEqual(outcome, 'connected', `something accepted a connection on ${host}:${port}`);
 }
 
-/** Asserts that `promise` rejects with an AuthError of `code`. */
-async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<AuthError> {
-  const err = await promise.then(
-    () => assert.fail(`expected an AuthError ${code}`),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof AuthError, `expected an AuthError, got ${String(err)}`);
-  assert.equal(err.code, code, err.message);
-  return err;
-}
 
 /** Runs `fn` with a listener, always closing it afterwards. */
 async function withListener(options: LoopbackListenerOptions, fn: (listener: LoopbackListener, port: number) => Promise<void>): Promise<void> {
