@@ -196,6 +196,17 @@ interface CachedDocument {
 }
 
 /** GETs a JSON document, served from the http cache while fresh. */
+/** A fresh document from the http cache, or undefined when absent or expired. */
+function readCachedDocument(cache: HttpCache, url: string): Record<string, unknown> | undefined {
+  const cached = cache.get(`json:${url}`) as CachedDocument | undefined;
+  return cached && typeof cached.expiresAt === 'number' && cached.expiresAt > Date.now() && cached.value ? cached.value : undefined;
+}
+
+function storeCachedDocument(cache: HttpCache, url: string, value: Record<string, unknown>, ttlMs = METADATA_TTL_MS): void {
+  cache.set(`json:${url}`, { expiresAt: Date.now() + ttlMs, value } satisfies CachedDocument);
+}
+
+/** GETs a JSON document, served from the http cache while fresh. */
 export async function getCachedJson(
   pipeline: HttpPipeline,
   cache: HttpCache,
@@ -203,11 +214,8 @@ export async function getCachedJson(
   what: string,
   options: { ttlMs?: number; refresh?: boolean; headers?: Record<string, string> } = {},
 ): Promise<Record<string, unknown>> {
-  const key = `json:${url}`;
-  const cached = cache.get(key) as CachedDocument | undefined;
-  if (!options.refresh && cached && typeof cached.expiresAt === 'number' && cached.expiresAt > Date.now() && cached.value) {
-    return cached.value;
-  }
+  const cached = options.refresh ? undefined : readCachedDocument(cache, url);
+  if (cached) return cached;
   const response = await pipeline.send(url, { method: 'GET', headers: { accept: 'application/json', ...options.headers } }, `GET ${url}`);
   if (response.status !== 200) {
     await response.body?.cancel().catch(() => undefined);
@@ -216,7 +224,7 @@ export async function getCachedJson(
   const value = await readJsonObject(response, what).catch((err: unknown) => {
     throw err instanceof AuthError && err.code === 'invalid_response' ? new AuthError('discovery_failed', err.message) : err;
   });
-  cache.set(key, { expiresAt: Date.now() + (options.ttlMs ?? METADATA_TTL_MS), value } satisfies CachedDocument);
+  storeCachedDocument(cache, url, value, options.ttlMs);
   return value;
 }
 
@@ -272,9 +280,9 @@ async function discoverInstance(
   const authorizeUrl = `${parsed.url.origin}/${parsed.tenant}/oauth2/v2.0/authorize`;
   const query = new URLSearchParams({ 'api-version': '1.1', authorization_endpoint: authorizeUrl });
   const url = `${instanceDiscoveryHost(parsed.url)}/common/discovery/instance?${query}`;
-  const key = `json:${url}`;
-  let doc = (cache.get(key) as CachedDocument | undefined)?.value;
-  if (!doc || ((cache.get(key) as CachedDocument).expiresAt ?? 0) <= Date.now()) {
+  let doc = readCachedDocument(cache, url);
+  if (!doc) {
+    // Not getCachedJson: an unknown host is answered with a 400 whose body says invalid_instance.
     const response = await pipeline.send(url, { method: 'GET', headers: { accept: 'application/json' } }, `GET ${url}`);
     const body = await readJsonObject(response, 'instance discovery').catch(() => undefined);
     if (body && body.error === 'invalid_instance') {
@@ -282,7 +290,7 @@ async function discoverInstance(
     }
     if (response.status !== 200 || !body) throw new AuthError('discovery_failed', `instance discovery: HTTP ${response.status}`);
     doc = body;
-    cache.set(key, { expiresAt: Date.now() + METADATA_TTL_MS, value: doc } satisfies CachedDocument);
+    storeCachedDocument(cache, url, doc);
   }
   const tenantDiscoveryUrl = typeof doc.tenant_discovery_endpoint === 'string' ? doc.tenant_discovery_endpoint : parsed.discoveryUrl;
   const host = parsed.url.host;
