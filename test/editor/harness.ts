@@ -238,6 +238,22 @@ async function waitForHealthz(url: string, exited: Promise<number | string>, tim
 }
 
 /** Starts code-server on 127.0.0.1 with a free port and waits for /healthz. */
+/**
+ * Where a code-server process keeps what it would otherwise write into the home folder and /tmp:
+ * a scratch folder its caller removes.
+ */
+function codeServerScratchEnv(scratch: string): Record<string, string> {
+  return {
+    XDG_CONFIG_HOME: join(scratch, 'xdg-config'),
+    XDG_DATA_HOME: join(scratch, 'xdg-data'),
+    XDG_CACHE_HOME: join(scratch, 'xdg-cache'),
+    // The server's IPC sockets (vscode-ipc-*.sock) and other temporary files.
+    TMPDIR: join(scratch, 'tmp'),
+    // No extension gallery (open-vsx.org by default): offline, its queries only log errors.
+    EXTENSIONS_GALLERY: '{}',
+  };
+}
+
 export async function startCodeServer(options: CodeServerOptions): Promise<CodeServer> {
   const paths = readEditorPaths();
   const scratch = await mkdtemp(join(tmpdir(), 'editor-cs-'));
@@ -280,16 +296,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     const child = spawn(paths.node, args, {
       detached: true, // setsid: its own process group, ended as a whole by stop()
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: cleanEnv({
-        XDG_CONFIG_HOME: join(scratch, 'xdg-config'),
-        XDG_DATA_HOME: join(scratch, 'xdg-data'),
-        XDG_CACHE_HOME: join(scratch, 'xdg-cache'),
-        // The server's IPC sockets (vscode-ipc-*.sock) and other temporary files: removed by stop().
-        TMPDIR: join(scratch, 'tmp'),
-        // No extension gallery (open-vsx.org by default): offline, its queries only log errors.
-        EXTENSIONS_GALLERY: '{}',
-        ...options.env,
-      }),
+      env: cleanEnv({ ...codeServerScratchEnv(scratch), ...options.env }),
     });
     const pgid = child.pid;
     if (pgid === undefined) {
@@ -405,13 +412,7 @@ export async function installVsix(
     await mkdir(join(scratch, 'tmp'));
     const { code, output } = await runInGroup(paths.node, args, {
       timeoutMs: options.timeoutMs ?? 60_000,
-      env: cleanEnv({
-        XDG_CONFIG_HOME: join(scratch, 'xdg-config'),
-        XDG_DATA_HOME: join(scratch, 'xdg-data'),
-        XDG_CACHE_HOME: join(scratch, 'xdg-cache'),
-        TMPDIR: join(scratch, 'tmp'),
-        EXTENSIONS_GALLERY: '{}',
-      }),
+      env: cleanEnv(codeServerScratchEnv(scratch)),
     });
     if (code !== 0 || !/successfully installed/i.test(output)) {
       throw new Error(`--install-extension ${vsixPath} failed (exit ${code}):\n${output}`);
