@@ -3,7 +3,9 @@
  * configured identity provider, the URI handler, the commands and the exported API.
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { PeerChannel } from './node/peer-channel.js';
 import { nodePlatform } from './node/platform.js';
 import { createApi, type MsalSignInApi } from './vscode/api.js';
 import { describeError, MsalAuthenticationProvider } from './vscode/auth-provider.js';
@@ -58,6 +60,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     showDeviceCode: (flow, signal) => (testUi ?? editorSignInUi).showDeviceCode(flow, signal),
   };
 
+  // Windows of a browser-based editor do not see each other's SecretStorage writes: each store
+  // hands what it writes to the other windows' extension hosts on this machine.
+  const stores = new Map<string, SecretTokenCache>();
+  const peers = await PeerChannel.open(
+    join(context.globalStorageUri.fsPath, 'peers'),
+    async ({ topic, text }) => stores.get(topic)?.receiveFromPeer(text),
+    (message) => log.warn(message),
+  ).catch((err: unknown) => {
+    log.warn(`windows of a browser-based editor will not stay in step: ${describeError(err)}`);
+    return undefined;
+  });
+  if (peers) context.subscriptions.push({ dispose: () => void peers.close() });
+
   const providers: MsalAuthenticationProvider[] = [];
   for (const config of settings.providers) {
     const storeKey = `${SETTINGS_SECTION}.tokenCache.${config.id}`;
@@ -69,7 +84,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
         void vscode.window.showWarningMessage(vscode.l10n.t('The saved sign-in data of {0} could not be read. Please sign in again.', config.label));
       },
       onError: (err) => log.error(`reading the stored token cache of ${config.id} failed: ${describeError(err)}`),
-    });
+    }, peers);
+    stores.set(storeKey, store);
     provider = new MsalAuthenticationProvider(config, {
       store,
       lock: new CrossWindowLock(context.globalStorageUri.fsPath, config.id),

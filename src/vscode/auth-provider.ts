@@ -114,15 +114,18 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
 
   /** Runs `work` on a freshly read cache, under the cross-window lock, and saves what changed. */
   private async withCache<T>(work: () => Promise<T>): Promise<T> {
-    const run = async () => {
+    return this.underLock(async () => {
       await this.deps.store.load();
       try {
         return await work();
       } finally {
         await this.deps.store.save();
       }
-    };
-    return this.deps.lock ? this.deps.lock.run(run) : run();
+    });
+  }
+
+  private underLock<T>(work: () => Promise<T>): Promise<T> {
+    return this.deps.lock ? this.deps.lock.run(work) : work();
   }
 
   private toSession(result: AuthenticationResult, scopes: SessionScopes): vscode.AuthenticationSession {
@@ -181,7 +184,12 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
         const result = await this.deps.withProgress(vscode.l10n.t('Signing in to {0} with the {1}…', this.config.label, flow.label), (signal) =>
           flow.trigger(this.flowContext(app, parsed, options, signal)),
         );
-        await this.deps.store.save();
+        // The sign-in ran outside the lock (it can take minutes): what other windows stored
+        // meanwhile is read and merged under the lock before the new tokens are written.
+        await this.underLock(async () => {
+          await this.deps.store.load();
+          await this.deps.store.save();
+        });
         const session = this.toSession(result, parsed);
         this.deps.logger.info(`signed in to ${this.config.id} with the ${flow.id} flow`);
         this.rememberAccounts(await app.getAccounts());

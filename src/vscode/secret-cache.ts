@@ -2,9 +2,15 @@
  * The token cache of one provider, kept in the editor's SecretStorage (never in settings or
  * globalState). It is read before each use, written only when it changed, and follows changes
  * made by other windows, so a sign-in, refresh or sign-out in one window shows in all of them.
+ *
+ * Two ways news arrives from another window: `secrets.onDidChange` (desktop VS Code shares
+ * SecretStorage between windows) and a {@link PeerLink} (browser-based editors give each window
+ * its own copy, read once). A change that meets unsaved changes of this window is merged entry by
+ * entry ({@link mergeCacheChanges}) rather than thrown away or written over.
  */
 import { SerializableTokenCache } from '../core/cache/serializable-token-cache.js';
 import { AuthError } from '../core/errors.js';
+import { mergeCacheChanges } from './cache-merge.js';
 
 /** The part of `vscode.SecretStorage` this needs. */
 export interface SecretStore {
@@ -12,6 +18,11 @@ export interface SecretStore {
   store(key: string, value: string): Thenable<void>;
   delete(key: string): Thenable<void>;
   onDidChange(listener: (event: { key: string }) => unknown): { dispose(): unknown };
+}
+
+/** Hands what this window stored to the other windows (see src/node/peer-channel.ts). */
+export interface PeerLink {
+  broadcast(message: { topic: string; text: string }): Promise<void>;
 }
 
 export interface SecretCacheEvents {
@@ -27,12 +38,17 @@ export class SecretTokenCache {
   readonly cache = new SerializableTokenCache();
   /** The stored text this window last read or wrote: a change event for it is our own echo. */
   private lastSeen: string | undefined;
+  /** A merge left changes of ours that the store does not have yet. */
+  private mergedUnsaved = false;
+  /** Reads, writes and peer updates run one at a time, so none sees another half done. */
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly subscription: { dispose(): unknown };
 
   constructor(
     private readonly secrets: SecretStore,
     readonly key: string,
     private readonly events: SecretCacheEvents,
+    private readonly peers?: PeerLink,
   ) {
     this.subscription = secrets.onDidChange((event) => {
       if (event.key !== key) return;
@@ -45,33 +61,70 @@ export class SecretTokenCache {
     });
   }
 
+  private serialized<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(step);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
   /** Reads the stored cache when it differs from what this window has; true when it did. */
-  async load(): Promise<boolean> {
-    const stored = (await this.secrets.get(this.key)) ?? '';
+  load(): Promise<boolean> {
+    return this.serialized(async () => this.adopt((await this.secrets.get(this.key)) ?? ''));
+  }
+
+  /**
+   * Takes the cache another window stored and handed over directly (it is not in this window's
+   * SecretStorage yet): adopts it like a change read from the store, and stores it so that this
+   * window's copy is current too.
+   */
+  receiveFromPeer(text: string): Promise<void> {
+    return this.serialized(async () => {
+      if (!(await this.adopt(text))) return;
+      if (((await this.secrets.get(this.key)) ?? '') !== text) await this.secrets.store(this.key, text);
+      this.events.onExternalChange();
+    });
+  }
+
+  /** Makes `stored` this window's view, keeping unsaved changes of ours on top; true when it changed. */
+  private async adopt(stored: string): Promise<boolean> {
     if (stored === (this.lastSeen ?? '')) return false;
+    const hadChanges = this.cache.hasStateChanged || this.mergedUnsaved;
+    const hadAccounts = this.cache.getAccounts().length > 0;
+    const current = this.cache.serialize();
     try {
-      this.cache.deserialize(stored);
+      this.cache.deserialize(hadChanges ? mergeCacheChanges(this.lastSeen, current, stored) : stored);
+      this.mergedUnsaved = hadChanges;
     } catch (err) {
-      if (!(err instanceof AuthError) || err.code !== 'invalid_cache') throw err;
-      // Keep the unreadable data where a person can find it, then go on with an empty cache.
+      if (!isUnreadable(err)) throw err;
+      // Keep the unreadable data where a person can find it, and keep what this window had: it
+      // goes back to the store at the next save, so a bad write elsewhere loses no sign-in.
       const backupKey = `${this.key}.unreadable`;
       await this.secrets.store(backupKey, stored);
-      this.cache.deserialize('');
+      this.cache.deserialize(current);
+      this.mergedUnsaved = hadChanges || hadAccounts;
       this.events.onUnreadable(backupKey);
     }
     this.lastSeen = stored;
     return true;
   }
 
-  /** Writes the cache when it changed since it was last read or written. */
-  async save(): Promise<void> {
-    if (!this.cache.hasStateChanged) return;
-    const text = this.cache.serialize();
-    this.lastSeen = text;
-    await this.secrets.store(this.key, text);
+  /** Writes the cache when it changed since it was last read or written, and tells other windows. */
+  save(): Promise<void> {
+    return this.serialized(async () => {
+      if (!this.cache.hasStateChanged && !this.mergedUnsaved) return;
+      const text = this.cache.serialize();
+      this.mergedUnsaved = false;
+      this.lastSeen = text;
+      await this.secrets.store(this.key, text);
+      await this.peers?.broadcast({ topic: this.key, text });
+    });
   }
 
   dispose(): void {
     this.subscription.dispose();
   }
+}
+
+function isUnreadable(err: unknown): boolean {
+  return (err instanceof AuthError && err.code === 'invalid_cache') || err instanceof SyntaxError;
 }

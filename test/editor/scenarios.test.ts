@@ -1,13 +1,15 @@
 /**
- * Editor scenarios that span runs (test/editor/auth/scenarios.ext-test.ts): the token cache in
- * SecretStorage survives a restart of the editor.
+ * Editor scenarios beyond one window's run: the token cache in SecretStorage survives a restart
+ * of the editor (test/editor/auth/scenarios.ext-test.ts), and two windows of one editor stay in
+ * step (test/editor/auth/windows.ext-test.ts).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startIdp, type Idp } from '../idp/server.js';
+import { startBarrierServer } from './barrier-server.js';
 import { ensureEditorInstalled, findFreePort, installVsix, launchBrowser, runTestPage } from './harness.js';
 import { AUTH_SUITE, CONSUMER_FIXTURE, packageExtension, reportExtensionTests, startEditorWithExtension, VSIX } from './sign-in-fixture.js';
 
@@ -58,4 +60,30 @@ describe('sign-in extension across editor restarts', () => {
     }
   });
 
+
+  test('two windows stay in step: sign-in, a refresh-token rotation race, sign-out', { timeout: 300_000 }, async (t) => {
+    const dir = join(scratch, 'two-windows');
+    const extensionsDir = join(dir, 'extensions');
+    await installVsix(VSIX, extensionsDir);
+    const coordinator = await startBarrierServer(2);
+    const server = await startEditorWithExtension(idp, { phase: 'two-windows', coordinator: coordinator.url, extensionsDir, userDataDir: join(dir, 'user-data') });
+    // One browser profile, so both windows share the origin's storage, as a user's two tabs do.
+    const browser = await launchBrowser({ userDataDir: join(dir, 'browser') });
+    try {
+      // Opened one after the other: each takes its own tab (the first reuses the blank one).
+      const windows = [];
+      for (const name of ['window-a', 'window-b']) {
+        const workspaceFolder = join(dir, name);
+        mkdirSync(workspaceFolder, { recursive: true });
+        windows.push(await runTestPage(browser, server, { extensionDevelopmentPath: CONSUMER_FIXTURE, extensionTestsPath: AUTH_SUITE, workspaceFolder }));
+      }
+      const results = await bounded(Promise.all(windows.map((window) => window.result)), 'two windows');
+      for (const result of results) await reportExtensionTests(t, result);
+      assert.deepEqual(results.map((result) => result.exitCode), [0, 0]);
+    } finally {
+      await browser.close();
+      await server.stop();
+      await coordinator.close();
+    }
+  });
 });

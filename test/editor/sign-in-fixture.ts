@@ -38,7 +38,7 @@ export function signInSettings(idp: Idp): Record<string, unknown> {
 }
 
 /** The environment that turns the extension's test hooks on and tells the tests where the IdP is. */
-export function testHookEnv(idp: Idp, scenario: { phase?: string } = {}): Record<string, string> {
+export function testHookEnv(idp: Idp, scenario: { phase?: string; coordinator?: string } = {}): Record<string, string> {
   return {
     MSAL_SIGNIN_TEST_HOOKS: '1',
     MSAL_TEST_ENV: JSON.stringify({ idpOrigin: idp.urls.origin, oidcIssuer: idp.urls.oidcIssuer, entraAuthority: idp.urls.entraAuthority(), ...scenario }),
@@ -52,7 +52,10 @@ export function writeUserSettings(userDataDir: string, settings: Record<string, 
 }
 
 /** Starts code-server with the packaged extension installed and the test hooks on. */
-export async function startEditorWithExtension(idp: Idp, options: { phase?: string; extensionsDir: string; userDataDir: string; settings?: Record<string, unknown>; port?: number }): Promise<CodeServer> {
+export async function startEditorWithExtension(
+  idp: Idp,
+  options: { phase?: string; coordinator?: string; extensionsDir: string; userDataDir: string; settings?: Record<string, unknown>; port?: number },
+): Promise<CodeServer> {
   const server = await startCodeServer({
     port: options.port,
     workspaceFolder: repoRoot,
@@ -60,7 +63,7 @@ export async function startEditorWithExtension(idp: Idp, options: { phase?: stri
     extensionsDir: options.extensionsDir,
     userDataDir: options.userDataDir,
     settings: { ...signInSettings(idp), ...options.settings },
-    env: testHookEnv(idp, { phase: options.phase }),
+    env: testHookEnv(idp, { phase: options.phase, coordinator: options.coordinator }),
   });
   // The editor's callback URL is known only now; the IdP's public client accepts it.
   idp.allowRedirectUriPrefix(server.url);

@@ -15,8 +15,10 @@ export interface TestEnvironment {
   idpOrigin: string;
   oidcIssuer: string;
   entraAuthority: string;
-  /** Phase of a multi-run scenario (before and after a restart), set by the harness. */
+  /** Phase of a multi-run scenario (before and after a restart, two windows), set by the harness. */
   phase?: string;
+  /** Barrier server of a scenario with several windows (test/editor/barrier-server.ts). */
+  coordinator?: string;
 }
 
 export function testEnvironment(): TestEnvironment {

@@ -102,6 +102,16 @@ function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** What a token response adds to the cache: an access token (and nothing stored yet). */
+function addAccessToken(cache: SecretTokenCache): void {
+  cache.cache.add({
+    clientId: CLIENT,
+    scope: ['https://graph.microsoft.com/.default'],
+    tokenEndpoint: `https://${ENVIRONMENT}/contoso/oauth2/v2.0/token`,
+    response: { access_token: 'at', token_type: 'Bearer', expires_in: 3600 },
+  });
+}
+
 function usernames(cache: SecretTokenCache): string[] {
   return cache.cache.getAccounts().map((account) => account.username);
 }
@@ -284,12 +294,7 @@ describe('SecretTokenCache: unreadable data', () => {
       assert.equal(seen.externalChanges, 0);
 
       // A sign-in adds tokens; the next save replaces the unreadable data.
-      cache.cache.add({
-        clientId: CLIENT,
-        scope: ['https://graph.microsoft.com/.default'],
-        tokenEndpoint: `https://${ENVIRONMENT}/contoso/oauth2/v2.0/token`,
-        response: { access_token: 'at', token_type: 'Bearer', expires_in: 3600 },
-      });
+      addAccessToken(cache);
       await cache.save();
       assert.deepEqual(secrets.stores, [`${KEY}.unreadable`, KEY]);
       assert.ok(JSON.parse(secrets.values.get(KEY)!).AccessToken);
@@ -298,7 +303,7 @@ describe('SecretTokenCache: unreadable data', () => {
     });
   }
 
-  test('unreadable data written by another window is set aside too', { timeout: 5000 }, async () => {
+  test('unreadable data written by another window is set aside; this window keeps its sign-in and writes it back', { timeout: 5000 }, async () => {
     const secrets = new FakeSecrets();
     secrets.values.set(KEY, cacheState('alice@contoso.com'));
     const { seen, events, nextExternalChange } = recorder();
@@ -309,7 +314,83 @@ describe('SecretTokenCache: unreadable data', () => {
     await changed;
     assert.deepEqual(seen.unreadable, [`${KEY}.unreadable`]);
     assert.equal(secrets.values.get(`${KEY}.unreadable`), 'garbage');
-    assert.deepEqual(usernames(cache), []);
+    assert.deepEqual(usernames(cache), ['alice@contoso.com']);
+    await cache.save();
+    assert.deepEqual(JSON.parse(secrets.values.get(KEY)!), JSON.parse(cacheState('alice@contoso.com')));
+    cache.dispose();
+  });
+});
+
+/** A PeerLink that records broadcasts. */
+function recordingPeers() {
+  const sent: { topic: string; text: string }[] = [];
+  return { sent, link: { broadcast: async (message: { topic: string; text: string }) => void sent.push(message) } };
+}
+
+describe('SecretTokenCache: windows that changed the cache at the same time', () => {
+  test('a change from another window meets unsaved changes here: both are kept, entry by entry', { timeout: 5000 }, async () => {
+    const secrets = new FakeSecrets();
+    secrets.values.set(KEY, cacheState('alice@contoso.com', 'rt-1'));
+    const { events, nextExternalChange } = recorder();
+    const cache = new SecretTokenCache(secrets, KEY, events);
+    await cache.load();
+    // This window gets an access token (unsaved) while another window rotates the refresh token.
+    addAccessToken(cache);
+    const changed = nextExternalChange();
+    secrets.writeFromOtherWindow(KEY, cacheState('alice@contoso.com', 'rt-2'));
+    await changed;
+    await cache.save();
+    const written = JSON.parse(secrets.values.get(KEY)!);
+    assert.deepEqual(Object.values(written.RefreshToken).map((entry) => (entry as { secret: string }).secret), ['rt-2'], 'the rotated refresh token, not ours');
+    assert.equal(Object.keys(written.AccessToken).length, 1, 'and our new access token');
+    cache.dispose();
+  });
+});
+
+describe('SecretTokenCache: hand-over between windows (PeerLink)', () => {
+  test('a save is handed to the other windows, under the store key', async () => {
+    const secrets = new FakeSecrets();
+    const peers = recordingPeers();
+    const cache = new SecretTokenCache(secrets, KEY, recorder().events, peers.link);
+    await cache.load();
+    await cache.save();
+    assert.deepEqual(peers.sent, [], 'nothing changed, nothing sent');
+    addAccessToken(cache);
+    await cache.save();
+    assert.deepEqual(peers.sent, [{ topic: KEY, text: secrets.values.get(KEY) }]);
+    cache.dispose();
+  });
+
+  test('a cache handed over is adopted, stored in this window too, announced once and not sent back', { timeout: 5000 }, async () => {
+    const secrets = new FakeSecrets();
+    const peers = recordingPeers();
+    const { seen, events } = recorder();
+    const cache = new SecretTokenCache(secrets, KEY, events, peers.link);
+    await cache.load();
+    const text = cacheState('bob@contoso.com');
+    await cache.receiveFromPeer(text);
+    await settle();
+    assert.deepEqual(usernames(cache), ['bob@contoso.com']);
+    assert.equal(secrets.values.get(KEY), text, "this window's SecretStorage is current");
+    assert.equal(seen.externalChanges, 1, 'the echo of that store is recognised');
+    assert.deepEqual(peers.sent, []);
+    assert.equal(await cache.load(), false);
+
+    await cache.receiveFromPeer(text);
+    assert.equal(seen.externalChanges, 1, 'the same cache again is no change');
+    assert.deepEqual(secrets.stores, [KEY]);
+    cache.dispose();
+  });
+
+  test('a store that already has the handed-over cache (desktop: shared SecretStorage) is not written again', async () => {
+    const secrets = new FakeSecrets();
+    const cache = new SecretTokenCache(secrets, KEY, recorder().events);
+    await cache.load();
+    const text = cacheState('bob@contoso.com');
+    secrets.values.set(KEY, text);
+    await cache.receiveFromPeer(text);
+    assert.deepEqual(secrets.stores, []);
+    assert.deepEqual(usernames(cache), ['bob@contoso.com']);
     cache.dispose();
   });
 });
