@@ -65,7 +65,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   const stores = new Map<string, SecretTokenCache>();
   const peers = await PeerChannel.open(
     join(context.globalStorageUri.fsPath, 'peers'),
-    async ({ topic, text }) => stores.get(topic)?.receiveFromPeer(text),
+    async (message) => stores.get(String(message.topic))?.handlePeerMessage(message),
     (message) => log.warn(message),
   ).catch((err: unknown) => {
     log.warn(`windows of a browser-based editor will not stay in step: ${describeError(err)}`);
@@ -109,6 +109,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       vscode.authentication.registerAuthenticationProvider(config.id, config.label, provider, { supportsMultipleAccounts: true }),
     );
   }
+  // Before the first use: this window's SecretStorage copy may predate another window's write.
+  await Promise.all([...stores.values()].map((store) => store.catchUp()));
   context.subscriptions.push(...registerCommands(providers, log));
   log.info(`activated with providers ${providers.map((provider) => provider.config.id).join(', ')} (${hostKind} extension host)`);
 

@@ -2,7 +2,7 @@
  * A channel between the processes of one user on one machine (the extension hosts of several
  * editor windows): each listens on a Unix socket (a named pipe on Windows) and lists itself in a
  * shared registry folder; {@link PeerChannel.broadcast} hands a message to every listed peer and
- * waits until each has applied it.
+ * collects their answers, each given once the peer has handled the message.
  *
  * Why it exists: in a browser-based editor (code-server, other VS Code web builds) each window
  * reads SecretStorage once when it opens and never sees another window's writes, so windows must
@@ -21,14 +21,12 @@ export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 /** How long a broadcast waits for one peer to apply a message. */
 export const PEER_TIMEOUT_MS = 5_000;
 const REGISTRY_SUFFIX = '.peer';
-const ACK = 'ok\n';
 
-export interface PeerMessage {
-  topic: string;
-  text: string;
-}
+/** A message or an answer: anything JSON can carry. */
+export type PeerMessage = Record<string, unknown>;
 
-export type PeerMessageHandler = (message: PeerMessage) => Promise<void>;
+/** Handles a message from a peer; what it resolves to is sent back as the answer. */
+export type PeerMessageHandler = (message: PeerMessage) => Promise<unknown>;
 
 export class PeerChannel {
   private constructor(
@@ -65,29 +63,31 @@ export class PeerChannel {
   }
 
   /**
-   * Hands `message` to every other live peer and resolves when each has applied it or failed to
-   * within {@link PEER_TIMEOUT_MS}. Registry entries whose socket refuses connections belonged to
-   * processes that ended without closing: they are removed. Never rejects.
+   * Hands `message` to every other live peer and resolves, with the answers, when each has
+   * handled it or failed to within {@link PEER_TIMEOUT_MS}. Registry entries whose socket refuses
+   * connections belonged to processes that ended without closing: they are removed. Never rejects.
    */
-  async broadcast(message: PeerMessage): Promise<void> {
+  async broadcast(message: PeerMessage): Promise<unknown[]> {
     const names = await readdir(this.registry).catch(() => [] as string[]);
     const peers = names.filter((name) => name.endsWith(REGISTRY_SUFFIX) && name !== `${this.id}${REGISTRY_SUFFIX}`);
-    await Promise.all(peers.map((name) => this.sendTo(name, message)));
+    const answers = await Promise.all(peers.map((name) => this.sendTo(name, message)));
+    return answers.filter((answer) => answer !== NO_ANSWER);
   }
 
-  private async sendTo(name: string, message: PeerMessage): Promise<void> {
+  private async sendTo(name: string, message: PeerMessage): Promise<unknown> {
     const entry = join(this.registry, name);
     const endpoint = await readFile(entry, 'utf8').catch(() => undefined);
-    if (!endpoint) return;
+    if (!endpoint) return NO_ANSWER;
     try {
-      await send(endpoint, `${JSON.stringify(message)}\n`);
+      return await send(endpoint, `${JSON.stringify(message)}\n`);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ECONNREFUSED' || code === 'ENOENT') {
         await rm(entry, { force: true });
       } else {
-        this.onWarning(`a peer window did not take the update: ${code ?? (err as Error).message}`);
+        this.onWarning(`a peer window did not answer: ${code ?? (err as Error).message}`);
       }
+      return NO_ANSWER;
     }
   }
 
@@ -99,8 +99,10 @@ export class PeerChannel {
   }
 }
 
-/** Sends one line and waits for the acknowledgement. */
-function send(endpoint: string, line: string): Promise<void> {
+const NO_ANSWER = Symbol('no answer');
+
+/** Sends one line and waits for the answer line. */
+function send(endpoint: string, line: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(endpoint);
     let answer = '';
@@ -114,17 +116,18 @@ function send(endpoint: string, line: string): Promise<void> {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       answer += chunk;
-      if (answer.length > ACK.length) fail(new Error('unexpected answer'));
+      if (answer.length > MAX_MESSAGE_BYTES) fail(new Error('oversized answer'));
     });
     socket.on('end', () => {
       socket.destroy();
-      if (answer === ACK) resolve();
-      else reject(Object.assign(new Error('the peer did not apply the message'), { code: 'ENOTAPPLIED' }));
+      const reply = parseLine(answer);
+      if (reply) resolve(reply.answer);
+      else reject(Object.assign(new Error('the peer did not handle the message'), { code: 'ENOTHANDLED' }));
     });
   });
 }
 
-/** Reads one line from a connecting peer, applies it, then acknowledges. */
+/** Reads one line from a connecting peer, handles it, then answers. */
 function receive(socket: Socket, handle: PeerMessageHandler, onWarning: (message: string) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -142,14 +145,14 @@ function receive(socket: Socket, handle: PeerMessageHandler, onWarning: (message
       socket.pause();
       // The sender bounds the wait for the acknowledgement; applying may take a moment.
       socket.setTimeout(0);
-      const message = parseMessage(Buffer.concat(chunks).toString('utf8'));
-      if (!message) {
+      const message = parseLine(Buffer.concat(chunks).toString('utf8'));
+      if (!isObject(message)) {
         onWarning('a peer window sent a malformed message; dropped');
         socket.destroy();
         return;
       }
       handle(message).then(
-        () => socket.end(ACK),
+        (answer) => socket.end(`${JSON.stringify({ answer: answer ?? null })}\n`),
         (err: unknown) => {
           onWarning(`applying a peer window's update failed: ${(err as Error)?.name ?? 'error'}`);
           socket.end();
@@ -159,10 +162,17 @@ function receive(socket: Socket, handle: PeerMessageHandler, onWarning: (message
   });
 }
 
-function parseMessage(raw: string): PeerMessage | undefined {
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The JSON object on the first line of `raw`, or undefined. */
+function parseLine(raw: string): Record<string, unknown> | undefined {
+  const end = raw.indexOf('\n');
+  if (end < 0) return undefined;
   try {
-    const value = JSON.parse(raw.slice(0, raw.indexOf('\n'))) as Partial<PeerMessage>;
-    return typeof value.topic === 'string' && typeof value.text === 'string' ? { topic: value.topic, text: value.text } : undefined;
+    const value: unknown = JSON.parse(raw.slice(0, end));
+    return isObject(value) ? value : undefined;
   } catch {
     return undefined;
   }

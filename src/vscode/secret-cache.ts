@@ -20,9 +20,31 @@ export interface SecretStore {
   onDidChange(listener: (event: { key: string }) => unknown): { dispose(): unknown };
 }
 
-/** Hands what this window stored to the other windows (see src/node/peer-channel.ts). */
+/**
+ * The other windows' extension hosts on this machine (src/node/peer-channel.ts): a message to all
+ * of them, answered by each once handled.
+ */
 export interface PeerLink {
-  broadcast(message: { topic: string; text: string }): Promise<void>;
+  broadcast(message: Record<string, unknown>): Promise<unknown[]>;
+}
+
+/** A window wrote the cache: every other window adopts it. */
+interface CacheUpdate {
+  kind: 'cache-update';
+  topic: string;
+  text: string;
+  generation: number;
+}
+
+/** A window that starts asks the others what they hold (answered with a {@link CacheState}). */
+interface CacheStateRequest {
+  kind: 'cache-state';
+  topic: string;
+}
+
+interface CacheState {
+  text: string;
+  generation: number;
 }
 
 export interface SecretCacheEvents {
@@ -40,6 +62,11 @@ export class SecretTokenCache {
   private lastSeen: string | undefined;
   /** A merge left changes of ours that the store does not have yet. */
   private mergedUnsaved = false;
+  /**
+   * When the cache this window holds was written, by whichever window wrote it (milliseconds);
+   * 0 when unknown (read from SecretStorage). A starting window takes the newest its peers hold.
+   */
+  private generation = 0;
   /** Reads, writes and peer updates run one at a time, so none sees another half done. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly subscription: { dispose(): unknown };
@@ -72,14 +99,36 @@ export class SecretTokenCache {
     return this.serialized(async () => this.adopt((await this.secrets.get(this.key)) ?? ''));
   }
 
+  /** Answers a message of another window about this cache; other messages are not for it. */
+  handlePeerMessage(message: Record<string, unknown>): Promise<CacheState | undefined> {
+    if (message.topic !== this.key) return Promise.resolve(undefined);
+    if (isCacheUpdate(message)) return this.receiveFromPeer(message.text, message.generation).then(() => undefined);
+    if (message.kind === 'cache-state') return this.serialized(async () => ({ text: this.lastSeen ?? '', generation: this.generation }));
+    return Promise.resolve(undefined);
+  }
+
   /**
-   * Takes the cache another window stored and handed over directly (it is not in this window's
-   * SecretStorage yet): adopts it like a change read from the store, and stores it so that this
+   * Brings a starting window up to date: its SecretStorage copy may predate another window's
+   * write (browser-based editors read it once, when the window opens), so it takes the newest
+   * cache the running windows hold.
+   */
+  async catchUp(): Promise<void> {
+    if (!this.peers) return;
+    const request: CacheStateRequest = { kind: 'cache-state', topic: this.key };
+    const states = (await this.peers.broadcast({ ...request })).filter(isCacheState);
+    const newest = states.reduce<CacheState | undefined>((best, state) => (state.generation > (best?.generation ?? 0) ? state : best), undefined);
+    if (newest && newest.generation > this.generation) await this.receiveFromPeer(newest.text, newest.generation);
+  }
+
+  /**
+   * Takes a cache another window wrote, handed over directly (it may not be in this window's
+   * SecretStorage copy): adopts it like a change read from the store, and stores it so that this
    * window's copy is current too.
    */
-  receiveFromPeer(text: string): Promise<void> {
+  private receiveFromPeer(text: string, generation: number): Promise<void> {
     return this.serialized(async () => {
       if (!(await this.adopt(text))) return;
+      this.generation = generation;
       if (((await this.secrets.get(this.key)) ?? '') !== text) await this.secrets.store(this.key, text);
       this.events.onExternalChange();
     });
@@ -115,14 +164,25 @@ export class SecretTokenCache {
       const text = this.cache.serialize();
       this.mergedUnsaved = false;
       this.lastSeen = text;
+      this.generation = Math.max(Date.now(), this.generation + 1);
       await this.secrets.store(this.key, text);
-      await this.peers?.broadcast({ topic: this.key, text });
+      const update: CacheUpdate = { kind: 'cache-update', topic: this.key, text, generation: this.generation };
+      await this.peers?.broadcast({ ...update });
     });
   }
 
   dispose(): void {
     this.subscription.dispose();
   }
+}
+
+function isCacheUpdate(message: Record<string, unknown>): message is Record<string, unknown> & CacheUpdate {
+  return message.kind === 'cache-update' && typeof message.text === 'string' && typeof message.generation === 'number';
+}
+
+function isCacheState(answer: unknown): answer is CacheState {
+  const candidate = answer as Partial<CacheState> | null;
+  return typeof candidate?.text === 'string' && typeof candidate.generation === 'number';
 }
 
 function isUnreadable(err: unknown): boolean {

@@ -20,6 +20,7 @@ async function openPeer(registry: string, options: { gate?: Promise<void> } = {}
     async (message) => {
       await options.gate;
       received.push(message);
+      return { handled: received.length };
     },
     (warning) => warnings.push(warning),
   );
@@ -27,17 +28,20 @@ async function openPeer(registry: string, options: { gate?: Promise<void> } = {}
 }
 
 describe('PeerChannel', () => {
-  test('a broadcast reaches every other peer, not the sender, and resolves after they applied it', { timeout: 10_000 }, async () => {
+  test('a broadcast reaches every other peer, not the sender, and resolves with their answers once handled', { timeout: 10_000 }, async () => {
     const registry = freshRegistry();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const [a, b, c] = [await openPeer(registry), await openPeer(registry, { gate }), await openPeer(registry)];
     let settled = false;
-    const sent = a.channel.broadcast({ topic: 'cache', text: '{"Account":{}}' }).then(() => (settled = true));
+    const sent = a.channel.broadcast({ topic: 'cache', text: '{"Account":{}}' }).then((answers) => {
+      settled = true;
+      return answers;
+    });
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(settled, false, 'waits for the slow peer');
     release();
-    await sent;
+    assert.deepEqual(await sent, [{ handled: 1 }, { handled: 1 }]);
     assert.deepEqual(a.received, []);
     assert.deepEqual(b.received, [{ topic: 'cache', text: '{"Account":{}}' }]);
     assert.deepEqual(c.received, [{ topic: 'cache', text: '{"Account":{}}' }]);
@@ -66,7 +70,7 @@ describe('PeerChannel', () => {
     await a.channel.close();
   });
 
-  test('a malformed or oversized message is dropped with a warning and not acknowledged', { timeout: 10_000 }, async () => {
+  test('a malformed message is dropped with a warning and not answered', { timeout: 10_000 }, async () => {
     const registry = freshRegistry();
     const peer = await openPeer(registry);
     const socket = readFileSync(join(registry, readdirSync(registry)[0]!), 'utf8');
@@ -80,10 +84,10 @@ describe('PeerChannel', () => {
         connection.on('error', () => undefined);
       });
     assert.equal(await answer('not json\n'), '');
-    assert.equal(await answer('{"topic":1,"text":"x"}\n'), '');
+    assert.equal(await answer('[1,2]\n'), '');
     assert.deepEqual(peer.received, []);
     assert.equal(peer.warnings.length, 2);
-    assert.equal(await answer(`${JSON.stringify({ topic: 't', text: 'ok' })}\n`), 'ok\n');
+    assert.equal(await answer(`${JSON.stringify({ topic: 't', text: 'ok' })}\n`), '{"answer":{"handled":1}}\n');
     assert.deepEqual(peer.received, [{ topic: 't', text: 'ok' }]);
     await peer.channel.close();
   });

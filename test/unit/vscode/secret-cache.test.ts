@@ -321,12 +321,6 @@ describe('SecretTokenCache: unreadable data', () => {
   });
 });
 
-/** A PeerLink that records broadcasts. */
-function recordingPeers() {
-  const sent: { topic: string; text: string }[] = [];
-  return { sent, link: { broadcast: async (message: { topic: string; text: string }) => void sent.push(message) } };
-}
-
 describe('SecretTokenCache: windows that changed the cache at the same time', () => {
   test('a change from another window meets unsaved changes here: both are kept, entry by entry', { timeout: 5000 }, async () => {
     const secrets = new FakeSecrets();
@@ -347,38 +341,95 @@ describe('SecretTokenCache: windows that changed the cache at the same time', ()
   });
 });
 
-describe('SecretTokenCache: hand-over between windows (PeerLink)', () => {
-  test('a save is handed to the other windows, under the store key', async () => {
+/**
+ * Windows of a browser-based editor: each has its own SecretStorage copy (no change events
+ * cross), linked only by a PeerLink that calls the other windows' handlers in turn.
+ */
+class Windows {
+  readonly list: { secrets: FakeSecrets; cache: SecretTokenCache; events: ReturnType<typeof recorder>; sent: Record<string, unknown>[] }[] = [];
+
+  open(stored?: string) {
     const secrets = new FakeSecrets();
-    const peers = recordingPeers();
-    const cache = new SecretTokenCache(secrets, KEY, recorder().events, peers.link);
-    await cache.load();
-    await cache.save();
-    assert.deepEqual(peers.sent, [], 'nothing changed, nothing sent');
-    addAccessToken(cache);
-    await cache.save();
-    assert.deepEqual(peers.sent, [{ topic: KEY, text: secrets.values.get(KEY) }]);
-    cache.dispose();
+    if (stored !== undefined) secrets.values.set(KEY, stored);
+    const events = recorder();
+    const sent: Record<string, unknown>[] = [];
+    const link = {
+      broadcast: async (message: Record<string, unknown>) => {
+        sent.push(message);
+        const others = this.list.filter((window) => window.cache !== cache);
+        return Promise.all(others.map((window) => window.cache.handlePeerMessage(message)));
+      },
+    };
+    const cache = new SecretTokenCache(secrets, KEY, events.events, link);
+    const window = { secrets, cache, events, sent };
+    this.list.push(window);
+    return window;
+  }
+
+  dispose(): void {
+    for (const window of this.list) window.cache.dispose();
+  }
+}
+
+describe('SecretTokenCache: windows with SecretStorage copies of their own, linked by peers', () => {
+  test('a save reaches the other window: adopted, stored in its copy, announced once, not sent back', { timeout: 5000 }, async () => {
+    const windows = new Windows();
+    const a = windows.open();
+    const b = windows.open();
+    await a.cache.load();
+    await b.cache.load();
+    a.cache.cache.deserialize(cacheState('alice@contoso.com'));
+    addAccessToken(a.cache);
+    await a.cache.save();
+    await settle();
+    assert.deepEqual(usernames(b.cache), ['alice@contoso.com']);
+    assert.equal(b.secrets.values.get(KEY), a.secrets.values.get(KEY), "B's copy is current");
+    assert.equal(b.events.seen.externalChanges, 1, 'the echo of its own store is recognised');
+    assert.deepEqual(b.sent, [], 'nothing is sent back');
+    assert.equal(await b.cache.load(), false);
+    assert.deepEqual(b.secrets.stores, [KEY]);
+    windows.dispose();
   });
 
-  test('a cache handed over is adopted, stored in this window too, announced once and not sent back', { timeout: 5000 }, async () => {
-    const secrets = new FakeSecrets();
-    const peers = recordingPeers();
-    const { seen, events } = recorder();
-    const cache = new SecretTokenCache(secrets, KEY, events, peers.link);
-    await cache.load();
-    const text = cacheState('bob@contoso.com');
-    await cache.receiveFromPeer(text);
-    await settle();
-    assert.deepEqual(usernames(cache), ['bob@contoso.com']);
-    assert.equal(secrets.values.get(KEY), text, "this window's SecretStorage is current");
-    assert.equal(seen.externalChanges, 1, 'the echo of that store is recognised');
-    assert.deepEqual(peers.sent, []);
-    assert.equal(await cache.load(), false);
+  test('a window that starts late takes the newest cache the others hold, whatever its copy says', { timeout: 5000 }, async () => {
+    const windows = new Windows();
+    const a = windows.open();
+    await a.cache.load();
+    a.cache.cache.deserialize(cacheState('alice@contoso.com', 'rt-1'));
+    addAccessToken(a.cache);
+    await a.cache.save();
+    // C opened before A wrote: its copy is stale (empty); B never held anything either.
+    const b = windows.open();
+    const c = windows.open(cacheState('alice@contoso.com', 'rt-0'));
+    await b.cache.catchUp();
+    await c.cache.catchUp();
+    for (const late of [b, c]) {
+      assert.equal(late.secrets.values.get(KEY), a.secrets.values.get(KEY));
+      assert.equal(await late.cache.load(), false, 'its copy now holds the newest');
+    }
+    windows.dispose();
+  });
 
-    await cache.receiveFromPeer(text);
-    assert.equal(seen.externalChanges, 1, 'the same cache again is no change');
-    assert.deepEqual(secrets.stores, [KEY]);
+  test('nothing newer among the others: catching up changes nothing', async () => {
+    const windows = new Windows();
+    const a = windows.open(cacheState('alice@contoso.com'));
+    await a.cache.catchUp();
+    assert.deepEqual(a.sent.map((message) => message.kind), ['cache-state']);
+    const b = windows.open(); // holds nothing, generation unknown
+    await b.cache.load();
+    await a.cache.catchUp();
+    assert.deepEqual(a.secrets.stores, []);
+    assert.equal(await a.cache.load(), true, 'its own copy is read as usual');
+    assert.deepEqual(usernames(a.cache), ['alice@contoso.com']);
+    windows.dispose();
+  });
+
+  test('messages of other topics or kinds are not answered', async () => {
+    const cache = new SecretTokenCache(new FakeSecrets(), KEY, recorder().events);
+    assert.equal(await cache.handlePeerMessage({ kind: 'cache-state', topic: 'other' }), undefined);
+    assert.equal(await cache.handlePeerMessage({ kind: 'something-new', topic: KEY }), undefined);
+    assert.equal(await cache.handlePeerMessage({ kind: 'cache-update', topic: KEY, text: 5, generation: 1 }), undefined);
+    assert.deepEqual(usernames(cache), []);
     cache.dispose();
   });
 
@@ -388,7 +439,7 @@ describe('SecretTokenCache: hand-over between windows (PeerLink)', () => {
     await cache.load();
     const text = cacheState('bob@contoso.com');
     secrets.values.set(KEY, text);
-    await cache.receiveFromPeer(text);
+    await cache.handlePeerMessage({ kind: 'cache-update', topic: KEY, text, generation: 1 });
     assert.deepEqual(secrets.stores, []);
     assert.deepEqual(usernames(cache), ['bob@contoso.com']);
     cache.dispose();
