@@ -313,3 +313,77 @@ describe('SecretTokenCache: unreadable data', () => {
     cache.dispose();
   });
 });
+
+describe('SecretTokenCache: data this version did not write', () => {
+  test('an empty string or blanks are an empty cache: not reported, nothing written', async () => {
+    for (const blank of ['', '  \n']) {
+      const secrets = new FakeSecrets();
+      secrets.values.set(KEY, blank);
+      const { seen, events } = recorder();
+      const cache = new SecretTokenCache(secrets, KEY, events);
+      await cache.load();
+      await cache.save();
+      assert.deepEqual(usernames(cache), []);
+      assert.deepEqual(seen.unreadable, [], JSON.stringify(blank));
+      assert.deepEqual(secrets.stores, [], 'nothing was written or set aside');
+      cache.dispose();
+    }
+  });
+
+  test('a cache from a newer schema: unknown sections, top-level values and entry fields survive a write-back', async () => {
+    // MSAL's unified cache has no version field; a newer writer adds sections and fields. Both
+    // must be kept, or an older window would destroy another library's (or its own newer) data.
+    const newer = JSON.parse(cacheState('alice@contoso.com')) as Record<string, Record<string, Record<string, unknown>>>;
+    const [accountKey] = Object.keys(newer.Account!);
+    newer.Account![accountKey!]!.future_field = { nested: [1, 2] };
+    const future = { schema_version: 7, FutureCredential: { 'k-1': { secret: 'future-secret', kind: 'pop' } }, Tags: ['a', 'b'] };
+    const stored = JSON.stringify({ ...newer, ...future });
+    const secrets = new FakeSecrets();
+    secrets.values.set(KEY, stored);
+    const { seen, events } = recorder();
+    const cache = new SecretTokenCache(secrets, KEY, events);
+    await cache.load();
+    assert.deepEqual(seen.unreadable, [], 'a newer cache is readable');
+    assert.deepEqual(usernames(cache), ['alice@contoso.com']);
+
+    cache.cache.add({
+      clientId: CLIENT,
+      scope: ['https://graph.microsoft.com/.default'],
+      tokenEndpoint: `https://${ENVIRONMENT}/contoso/oauth2/v2.0/token`,
+      response: { access_token: 'at', token_type: 'Bearer', expires_in: 3600 },
+    });
+    await cache.save();
+    const written = JSON.parse(secrets.values.get(KEY)!) as Record<string, unknown>;
+    assert.ok(written.AccessToken, 'the new token is there');
+    for (const [name, value] of Object.entries(future)) assert.deepEqual(written[name], value, name);
+    assert.deepEqual((written.Account as Record<string, Record<string, unknown>>)[accountKey!]!.future_field, { nested: [1, 2] });
+    assert.deepEqual(written.RefreshToken, newer.RefreshToken);
+    assert.deepEqual(secrets.stores, [KEY], 'nothing was set aside');
+    cache.dispose();
+  });
+
+  test('unreadable data of one provider leaves the other keys alone', async () => {
+    const secrets = new FakeSecrets();
+    const otherKey = 'msalSignIn.tokenCache.keycloak';
+    const otherState = cacheState('carol@example.com');
+    secrets.values.set(KEY, '{"Account": [');
+    secrets.values.set(otherKey, otherState);
+    secrets.values.set('unrelated.extension.key', 'opaque');
+    const first = recorder();
+    const second = recorder();
+    const broken = new SecretTokenCache(secrets, KEY, first.events);
+    const other = new SecretTokenCache(secrets, otherKey, second.events);
+    await broken.load();
+    await other.load();
+    await settle();
+    assert.deepEqual(first.seen.unreadable, [`${KEY}.unreadable`]);
+    assert.deepEqual(second.seen.unreadable, []);
+    assert.deepEqual(usernames(other), ['carol@example.com']);
+    assert.equal(secrets.values.get(otherKey), otherState);
+    assert.equal(secrets.values.get('unrelated.extension.key'), 'opaque');
+    assert.deepEqual(secrets.stores, [`${KEY}.unreadable`], 'the only write is the backup');
+    assert.equal(second.seen.externalChanges, 0, "the backup's change event is not the other provider's");
+    broken.dispose();
+    other.dispose();
+  });
+});
