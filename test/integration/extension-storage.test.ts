@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type * as vscodeTypes from 'vscode';
-import type { SecretStore } from '../../src/vscode/secret-cache.js';
 import { completeAuthorization } from '../idp/headless-login.js';
 import { ACCOUNTS, DEMO_API_SCOPES, type Idp, PUBLIC_CLIENT_ID, startIdp } from '../idp/server.js';
+import { FakeSecrets } from '../support/fake-secrets.js';
 import '../support/vscode/register.js';
 import { stub } from '../support/vscode/stub.js';
 
@@ -21,33 +21,10 @@ const ENTRA_KEY = 'msalSignIn.tokenCache.entra';
 /** Unreadable, and shaped like a leak: it must not reach the log or a message. */
 const CORRUPT = '{"RefreshToken": {"k": {"secret": "corrupt-refresh-token-value"';
 
-/** SecretStorage in memory, firing onDidChange for every write as the editor does. */
-class MemorySecrets implements SecretStore {
-  readonly values = new Map<string, string>();
-  readonly writes: string[] = [];
-  private readonly listeners = new Set<(event: { key: string }) => unknown>();
-  async get(key: string) {
-    return this.values.get(key);
-  }
-  async store(key: string, value: string) {
-    this.writes.push(key);
-    this.values.set(key, value);
-    for (const listener of [...this.listeners]) listener({ key });
-  }
-  async delete(key: string) {
-    this.values.delete(key);
-    for (const listener of [...this.listeners]) listener({ key });
-  }
-  onDidChange(listener: (event: { key: string }) => unknown) {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  }
-}
-
 describe('activation over unreadable stored data', () => {
   let idp: Idp;
   let storageDir: string;
-  const secrets = new MemorySecrets();
+  const secrets = new FakeSecrets();
   const subscriptions: { dispose(): unknown }[] = [];
   let provider: vscodeTypes.AuthenticationProvider & { signIn(scopes: readonly string[] | undefined): Promise<vscodeTypes.AuthenticationSession> };
   let setUi: (ui: unknown) => void;
@@ -88,7 +65,7 @@ describe('activation over unreadable stored data', () => {
   it('activates and registers every provider', () => {
     assert.ok(provider, 'the local provider is registered');
     assert.ok(stub.providers.has('entra'));
-    assert.deepEqual(secrets.writes, [], 'activation reads and writes nothing');
+    assert.deepEqual(secrets.stores, [], 'activation reads and writes nothing');
   });
 
   it('reads of an unreadable cache find no session; the user is told once; the value is kept aside', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SecretTokenCache, type SecretCacheEvents, type SecretStore } from '../../../src/vscode/secret-cache.js';
+import { SecretTokenCache, type SecretCacheEvents } from '../../../src/vscode/secret-cache.js';
+import { FakeSecrets } from '../../support/fake-secrets.js';
 
 const KEY = 'msalSignIn.cache.entra';
 const HOME = 'uid.utid';
@@ -33,46 +34,6 @@ function cacheState(username: string, refreshToken = 'rt-secret'): string {
   });
 }
 
-/** SecretStorage in memory. Like the editor's, it fires onDidChange for this window's writes too. */
-class FakeSecrets implements SecretStore {
-  readonly values = new Map<string, string>();
-  readonly listeners = new Set<(event: { key: string }) => unknown>();
-  readonly gets: string[] = [];
-  readonly stores: string[] = [];
-
-  async get(key: string): Promise<string | undefined> {
-    this.gets.push(key);
-    return this.values.get(key);
-  }
-
-  async store(key: string, value: string): Promise<void> {
-    this.stores.push(key);
-    this.values.set(key, value);
-    this.fire(key);
-  }
-
-  async delete(key: string): Promise<void> {
-    this.values.delete(key);
-    this.fire(key);
-  }
-
-  onDidChange(listener: (event: { key: string }) => unknown): { dispose(): unknown } {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  }
-
-  /** Another window writes (or, with undefined, deletes) a key. */
-  writeFromOtherWindow(key: string, value: string | undefined): void {
-    if (value === undefined) this.values.delete(key);
-    else this.values.set(key, value);
-    this.fire(key);
-  }
-
-  private fire(key: string): void {
-    for (const listener of [...this.listeners]) listener({ key });
-  }
-}
-
 /** Records the events; `nextExternalChange()` resolves at the next onExternalChange. */
 function recorder() {
   const seen = { externalChanges: 0, unreadable: [] as string[], errors: [] as unknown[] };
@@ -100,6 +61,16 @@ function recorder() {
  */
 function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** What a sign-in adds: an access token. */
+function addAccessToken(cache: SecretTokenCache): void {
+  cache.cache.add({
+    clientId: CLIENT,
+    scope: ['https://graph.microsoft.com/.default'],
+    tokenEndpoint: `https://${ENVIRONMENT}/contoso/oauth2/v2.0/token`,
+    response: { access_token: 'at', token_type: 'Bearer', expires_in: 3600 },
+  });
 }
 
 function usernames(cache: SecretTokenCache): string[] {
@@ -284,12 +255,7 @@ describe('SecretTokenCache: unreadable data', () => {
       assert.equal(seen.externalChanges, 0);
 
       // A sign-in adds tokens; the next save replaces the unreadable data.
-      cache.cache.add({
-        clientId: CLIENT,
-        scope: ['https://graph.microsoft.com/.default'],
-        tokenEndpoint: `https://${ENVIRONMENT}/contoso/oauth2/v2.0/token`,
-        response: { access_token: 'at', token_type: 'Bearer', expires_in: 3600 },
-      });
+      addAccessToken(cache);
       await cache.save();
       assert.deepEqual(secrets.stores, [`${KEY}.unreadable`, KEY]);
       assert.ok(JSON.parse(secrets.values.get(KEY)!).AccessToken);
@@ -346,12 +312,7 @@ describe('SecretTokenCache: data this version did not write', () => {
     assert.deepEqual(seen.unreadable, [], 'a newer cache is readable');
     assert.deepEqual(usernames(cache), ['alice@contoso.com']);
 
-    cache.cache.add({
-      clientId: CLIENT,
-      scope: ['https://graph.microsoft.com/.default'],
-      tokenEndpoint: `https://${ENVIRONMENT}/contoso/oauth2/v2.0/token`,
-      response: { access_token: 'at', token_type: 'Bearer', expires_in: 3600 },
-    });
+    addAccessToken(cache);
     await cache.save();
     const written = JSON.parse(secrets.values.get(KEY)!) as Record<string, unknown>;
     assert.ok(written.AccessToken, 'the new token is there');
