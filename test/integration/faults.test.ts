@@ -161,6 +161,14 @@ describe('identity provider faults through a fault-injecting proxy', () => {
       await expectServed(() => refresh(READ, impatient));
     });
 
+    it('a body cut off by a reset: network_error; a body that stops coming: timeout', async () => {
+      await expectFault(TOKEN_PATH, { kind: 'partial', then: 'reset' }, 'network_error', () => refresh());
+      const impatient = makeApp({ timeout: 300 });
+      await expectServed(() => refresh(READ, impatient));
+      await expectFault(TOKEN_PATH, { kind: 'partial', then: 'hang' }, 'timeout', () => refresh(READ, impatient));
+      await expectServed();
+    });
+
     it('an HTML error page: invalid_response', async () => {
       await expectFault(TOKEN_PATH, { kind: 'status', status: 502, headers: { 'content-type': 'text/html' }, body: HTML_PAGE }, 'invalid_response', () => refresh());
       await expectFault(TOKEN_PATH, { kind: 'status', status: 200, headers: { 'content-type': 'text/html' }, body: HTML_PAGE }, 'invalid_response', () => refresh());

@@ -18,6 +18,8 @@ export type Fault =
   | { kind: 'reset' }
   /** Never answers; the client's timeout has to end the request. */
   | { kind: 'hang' }
+  /** A 200 whose body starts, then the connection is reset or goes silent mid-body. */
+  | { kind: 'partial'; then: 'reset' | 'hang' }
   /** A 200 JSON-looking body of `bytes` bytes, written as fast as the client reads it. */
   | { kind: 'stream'; bytes: number; declareLength?: boolean }
   /** Forwards, then edits the IdP's JSON answer before passing it on. */
@@ -103,6 +105,12 @@ export async function startFaultProxy(): Promise<FaultProxy> {
         req.socket.destroy();
         return;
       case 'hang':
+        return;
+      case 'partial':
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        res.write('{"access_token": "', () => {
+          if (fault.then === 'reset') req.socket.destroy();
+        });
         return;
       case 'stream':
         streams.push(streamBody(res, fault.bytes, fault.declareLength === true));
