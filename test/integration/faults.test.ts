@@ -17,6 +17,7 @@ import { rejectsWithCode } from '../unit/core/fakes.js';
 
 const TOKEN_PATH = `/${TENANT_ID}/oauth2/v2.0/token`;
 const DISCOVERY_PATH = `/${TENANT_ID}/v2.0/.well-known/openid-configuration`;
+const JWKS_PATH = `/${TENANT_ID}/discovery/v2.0/keys`;
 const READ: string[] = [DEMO_API_SCOPES.read];
 const TEN_MB = 10 * 1024 * 1024;
 
@@ -224,6 +225,29 @@ describe('identity provider faults through a fault-injecting proxy', () => {
       assert.ok(throttled instanceof ThrottledError);
       await waitUntil(throttled.retryAfter);
       await expectServed(() => refresh(READ, fresh));
+    });
+  });
+
+  describe('JWKS', () => {
+    // A fresh app signs in with a password: its first ID token makes it fetch the JWKS, and no
+    // refresh token is spent on the way (a refused ID token would leave a rotated one behind).
+    const signIn = (on: PublicClientApplication) => on.acquireTokenByUsernamePassword(ACCOUNTS.alice.email, ACCOUNTS.alice.password, READ);
+
+    it('a JWKS that is no key set: discovery_failed, and not remembered', async () => {
+      const fresh = makeApp();
+      await expectServed(() => refresh(READ, fresh)); // discovery and JWKS first; then the JWKS is forgotten
+      fresh.httpCache.delete!(`json:${idp.urls.entraAuthority()}/discovery/v2.0/keys`);
+      await expectFault(JWKS_PATH, { kind: 'status', status: 200, body: json({ keys: 'not-a-list' }) }, 'discovery_failed', () => signIn(fresh));
+      await expectServed(() => signIn(fresh));
+    });
+
+    it('a JWKS without the signing key: fetched once more at once, then served', async () => {
+      const fresh = makeApp();
+      await expectServed(() => refresh(READ, fresh));
+      fresh.httpCache.delete!(`json:${idp.urls.entraAuthority()}/discovery/v2.0/keys`);
+      proxy.inject({ path: JWKS_PATH }, { kind: 'status', status: 200, body: json({ keys: [] }) });
+      await expectServed(() => signIn(fresh));
+      assert.equal(proxy.pending(), 0);
     });
   });
 
