@@ -100,5 +100,11 @@ describe('activation over unreadable stored data', () => {
     assert.equal(secrets.values.get('another.extension.secret'), 'not ours');
     assert.equal((await provider.getSessions([DEMO_API_SCOPES.read], {})).length, 1);
     assert.equal(stub.messages.filter((message) => message.severity === 'warning').length, 1, 'still told only once');
+    // The extension's log, at every level, holds none of the tokens this sign-in stored.
+    const cached = JSON.parse(secrets.values.get(LOCAL_KEY)!) as Record<string, Record<string, { secret?: string }>>;
+    const tokens = Object.values(cached).flatMap((section) => Object.values(section).map((entry) => entry.secret)).filter((secret) => typeof secret === 'string');
+    assert.ok(tokens.length >= 3, 'access, refresh and ID tokens were stored');
+    assert.ok(stub.logLines.length > 0);
+    for (const token of [session.accessToken, ...tokens]) assert.ok(!stub.logLines.some((line) => line.includes(token!)), 'a token is in the log');
   });
 });
