@@ -195,7 +195,6 @@ interface CachedDocument {
   value: Record<string, unknown>;
 }
 
-/** GETs a JSON document, served from the http cache while fresh. */
 /** A fresh document from the http cache, or undefined when absent or expired. */
 function readCachedDocument(cache: HttpCache, url: string): Record<string, unknown> | undefined {
   const cached = cache.get(`json:${url}`) as CachedDocument | undefined;
@@ -212,7 +211,13 @@ export async function getCachedJson(
   cache: HttpCache,
   url: string,
   what: string,
-  options: { ttlMs?: number; refresh?: boolean; headers?: Record<string, string> } = {},
+  options: {
+    ttlMs?: number;
+    refresh?: boolean;
+    headers?: Record<string, string>;
+    /** Throws when the document is unusable; runs before it is cached, so a bad one is not kept. */
+    validate?: (value: Record<string, unknown>) => void;
+  } = {},
 ): Promise<Record<string, unknown>> {
   const cached = options.refresh ? undefined : readCachedDocument(cache, url);
   if (cached) return cached;
@@ -224,6 +229,7 @@ export async function getCachedJson(
   const value = await readJsonObject(response, what).catch((err: unknown) => {
     throw err instanceof AuthError && err.code === 'invalid_response' ? new AuthError('discovery_failed', err.message) : err;
   });
+  options.validate?.(value);
   storeCachedDocument(cache, url, value, options.ttlMs);
   return value;
 }
@@ -262,6 +268,21 @@ function checkDiscoveredIssuer(parsed: ParsedAuthority, issuer: string, allowLoo
   if (!sameCloud && !ciamIssuer) {
     throw new AuthError('discovery_failed', `the discovery document's issuer host ${issuerHost} does not belong to ${authorityHost}`);
   }
+}
+
+/** The authority's metadata from its discovery document, once the issuer and endpoints pass. */
+function checkedMetadata(parsed: ParsedAuthority, doc: Record<string, unknown>, allowLoopback: boolean): AuthorityMetadata {
+  const issuer = doc.issuer;
+  if (typeof issuer !== 'string') throw new AuthError('discovery_failed', 'the discovery document has no issuer');
+  checkDiscoveredIssuer(parsed, issuer, allowLoopback);
+  return {
+    ...doc,
+    issuer,
+    authorization_endpoint: requireEndpoint(doc, 'authorization_endpoint', allowLoopback, true)!,
+    token_endpoint: requireEndpoint(doc, 'token_endpoint', allowLoopback, true)!,
+    device_authorization_endpoint: requireEndpoint(doc, 'device_authorization_endpoint', allowLoopback, false),
+    jwks_uri: requireEndpoint(doc, 'jwks_uri', allowLoopback, false),
+  };
 }
 
 /** Where to send Entra instance discovery for `host`. */
@@ -323,18 +344,12 @@ export async function resolveAuthority(
     aliases = found.aliases;
   }
   log.verbose(`authority ${parsed.type} discovery at ${describeUrl(discoveryUrl)}`);
-  const doc = await getCachedJson(pipeline, cache, discoveryUrl, 'OpenID Connect discovery');
-  const issuer = doc.issuer;
-  if (typeof issuer !== 'string') throw new AuthError('discovery_failed', 'the discovery document has no issuer');
-  checkDiscoveredIssuer(parsed, issuer, allowLoopback);
-  const metadata: AuthorityMetadata = {
-    ...doc,
-    issuer,
-    authorization_endpoint: requireEndpoint(doc, 'authorization_endpoint', allowLoopback, true)!,
-    token_endpoint: requireEndpoint(doc, 'token_endpoint', allowLoopback, true)!,
-    device_authorization_endpoint: requireEndpoint(doc, 'device_authorization_endpoint', allowLoopback, false),
-    jwks_uri: requireEndpoint(doc, 'jwks_uri', allowLoopback, false),
-  };
+  // Checked before caching: a document naming another issuer (a hostile or misrouted answer)
+  // must not be served from the http cache to every later call until it expires.
+  const doc = await getCachedJson(pipeline, cache, discoveryUrl, 'OpenID Connect discovery', {
+    validate: (value) => checkedMetadata(parsed, value, allowLoopback),
+  });
+  const metadata = checkedMetadata(parsed, doc, allowLoopback);
   const url = withoutTrailingSlash(parsed.url);
   return new Authority(url, parsed.type, parsed.url.host, parsed.tenant, metadata, aliases);
 }

@@ -153,13 +153,17 @@ export class IdTokenValidator {
   ) {}
 
   private async keySet(jwksUri: string, refresh: boolean) {
-    const jwks = await getCachedJson(this.pipeline, this.cache, jwksUri, 'JWKS', { refresh });
     const { createLocalJWKSet } = await loadVerification();
-    try {
-      return createLocalJWKSet(jwks as unknown as Parameters<typeof createLocalJWKSet>[0]);
-    } catch (err) {
-      throw new AuthError('discovery_failed', 'the JWKS document is not a valid key set', { cause: err });
-    }
+    const toKeySet = (jwks: Record<string, unknown>) => {
+      try {
+        return createLocalJWKSet(jwks as unknown as Parameters<typeof createLocalJWKSet>[0]);
+      } catch (err) {
+        throw new AuthError('discovery_failed', 'the JWKS document is not a valid key set', { cause: err });
+      }
+    };
+    // Checked before caching too: a document that is no key set must not fail every ID token
+    // from the http cache until it expires (no refetch happens for it, unlike an unknown key).
+    return toKeySet(await getCachedJson(this.pipeline, this.cache, jwksUri, 'JWKS', { refresh, validate: toKeySet }));
   }
 
   /** Verifies `idToken` and returns its claims. */

@@ -1,7 +1,7 @@
 /**
  * Authorization responses arriving through the editor's URI handler, matched to the sign-in that
- * is waiting for them by `state`. A callback with an unknown or already used state is dropped
- * and logged without its query (it holds a code).
+ * is waiting for them by `state`. A callback with an unknown or already used state, or with a
+ * repeated parameter, is dropped and logged without its query (it holds a code).
  */
 import { AuthError } from '../core/errors.js';
 
@@ -37,7 +37,14 @@ export class PendingCallbacks {
 
   /** Delivers a callback's query string. Returns true when a sign-in took it. */
   deliver(query: string): boolean {
-    const params = Object.fromEntries(new URLSearchParams(query));
+    const search = new URLSearchParams(query);
+    // RFC 6749 §3.1: parameters must not repeat. With two `state`s or two `code`s, which one is
+    // "the" answer is ambiguous; the loopback listener refuses such responses too.
+    if (new Set(search.keys()).size !== [...search.keys()].length) {
+      this.log('ignored a sign-in callback with a repeated parameter');
+      return false;
+    }
+    const params = Object.fromEntries(search);
     const waiter = params.state === undefined ? undefined : this.waiting.get(params.state);
     if (!waiter) {
       this.log('ignored a sign-in callback whose state matches no sign-in in progress');

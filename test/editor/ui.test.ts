@@ -173,7 +173,7 @@ describe('sign-in UI in a real workbench', () => {
     await screenshot(tab, join(SCREENSHOTS, 'idp-login.png'));
     const [authorization] = authorizationRequests(from);
     assert.ok(authorization, 'no authorization request reached the IdP');
-    console.log(`authorization request at the IdP: ${authorization.url}`);
+    console.log(`authorization request at the IdP: ${new URL(authorization.url).pathname}`);
     const query = new URL(authorization.url, idp.urls.origin).searchParams;
     assert.equal(query.get('client_id'), 'public-client');
     // The editor's callback (asExternalUri of code-oss://msal-tools.msal-signin/signin-callback),
@@ -216,7 +216,7 @@ describe('sign-in UI in a real workbench', () => {
     });
     const [authorization] = authorizationRequests(from);
     assert.ok(authorization, 'no authorization request reached the IdP');
-    console.log(`authorization request at the IdP: ${authorization.url}`);
+    console.log(`authorization request at the IdP: ${new URL(authorization.url).pathname}`);
     await signInOnLoginPage(tab, 'bob', idp.urls.origin);
     await waitForToast(workbench, 'Signed in to Local OpenID Connect as bob@example.com');
     await screenshot(workbench, join(SCREENSHOTS, 'sign-in-command.png'));
@@ -235,7 +235,7 @@ describe('sign-in UI in a real workbench', () => {
     assert.ok(userCode, `no code in the dialog: ${text}`);
     assert.ok(verificationUri !== undefined && verificationUri.startsWith(idp.urls.origin), `verification URI ${verificationUri}`);
     const tab = await openExternalPage(workbench, browser.context, () => clickDialogButton(dialog, 'Copy & Open'));
-    console.log(`Copy & Open opened ${tab.url()}`);
+    console.log(`Copy & Open opened ${new URL(tab.url()).pathname}`);
     // The verification page takes the code from its URL and submits it itself: wait until it
     // shows the confirmation with our code (closing the tab in mid-navigation can hang).
     const shownCode = tab.locator('main[data-idp-page="device-confirm"] [data-user-code]');

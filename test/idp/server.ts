@@ -73,6 +73,12 @@ export interface IdpOptions {
    * instead of through its /proxy/<port>/ path, which rewrites authorization URLs.
    */
   host?: '127.0.0.1' | '[::ffff:7f00:1]';
+  /**
+   * The origin clients see when a reverse proxy on 127.0.0.1 sits in front of the server (the
+   * fault-injecting proxy of test/support/fault-proxy.ts): issuers and endpoints name the proxy,
+   * so every request goes through it. Overrides `host`.
+   */
+  publicOrigin?: string;
 }
 
 export interface RequestLogEntry {
@@ -204,7 +210,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
   });
 
   const { port } = server.address() as AddressInfo;
-  const origin = `${options.https === undefined ? 'http' : 'https'}://${options.host ?? '127.0.0.1'}:${port}`;
+  const origin = options.publicOrigin ?? `${options.https === undefined ? 'http' : 'https'}://${options.host ?? '127.0.0.1'}:${port}`;
   const publicJwks = { keys: [toPublicJwk(signingJwk)] };
   const common = {
     origin,

@@ -4,6 +4,7 @@
  * helper returns a `close()` that also drops kept-alive and stalled sockets, so no test leaves a
  * handle open.
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
@@ -59,6 +60,38 @@ export async function startServer(handler: http.RequestListener, tls?: { key: st
   const sockets = trackSockets(server);
   const port = await listen(server);
   return { origin: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, port, connections: () => sockets.accepted, close: () => closeServer(server, sockets) };
+}
+
+export interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** Sends one request on a fresh connection; `host` overrides the Host header. */
+export function sendRequest(url: string, options: { method?: string; host?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: options.method ?? 'GET', agent: false, headers: { ...options.headers, ...(options.host ? { host: options.host } : {}) } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Asserts that connecting to `host:port` fails (refused or unreachable), within a bound. */
+export async function assertCannotConnect(port: number, host = '127.0.0.1'): Promise<void> {
+  const outcome = await new Promise<string>((resolve) => {
+    const socket = net.connect({ port, host, timeout: 2000 });
+    socket.once('connect', () => (socket.destroy(), resolve('connected')));
+    socket.once('timeout', () => (socket.destroy(), resolve('timeout')));
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+  });
+  assert.notEqual(outcome, 'connected', `something accepted a connection on ${host}:${port}`);
 }
 
 /** A port nothing listens on: bound once by us, then released. */

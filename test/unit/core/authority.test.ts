@@ -327,6 +327,16 @@ describe('resolveAuthority', () => {
     await rejectsWithCode(resolve({ authority: `${MS}/common` }), 'discovery_failed');
   });
 
+  test('a discovery document refused for its issuer is not cached: the next call asks again', async () => {
+    const { fake, resolve } = setup();
+    const url = `${MS}/common/v2.0/.well-known/openid-configuration`;
+    fake.on(url, jsonResponse(entraDiscovery(MS, 'common', 'https://evil.example.com/{tenantid}/v2.0')), jsonResponse(entraDiscovery(MS, 'common')));
+    await rejectsWithCode(resolve({ authority: `${MS}/common` }), 'discovery_failed');
+    const authority = await resolve({ authority: `${MS}/common` });
+    assert.equal(authority.metadata.issuer, `${MS}/{tenantid}/v2.0`);
+    assert.equal(fake.count(url), 2);
+  });
+
   test('an unknown host is validated by instance discovery at the worldwide endpoint', async () => {
     const { fake, resolve } = setup();
     const origin = 'https://login.contoso.example';

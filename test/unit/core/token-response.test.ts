@@ -472,9 +472,12 @@ describe('IdTokenValidator', () => {
     await rejectsWithCode(validator.validate(await sign(claims()), authority, { clientId: CLIENT_ID }), 'invalid_id_token');
   });
 
-  test('a JWKS that is not a key set is discovery_failed', async () => {
-    const { validator } = setup(jsonResponse({ keys: 'nope' }));
-    await rejectsWithCode(validator.validate(await sign(claims()), oidcAuthority(), { clientId: CLIENT_ID }), 'discovery_failed');
+  test('a JWKS that is not a key set is discovery_failed, and not cached: the next validation asks again', async () => {
+    const { fake, validator } = setup(jsonResponse({ keys: 'nope' }), jsonResponse({ keys: [publicJwk] }));
+    const token = await sign(claims());
+    await rejectsWithCode(validator.validate(token, oidcAuthority(), { clientId: CLIENT_ID }), 'discovery_failed');
+    assert.equal((await validator.validate(token, oidcAuthority(), { clientId: CLIENT_ID })).sub, 'user-1');
+    assert.equal(fake.count(JWKS_URI), 2);
   });
 
   test('a JWKS endpoint failing is discovery_failed', async () => {

@@ -1,44 +1,10 @@
 import assert from 'node:assert/strict';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import { describe, test } from 'node:test';
 import { escapeHtml, renderErrorPage } from '../../../src/node/loopback-pages.js';
 import { startLoopbackListener, type LoopbackListener, type LoopbackListenerOptions } from '../../../src/node/loopback-listener.js';
-import { findClosedPort, listen } from '../../support/servers.js';
+import { assertCannotConnect, findClosedPort, listen, sendRequest as send } from '../../support/servers.js';
 import { rejectsWithCode } from '../core/fakes.js';
-
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** Sends one request on a fresh connection; `host` overrides the Host header. */
-function send(url: string, options: { method?: string; host?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method ?? 'GET', agent: false, headers: { ...options.headers, ...(options.host ? { host: options.host } : {}) } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Asserts that connecting to `host:port` fails (refused or unreachable), within a bound. */
-async function assertCannotConnect(port: number, host = '127.0.0.1'): Promise<void> {
-  const outcome = await new Promise<string>((resolve) => {
-    const socket = net.connect({ port, host, timeout: 2000 });
-    socket.once('connect', () => (socket.destroy(), resolve('connected')));
-    socket.once('timeout', () => (socket.destroy(), resolve('timeout')));
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-  });
-  assert.notEqual(outcome, 'connected', `something accepted a connection on ${host}:${port}`);
-}
-
 
 /** Runs `fn` with a listener, always closing it afterwards. */
 async function withListener(options: LoopbackListenerOptions, fn: (listener: LoopbackListener, port: number) => Promise<void>): Promise<void> {

@@ -70,6 +70,50 @@ describe('PendingCallbacks', () => {
     assert.ok(!lines[0]!.includes(CODE));
   });
 
+  test('a replay, or a late callback of a cancelled sign-in, is logged without its state or code', async () => {
+    const lines: string[] = [];
+    const pending = new PendingCallbacks((message) => lines.push(message));
+    const delivered = pending.waitFor('used-state-value', new AbortController().signal);
+    pending.deliver(`code=${CODE}&state=used-state-value`);
+    await delivered;
+    const controller = new AbortController();
+    const cancelled = pending.waitFor('cancelled-state-value', controller.signal);
+    controller.abort();
+    await assert.rejects(cancelled, isAuthError('cancelled'));
+
+    assert.equal(pending.deliver(`code=${CODE}&state=used-state-value`), false);
+    assert.equal(pending.deliver(`code=${CODE}&state=cancelled-state-value`), false);
+    assert.equal(lines.length, 2);
+    for (const line of lines) {
+      assert.ok(!line.includes(CODE) && !line.includes('state-value') && !line.includes('code='), `the log holds query values: ${line}`);
+    }
+  });
+
+  test('a callback with a repeated parameter is dropped, logged without values, and the sign-in keeps waiting', async () => {
+    const lines: string[] = [];
+    const pending = new PendingCallbacks((message) => lines.push(message));
+    const waiting = pending.waitFor('s', new AbortController().signal);
+    for (const query of [`code=forged&state=other&state=s`, `state=s&code=forged&code=${CODE}`, `state=s&state=s&code=${CODE}`]) {
+      assert.equal(pending.deliver(query), false, query);
+    }
+    assert.equal(pending.size, 1, 'still waiting');
+    assert.equal(lines.length, 3);
+    for (const line of lines) assert.ok(!line.includes(CODE) && !line.includes('forged'), `the log holds query values: ${line}`);
+    assert.equal(pending.deliver(`code=${CODE}&state=s`), true);
+    assert.equal((await waiting).code, CODE);
+  });
+
+  test('parameter names of Object.prototype stay plain data', async () => {
+    const pending = new PendingCallbacks();
+    assert.equal(pending.deliver('state=__proto__&code=c'), false);
+    assert.equal(pending.deliver('state=constructor&code=c'), false);
+    const waiting = pending.waitFor('s', new AbortController().signal);
+    assert.equal(pending.deliver('__proto__=x&state=s&code=c'), true);
+    const params = await waiting;
+    assert.equal(Object.getPrototypeOf(params), Object.prototype);
+    assert.equal(params['__proto__'], 'x');
+  });
+
   test('abort rejects with cancelled and removes the waiter', async () => {
     const pending = new PendingCallbacks();
     const controller = new AbortController();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SecretTokenCache, type SecretCacheEvents, type SecretStore } from '../../../src/vscode/secret-cache.js';
+import { SecretTokenCache, type SecretCacheEvents } from '../../../src/vscode/secret-cache.js';
+import { FakeSecrets } from '../../support/fake-secrets.js';
 
 const KEY = 'msalSignIn.cache.entra';
 const HOME = 'uid.utid';
@@ -33,46 +34,6 @@ function cacheState(username: string, refreshToken = 'rt-secret'): string {
   });
 }
 
-/** SecretStorage in memory. Like the editor's, it fires onDidChange for this window's writes too. */
-class FakeSecrets implements SecretStore {
-  readonly values = new Map<string, string>();
-  readonly listeners = new Set<(event: { key: string }) => unknown>();
-  readonly gets: string[] = [];
-  readonly stores: string[] = [];
-
-  async get(key: string): Promise<string | undefined> {
-    this.gets.push(key);
-    return this.values.get(key);
-  }
-
-  async store(key: string, value: string): Promise<void> {
-    this.stores.push(key);
-    this.values.set(key, value);
-    this.fire(key);
-  }
-
-  async delete(key: string): Promise<void> {
-    this.values.delete(key);
-    this.fire(key);
-  }
-
-  onDidChange(listener: (event: { key: string }) => unknown): { dispose(): unknown } {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  }
-
-  /** Another window writes (or, with undefined, deletes) a key. */
-  writeFromOtherWindow(key: string, value: string | undefined): void {
-    if (value === undefined) this.values.delete(key);
-    else this.values.set(key, value);
-    this.fire(key);
-  }
-
-  private fire(key: string): void {
-    for (const listener of [...this.listeners]) listener({ key });
-  }
-}
-
 /** Records the events; `nextExternalChange()` resolves at the next onExternalChange. */
 function recorder() {
   const seen = { externalChanges: 0, unreadable: [] as string[], errors: [] as unknown[] };
@@ -102,7 +63,7 @@ function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** What a token response adds to the cache: an access token (and nothing stored yet). */
+/** What a sign-in adds: an access token. */
 function addAccessToken(cache: SecretTokenCache): void {
   cache.cache.add({
     clientId: CLIENT,
@@ -443,5 +404,74 @@ describe('SecretTokenCache: windows with SecretStorage copies of their own, link
     assert.deepEqual(secrets.stores, []);
     assert.deepEqual(usernames(cache), ['bob@contoso.com']);
     cache.dispose();
+  });
+});
+
+describe('SecretTokenCache: data this version did not write', () => {
+  test('an empty string or blanks are an empty cache: not reported, nothing written', async () => {
+    for (const blank of ['', '  \n']) {
+      const secrets = new FakeSecrets();
+      secrets.values.set(KEY, blank);
+      const { seen, events } = recorder();
+      const cache = new SecretTokenCache(secrets, KEY, events);
+      await cache.load();
+      await cache.save();
+      assert.deepEqual(usernames(cache), []);
+      assert.deepEqual(seen.unreadable, [], JSON.stringify(blank));
+      assert.deepEqual(secrets.stores, [], 'nothing was written or set aside');
+      cache.dispose();
+    }
+  });
+
+  test('a cache from a newer schema: unknown sections, top-level values and entry fields survive a write-back', async () => {
+    // MSAL's unified cache has no version field; a newer writer adds sections and fields. Both
+    // must be kept, or an older window would destroy another library's (or its own newer) data.
+    const newer = JSON.parse(cacheState('alice@contoso.com')) as Record<string, Record<string, Record<string, unknown>>>;
+    const [accountKey] = Object.keys(newer.Account!);
+    newer.Account![accountKey!]!.future_field = { nested: [1, 2] };
+    const future = { schema_version: 7, FutureCredential: { 'k-1': { secret: 'future-secret', kind: 'pop' } }, Tags: ['a', 'b'] };
+    const stored = JSON.stringify({ ...newer, ...future });
+    const secrets = new FakeSecrets();
+    secrets.values.set(KEY, stored);
+    const { seen, events } = recorder();
+    const cache = new SecretTokenCache(secrets, KEY, events);
+    await cache.load();
+    assert.deepEqual(seen.unreadable, [], 'a newer cache is readable');
+    assert.deepEqual(usernames(cache), ['alice@contoso.com']);
+
+    addAccessToken(cache);
+    await cache.save();
+    const written = JSON.parse(secrets.values.get(KEY)!) as Record<string, unknown>;
+    assert.ok(written.AccessToken, 'the new token is there');
+    for (const [name, value] of Object.entries(future)) assert.deepEqual(written[name], value, name);
+    assert.deepEqual((written.Account as Record<string, Record<string, unknown>>)[accountKey!]!.future_field, { nested: [1, 2] });
+    assert.deepEqual(written.RefreshToken, newer.RefreshToken);
+    assert.deepEqual(secrets.stores, [KEY], 'nothing was set aside');
+    cache.dispose();
+  });
+
+  test('unreadable data of one provider leaves the other keys alone', async () => {
+    const secrets = new FakeSecrets();
+    const otherKey = 'msalSignIn.tokenCache.keycloak';
+    const otherState = cacheState('carol@example.com');
+    secrets.values.set(KEY, '{"Account": [');
+    secrets.values.set(otherKey, otherState);
+    secrets.values.set('unrelated.extension.key', 'opaque');
+    const first = recorder();
+    const second = recorder();
+    const broken = new SecretTokenCache(secrets, KEY, first.events);
+    const other = new SecretTokenCache(secrets, otherKey, second.events);
+    await broken.load();
+    await other.load();
+    await settle();
+    assert.deepEqual(first.seen.unreadable, [`${KEY}.unreadable`]);
+    assert.deepEqual(second.seen.unreadable, []);
+    assert.deepEqual(usernames(other), ['carol@example.com']);
+    assert.equal(secrets.values.get(otherKey), otherState);
+    assert.equal(secrets.values.get('unrelated.extension.key'), 'opaque');
+    assert.deepEqual(secrets.stores, [`${KEY}.unreadable`], 'the only write is the backup');
+    assert.equal(second.seen.externalChanges, 0, "the backup's change event is not the other provider's");
+    broken.dispose();
+    other.dispose();
   });
 });

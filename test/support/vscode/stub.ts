@@ -1,0 +1,124 @@
+/**
+ * Just enough of the `vscode` module to activate the extension in plain Node: the parts
+ * extension.ts and src/vscode touch while activating, reading sessions and signing in. What the
+ * extension does with it (messages shown, log lines, registered providers) is recorded in
+ * {@link stub} for the tests. Loaded in place of `vscode` by ./hooks.ts.
+ */
+
+export interface RecordedMessage {
+  severity: 'information' | 'warning' | 'error';
+  message: string;
+}
+
+/** What the tests set before activation and read after it. */
+export const stub = {
+  settings: new Map<string, unknown>(),
+  messages: [] as RecordedMessage[],
+  logLines: [] as string[],
+  providers: new Map<string, unknown>(),
+  reset(): void {
+    this.settings.clear();
+    this.messages.length = 0;
+    this.logLines.length = 0;
+    this.providers.clear();
+  },
+};
+
+const disposable = () => ({ dispose: () => undefined });
+
+export class EventEmitter<T> {
+  private readonly listeners = new Set<(value: T) => unknown>();
+  readonly event = (listener: (value: T) => unknown) => {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  };
+  fire(value: T): void {
+    for (const listener of [...this.listeners]) listener(value);
+  }
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
+
+export class CancellationError extends Error {
+  override readonly name = 'Canceled';
+}
+
+export class Uri {
+  private constructor(readonly scheme: string, readonly fsPath: string, private readonly text: string) {}
+  static parse(value: string): Uri {
+    return new Uri(new URL(value).protocol.replace(':', ''), '', value);
+  }
+  static file(path: string): Uri {
+    return new Uri('file', path, `file://${path}`);
+  }
+  static joinPath(base: Uri, ...segments: string[]): Uri {
+    return Uri.file([base.fsPath, ...segments].join('/'));
+  }
+  toString(): string {
+    return this.text;
+  }
+}
+
+export const UIKind = { Desktop: 1, Web: 2 } as const;
+export const ExtensionKind = { UI: 1, Workspace: 2 } as const;
+export const ProgressLocation = { SourceControl: 1, Window: 10, Notification: 15 } as const;
+
+export const l10n = {
+  t: (message: string, ...args: unknown[]) => message.replace(/\{(\d+)\}/g, (_all, index: string) => String(args[Number(index)])),
+};
+
+const show = (severity: RecordedMessage['severity']) => async (message: string) => {
+  stub.messages.push({ severity, message });
+  return undefined;
+};
+
+const logAt = (level: string) => (message: string) => void stub.logLines.push(`${level} ${message}`);
+
+export const window = {
+  createOutputChannel: () => ({
+    trace: logAt('trace'),
+    debug: logAt('debug'),
+    info: logAt('info'),
+    warn: logAt('warn'),
+    error: logAt('error'),
+    show: () => undefined,
+    dispose: () => undefined,
+  }),
+  showInformationMessage: show('information'),
+  showWarningMessage: show('warning'),
+  showErrorMessage: show('error'),
+  showQuickPick: async () => undefined,
+  registerUriHandler: disposable,
+  withProgress: <T>(_options: unknown, task: (progress: unknown, token: unknown) => Promise<T>) =>
+    task({ report: () => undefined }, { isCancellationRequested: false, onCancellationRequested: disposable }),
+};
+
+export const workspace = {
+  getConfiguration: (section?: string) => ({
+    get: <T>(key: string, fallback?: T) => (stub.settings.has(`${section}.${key}`) ? stub.settings.get(`${section}.${key}`) : fallback),
+  }),
+};
+
+export const commands = {
+  registerCommand: disposable,
+  executeCommand: async () => undefined,
+};
+
+export const authentication = {
+  registerAuthenticationProvider: (id: string, _label: string, provider: unknown) => {
+    stub.providers.set(id, provider);
+    return disposable();
+  },
+};
+
+export const env = {
+  uriScheme: 'vscode',
+  remoteName: undefined,
+  uiKind: UIKind.Desktop,
+  asExternalUri: async (uri: Uri) => uri,
+  openExternal: async () => false,
+  clipboard: { writeText: async () => undefined },
+};
+
+export const extensions = { getExtension: () => undefined };
