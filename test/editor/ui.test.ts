@@ -16,8 +16,10 @@
  * `//` of `api://demo/read` (the IdP then answers invalid_target). Under the mapped address the
  * editor asks whether to open the external website, and opens the URL as it is.
  *
- * The tests share one editor and one browser and run in order; the screenshots go to
- * docs/screenshots/ (the README shows them), failure screenshots to <tmp>/msal-signin-ui-failures.
+ * The tests share one editor and one browser and run in order. Screenshots go to
+ * <tmp>/msal-signin-ui-screenshots, or with UPDATE_SCREENSHOTS=1 to docs/screenshots/ (the README
+ * shows them; a plain test run leaves the checkout as it was); failure screenshots to
+ * <tmp>/msal-signin-ui-failures.
  */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
@@ -51,7 +53,7 @@ import {
   waitForToast,
 } from './ui/workbench.js';
 
-const SCREENSHOTS = join(repoRoot, 'docs', 'screenshots');
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(repoRoot, 'docs', 'screenshots') : join(tmpdir(), 'msal-signin-ui-screenshots');
 /** Failure screenshots stay here after the run (the scratch folder is removed). */
 const FAILURES = join(tmpdir(), 'msal-signin-ui-failures');
 const TEST_MS = 90_000;
