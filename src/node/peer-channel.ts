@@ -18,7 +18,7 @@ import { join } from 'node:path';
 
 /** Bound on one message: a token cache with thousands of accounts stays well under it. */
 export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
-/** How long a broadcast waits for one peer to apply a message. */
+/** How long a broadcast waits for one peer to handle a message (default of `timeoutMs`). */
 export const PEER_TIMEOUT_MS = 5_000;
 const REGISTRY_SUFFIX = '.peer';
 
@@ -35,10 +35,16 @@ export class PeerChannel {
     private readonly server: Server,
     private readonly socketFolder: string | undefined,
     private readonly onWarning: (message: string) => void,
+    private readonly timeoutMs: number,
   ) {}
 
   /** Starts listening and lists this process in `registry` (created when missing). */
-  static async open(registry: string, handle: PeerMessageHandler, onWarning: (message: string) => void): Promise<PeerChannel> {
+  static async open(
+    registry: string,
+    handle: PeerMessageHandler,
+    onWarning: (message: string) => void,
+    { timeoutMs = PEER_TIMEOUT_MS }: { timeoutMs?: number } = {},
+  ): Promise<PeerChannel> {
     const id = randomUUID();
     let socketFolder: string | undefined;
     let endpoint: string;
@@ -49,7 +55,7 @@ export class PeerChannel {
       socketFolder = await mkdtemp(join(tmpdir(), 'msal-signin-'));
       endpoint = join(socketFolder, 'peer.sock');
     }
-    const server = createServer((socket) => receive(socket, handle, onWarning));
+    const server = createServer((socket) => receive(socket, handle, onWarning, timeoutMs));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(endpoint, () => {
@@ -59,12 +65,12 @@ export class PeerChannel {
     });
     await mkdir(registry, { recursive: true });
     await writeFile(join(registry, `${id}${REGISTRY_SUFFIX}`), endpoint, { mode: 0o600 });
-    return new PeerChannel(registry, id, server, socketFolder, onWarning);
+    return new PeerChannel(registry, id, server, socketFolder, onWarning, timeoutMs);
   }
 
   /**
    * Hands `message` to every other live peer and resolves, with the answers, when each has
-   * handled it or failed to within {@link PEER_TIMEOUT_MS}. Registry entries whose socket refuses
+   * handled it or failed to within the channel's `timeoutMs`. Registry entries whose socket refuses
    * connections belonged to processes that ended without closing: they are removed. Never rejects.
    */
   async broadcast(message: PeerMessage): Promise<unknown[]> {
@@ -79,7 +85,7 @@ export class PeerChannel {
     const endpoint = await readFile(entry, 'utf8').catch(() => undefined);
     if (!endpoint) return NO_ANSWER;
     try {
-      return await send(endpoint, `${JSON.stringify(message)}\n`);
+      return await send(endpoint, `${JSON.stringify(message)}\n`, this.timeoutMs);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ECONNREFUSED' || code === 'ENOENT') {
@@ -102,7 +108,7 @@ export class PeerChannel {
 const NO_ANSWER = Symbol('no answer');
 
 /** Sends one line and waits for the answer line. */
-function send(endpoint: string, line: string): Promise<unknown> {
+function send(endpoint: string, line: string, timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(endpoint);
     let answer = '';
@@ -110,7 +116,7 @@ function send(endpoint: string, line: string): Promise<unknown> {
       socket.destroy();
       reject(err);
     };
-    socket.setTimeout(PEER_TIMEOUT_MS, () => fail(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    socket.setTimeout(timeoutMs, () => fail(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     socket.on('error', fail);
     socket.on('connect', () => socket.write(line));
     socket.setEncoding('utf8');
@@ -128,10 +134,10 @@ function send(endpoint: string, line: string): Promise<unknown> {
 }
 
 /** Reads one line from a connecting peer, handles it, then answers. */
-function receive(socket: Socket, handle: PeerMessageHandler, onWarning: (message: string) => void): void {
+function receive(socket: Socket, handle: PeerMessageHandler, onWarning: (message: string) => void, timeoutMs: number): void {
   const chunks: Buffer[] = [];
   let size = 0;
-  socket.setTimeout(PEER_TIMEOUT_MS, () => socket.destroy());
+  socket.setTimeout(timeoutMs, () => socket.destroy());
   socket.on('error', () => socket.destroy());
   socket.on('data', (chunk: Buffer) => {
     size += chunk.length;

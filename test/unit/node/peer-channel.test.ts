@@ -12,7 +12,7 @@ let folders = 0;
 const freshRegistry = () => join(scratch, `registry-${++folders}`);
 
 /** A peer that records what it applied; `gate` holds the apply until released. */
-async function openPeer(registry: string, options: { gate?: Promise<void> } = {}) {
+async function openPeer(registry: string, options: { gate?: Promise<void>; timeoutMs?: number } = {}) {
   const received: PeerMessage[] = [];
   const warnings: string[] = [];
   const channel = await PeerChannel.open(
@@ -23,6 +23,7 @@ async function openPeer(registry: string, options: { gate?: Promise<void> } = {}
       return { handled: received.length };
     },
     (warning) => warnings.push(warning),
+    { timeoutMs: options.timeoutMs },
   );
   return { channel, received, warnings };
 }
@@ -68,6 +69,18 @@ describe('PeerChannel', () => {
     assert.deepEqual(readdirSync(registry), live);
     assert.deepEqual(a.warnings, []);
     await a.channel.close();
+  });
+
+  test('a peer that does not answer in time is passed over with a warning; the others still get it', { timeout: 10_000 }, async () => {
+    const registry = freshRegistry();
+    const a = await openPeer(registry, { timeoutMs: 200 });
+    const stuck = await openPeer(registry, { gate: new Promise(() => undefined) });
+    const c = await openPeer(registry);
+    assert.deepEqual(await a.channel.broadcast({ topic: 't' }), [{ handled: 1 }]);
+    assert.deepEqual(c.received, [{ topic: 't' }]);
+    assert.match(a.warnings.join('\n'), /did not answer: ETIMEDOUT/);
+    assert.equal(readdirSync(registry).length, 3, 'a slow peer is not a dead one: it stays listed');
+    for (const peer of [a, stuck, c]) await peer.channel.close();
   });
 
   test('a malformed message is dropped with a warning and not answered', { timeout: 10_000 }, async () => {
