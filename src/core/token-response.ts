@@ -152,11 +152,21 @@ export class IdTokenValidator {
     private readonly cache: HttpCache,
   ) {}
 
+  /**
+   * Key sets by the JWKS document they were made from: jose imports each key once per set, so
+   * reusing the set while the cached document stays the same saves a key import per ID token.
+   */
+  private readonly keySets = new WeakMap<object, ReturnType<typeof createLocalJWKSet>>();
+
   private async keySet(jwksUri: string, refresh: boolean) {
     const jwks = await getCachedJson(this.pipeline, this.cache, jwksUri, 'JWKS', { refresh });
+    const known = this.keySets.get(jwks);
+    if (known) return known;
     const { createLocalJWKSet } = await loadVerification();
     try {
-      return createLocalJWKSet(jwks as unknown as Parameters<typeof createLocalJWKSet>[0]);
+      const keySet = createLocalJWKSet(jwks as unknown as Parameters<typeof createLocalJWKSet>[0]);
+      this.keySets.set(jwks, keySet);
+      return keySet;
     } catch (err) {
       throw new AuthError('discovery_failed', 'the JWKS document is not a valid key set', { cause: err });
     }
@@ -232,12 +242,16 @@ function toIdTokenError(err: unknown): AuthError {
   return new AuthError('invalid_id_token', 'ID token rejected', { cause: err });
 }
 
-/** The claim checks jose leaves to the client: iat not in the future, azp, nonce, auth_time. */
+/** The claim checks jose leaves to the client: iat not in the future, sub a string, azp, nonce, auth_time. */
 export function checkIdTokenClaims(payload: JWTPayload, expect: IdTokenExpectations): void {
   const skew = expect.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_S;
   const now = Math.floor(Date.now() / 1000);
   if (typeof payload.iat !== 'number' || payload.iat > now + skew) {
     throw new AuthError('invalid_id_token', 'the ID token was issued in the future');
+  }
+  // jose checks that `sub` is present, not its type; the cache keys accounts by it (OIDC Core §2: a string).
+  if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
+    throw new AuthError('invalid_id_token', 'the ID token has no sub claim that is a string');
   }
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if (payload.azp !== undefined && payload.azp !== expect.clientId) {
