@@ -35,12 +35,18 @@ function optionalString(body: Record<string, unknown>, name: string): string | u
   return value;
 }
 
+/**
+ * The longest lifetime a seconds field may name: a century. Beyond it the expiry is nonsense, and
+ * far enough beyond it no longer fits a Date (`expiresOn` would be an Invalid Date).
+ */
+export const MAX_LIFETIME_S = 100 * 365 * 24 * 60 * 60;
+
 /** Seconds fields arrive as numbers, or as numeric strings from ADFS and older Entra endpoints. */
 function optionalSeconds(body: Record<string, unknown>, name: string): number | undefined {
   const value = body[name];
   if (value === undefined || value === null) return undefined;
   const seconds = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_LIFETIME_S) {
     throw new AuthError('invalid_response', `the token response's ${name} is not a number of seconds`);
   }
   return seconds;

@@ -76,6 +76,9 @@ describe('checkTokenResponse', () => {
     ['a boolean', true],
     ['an object', {}],
     ['an empty string', ''],
+    // Found by a property test: it made expiresOn an Invalid Date.
+    ['beyond a century', 8_638_204_691_862],
+    ['a string of forty digits', '9'.repeat(40)],
   ] as const) {
     test(`expires_in ${label} is invalid_response`, () => {
       const err = throwsWithCode(() => checkTokenResponse({ access_token: 'at', expires_in: value }), 'invalid_response');
