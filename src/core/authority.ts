@@ -276,6 +276,7 @@ async function discoverInstance(
   pipeline: HttpPipeline,
   cache: HttpCache,
   parsed: ParsedAuthority,
+  allowLoopback: boolean,
 ): Promise<{ tenantDiscoveryUrl: string; aliases: string[] }> {
   const authorizeUrl = `${parsed.url.origin}/${parsed.tenant}/oauth2/v2.0/authorize`;
   const query = new URLSearchParams({ 'api-version': '1.1', authorization_endpoint: authorizeUrl });
@@ -293,10 +294,19 @@ async function discoverInstance(
     storeCachedDocument(cache, url, doc);
   }
   const tenantDiscoveryUrl = typeof doc.tenant_discovery_endpoint === 'string' ? doc.tenant_discovery_endpoint : parsed.discoveryUrl;
+  try {
+    parseAuthorityUrl(tenantDiscoveryUrl.split('?')[0], allowLoopback);
+  } catch {
+    throw new AuthError('discovery_failed', "instance discovery's tenant_discovery_endpoint is not an https URL");
+  }
   const host = parsed.url.host;
-  const groups = Array.isArray(doc.metadata) ? (doc.metadata as { aliases?: unknown }[]) : [];
-  const group = groups.find((entry) => Array.isArray(entry.aliases) && entry.aliases.includes(host));
-  const aliases = group ? [host, ...(group.aliases as string[]).filter((alias) => alias !== host)] : aliasesOf(host);
+  // The answer is outside input: entries may be anything, aliases anything but strings.
+  const groups: unknown[] = Array.isArray(doc.metadata) ? doc.metadata : [];
+  const group = groups.find((entry): entry is { aliases: unknown[] } => {
+    const aliases = typeof entry === 'object' && entry !== null ? (entry as { aliases?: unknown }).aliases : undefined;
+    return Array.isArray(aliases) && aliases.includes(host);
+  });
+  const aliases = group ? [host, ...group.aliases.filter((alias): alias is string => typeof alias === 'string' && alias !== '' && alias !== host)] : aliasesOf(host);
   return { tenantDiscoveryUrl, aliases };
 }
 
@@ -318,7 +328,7 @@ export async function resolveAuthority(
   const wantsInstanceDiscovery =
     parsed.type === 'AAD' && options.instanceDiscovery !== false && (options.validateAuthority !== false || knownHost);
   if (wantsInstanceDiscovery && !knownHost) {
-    const found = await discoverInstance(pipeline, cache, parsed);
+    const found = await discoverInstance(pipeline, cache, parsed, allowLoopback);
     discoveryUrl = found.tenantDiscoveryUrl;
     aliases = found.aliases;
   }
