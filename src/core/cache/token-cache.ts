@@ -380,7 +380,19 @@ function expiryOf(entry: { expires_on?: unknown }): number | undefined {
   const value = entry.expires_on;
   if ((typeof value !== 'string' || value.trim() === '') && typeof value !== 'number') return undefined;
   const seconds = Number(value);
-  return Number.isFinite(seconds) ? seconds : undefined;
+  // Beyond Date's range (±8.64e12 s) an expiry is as unreadable as no number at all.
+  return Number.isFinite(seconds) && Math.abs(seconds) <= MAX_DATE_S ? seconds : undefined;
+}
+
+/** The largest epoch-seconds value a Date can hold. */
+const MAX_DATE_S = 8.64e12;
+
+/**
+ * Whether a credential entry holds a usable secret. Entries loaded from a damaged or foreign cache
+ * may lack it: such a token is never served or redeemed (it would give an empty bearer token).
+ */
+function hasSecret(entry: { secret?: unknown }): boolean {
+  return typeof entry.secret === 'string' && entry.secret !== '';
 }
 
 function stringClaim(claims: Record<string, unknown>, name: string): string | undefined {
@@ -849,7 +861,7 @@ export class TokenCache {
     for (const environment of environments) {
       for (const key of index.byGroup.get(home + SEP + environment + SEP + clientId + SEP + realm)) {
         const entry = this.entryAt(CredentialType.ACCESS_TOKEN, key);
-        if (!entry || (lower(entry.token_type) || 'bearer') !== tokenType) continue;
+        if (!entry || !hasSecret(entry) || (lower(entry.token_type) || 'bearer') !== tokenType) continue;
         const expiresOn = expiryOf(entry);
         if (expiresOn === undefined || expiresOn < now || !containsAll(lowerScopeSet(entry.target), wanted)) continue;
         if (!best || expiresOn > expiryOf(best)!) best = entry;
@@ -878,7 +890,7 @@ export class TokenCache {
     for (const environment of environments) {
       for (const key of index.byGroup.get(home + SEP + environment)) {
         const entry = this.entryAt(CredentialType.REFRESH_TOKEN, key);
-        if (!entry) continue;
+        if (!entry || !hasSecret(entry)) continue;
         if (familyId === undefined) {
           if (lower(entry.client_id) === clientId) return entry;
         } else if (lower(entry.family_id) === familyId) {
