@@ -409,7 +409,15 @@ function decodeClientInfo(clientInfo: string): Record<string, unknown> {
   } catch {
     // reported below
   }
-  throw new AuthError('invalid_argument', 'The token response has a client_info that is not base64url-encoded JSON');
+  // The server's answer is at fault, not the caller: the same code as every other malformed response field.
+  throw new AuthError('invalid_response', 'The token response has a client_info that is not base64url-encoded JSON');
+}
+
+/** The `foci` of a token response (Entra's family id, `"1"`), or undefined when it has none. */
+function familyIdOf(foci: unknown): string | undefined {
+  if (foci === undefined || foci === null || foci === '') return undefined;
+  if (typeof foci === 'string' || typeof foci === 'number') return String(foci);
+  throw new AuthError('invalid_response', 'The token response has a foci that is not a string');
 }
 
 /** MSAL for Python's `__parse_account`: home_account_id from client_info, else from the ID token's `sub`. */
@@ -612,6 +620,8 @@ export class TokenCache {
     const realm = event.realm || stringClaim(claims, 'tid') || endpoint.pathname.split('/')[1] || '';
     const { homeAccountId, hasAccount } = parseAccount(response, claims);
 
+    // Read before anything is written: a response refused here must leave the cache as it was.
+    const familyId = familyIdOf(response['foci']);
     const grantedScope = response['scope'];
     const target = normalizeScopes(typeof grantedScope === 'string' && grantedScope.trim() !== '' ? [grantedScope] : (event.scope ?? [])).join(' ');
 
@@ -672,8 +682,6 @@ export class TokenCache {
       this.saveIdToken(idt);
     }
 
-    const foci = response['foci'];
-    const familyId = foci === undefined || foci === null || foci === '' ? undefined : String(foci);
     if (typeof refreshToken === 'string' && refreshToken !== '') {
       const rt: RefreshTokenEntity = {
         credential_type: CredentialType.REFRESH_TOKEN,
