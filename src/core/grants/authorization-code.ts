@@ -111,15 +111,22 @@ export function checkAuthorizationResponse(flow: AuthCodeFlow, response: Record<
   }
   if (response.iss !== undefined) {
     const issuer = authority.metadata.issuer;
+    const iss: unknown = response.iss;
     const tenantFree = issuer.includes('{tenantid}');
-    const matches = tenantFree
-      ? new RegExp(`^${issuer.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace('\\{tenantid\\}', '[^/]+')}$`).test(response.iss)
-      : response.iss === issuer;
+    const matches =
+      typeof iss === 'string' &&
+      (tenantFree ? new RegExp(`^${issuer.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace('\\{tenantid\\}', '[^/]+')}$`).test(iss) : iss === issuer);
     if (!matches) throw new AuthError('issuer_mismatch', 'the authorization response comes from another issuer (RFC 9207)');
   }
+  // The response comes from a query string, yet JS callers may hand over what their parser made
+  // of it (arrays for repeated parameters, numbers): only strings count.
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   if (response.error !== undefined) {
-    throw new ServerError({ error: response.error, errorDescription: response.error_description, suberror: response.suberror });
+    if (typeof response.error !== 'string') throw new AuthError('invalid_response', 'the authorization response has an error that is not a string');
+    throw new ServerError({ error: response.error, errorDescription: text(response.error_description), suberror: text(response.suberror) });
   }
-  if (!response.code) throw new AuthError('invalid_response', 'the authorization response has neither code nor error');
+  if (typeof response.code !== 'string' || response.code === '') {
+    throw new AuthError('invalid_response', 'the authorization response has neither code nor error');
+  }
   return response.code;
 }
