@@ -4,6 +4,7 @@
  * and logged without its query (it holds a code).
  */
 import { AuthError } from '../core/errors.js';
+import { parseAuthorizationResponse } from '../core/grants/authorization-code.js';
 
 interface Waiter {
   resolve(params: Record<string, string>): void;
@@ -37,7 +38,14 @@ export class PendingCallbacks {
 
   /** Delivers a callback's query string. Returns true when a sign-in took it. */
   deliver(query: string): boolean {
-    const params = Object.fromEntries(new URLSearchParams(query));
+    let params: Record<string, string>;
+    try {
+      // As the loopback listener reads it: a repeated parameter (RFC 6749 §3.1) makes it no response.
+      params = parseAuthorizationResponse(query);
+    } catch {
+      this.log('ignored a sign-in callback that repeats a parameter');
+      return false;
+    }
     const waiter = params.state === undefined ? undefined : this.waiting.get(params.state);
     if (!waiter) {
       this.log('ignored a sign-in callback whose state matches no sign-in in progress');

@@ -94,6 +94,21 @@ export async function createAuthCodeFlow(
 }
 
 /**
+ * Reads the query (or form_post body, or fragment) of a redirect into the authorization-response
+ * dict that {@link checkAuthorizationResponse} takes. A parameter given twice is refused with
+ * `invalid_response` (RFC 6749 §3.1: which copy would be "the" code or state is ambiguous); a
+ * parameter named `__proto__` stays plain data. A leading `?` or `#` is ignored.
+ */
+export function parseAuthorizationResponse(query: string): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(query.replace(/^[?#]/, ''))) {
+    if (Object.hasOwn(params, name)) throw new AuthError('invalid_response', 'the authorization response repeats a parameter');
+    Object.defineProperty(params, name, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return params;
+}
+
+/**
  * Checks an authorization response against its flow, in this order: state, then `iss` when the
  * server sent one (RFC 9207, mix-up defence), then an OAuth error, then the presence of `code`.
  * Returns the code.

@@ -23,6 +23,14 @@ describe('PendingCallbacks', () => {
     assert.equal(pending.size, 0);
   });
 
+  test('a callback that repeats a parameter is not a response: the sign-in keeps waiting', () => {
+    const pending = new PendingCallbacks();
+    void pending.waitFor('s', new AbortController().signal).catch(() => undefined);
+    assert.equal(pending.deliver('code=a&code=b&state=s'), false);
+    assert.equal(pending.deliver('code=a&state=x&state=s'), false);
+    assert.equal(pending.size, 1);
+  });
+
   test('an error response is delivered like any other', async () => {
     const pending = new PendingCallbacks();
     const waiting = pending.waitFor('s', new AbortController().signal);

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Authority } from '../../../../src/core/authority.js';
 import { ServerError } from '../../../../src/core/errors.js';
-import { type AuthCodeFlow, checkAuthorizationResponse } from '../../../../src/core/grants/authorization-code.js';
+import { type AuthCodeFlow, checkAuthorizationResponse, parseAuthorizationResponse } from '../../../../src/core/grants/authorization-code.js';
 import { anyString, hostileValue, mutatedDocument, runOptions, typedOrValue } from '../property.js';
 
 const MS = 'https://login.microsoftonline.com';
@@ -77,5 +77,25 @@ describe('checkAuthorizationResponse: properties', () => {
     const err = typedOrValue(() => checkAuthorizationResponse(flow, { error: 'access_denied', state: 'state-1' }, authority(`${MS}/{tenantid}/v2.0`, false)));
     assert.ok(err === undefined);
     assert.throws(() => checkAuthorizationResponse(flow, { error: 'access_denied', state: 'state-1' }, authority(`${MS}/{tenantid}/v2.0`, false)), ServerError);
+  });
+});
+
+describe('parseAuthorizationResponse: properties', () => {
+  test('a query of distinct names reads back as its parameters; a repeated name is invalid_response; garbage never throws untyped', () => {
+    const name = fc.oneof(fc.constantFrom('code', 'state', 'iss', 'error', '__proto__', 'constructor'), anyString);
+    const params = fc.array(fc.tuple(name, anyString), { maxLength: 6 });
+    fc.assert(
+      fc.property(fc.oneof(params.map((list) => ({ list, text: new URLSearchParams(list).toString() })), anyString.map((text) => ({ list: undefined, text }))), ({ list, text }) => {
+        const parsed = typedOrValue(() => parseAuthorizationResponse(text), ['invalid_response']);
+        const pairs = [...new URLSearchParams(text)];
+        const distinct = new Set(pairs.map(([n]) => n)).size === pairs.length;
+        assert.equal(parsed !== undefined, distinct, 'refused exactly when a name repeats');
+        if (parsed === undefined) return;
+        assert.deepEqual(Object.entries(parsed), pairs);
+        assert.equal(Object.getPrototypeOf(parsed), Object.prototype);
+        if (list) assert.equal(pairs.length, list.length);
+      }),
+      runOptions(3986),
+    );
   });
 });
