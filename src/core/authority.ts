@@ -195,11 +195,14 @@ interface CachedDocument {
   value: Record<string, unknown>;
 }
 
-/** GETs a JSON document, served from the http cache while fresh. */
-/** A fresh document from the http cache, or undefined when absent or expired. */
+/** A fresh document from the http cache, or undefined when absent, expired or unusable. */
 function readCachedDocument(cache: HttpCache, url: string): Record<string, unknown> | undefined {
-  const cached = cache.get(`json:${url}`) as CachedDocument | undefined;
-  return cached && typeof cached.expiresAt === 'number' && cached.expiresAt > Date.now() && cached.value ? cached.value : undefined;
+  // The caller persists the http cache: an entry may come back as anything. Only a fresh JSON
+  // object is served; anything else is fetched again (and then overwritten), never trusted.
+  const cached = cache.get(`json:${url}`) as Partial<CachedDocument> | null | undefined;
+  if (typeof cached !== 'object' || cached === null || typeof cached.expiresAt !== 'number' || !(cached.expiresAt > Date.now())) return undefined;
+  const value: unknown = cached.value;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 function storeCachedDocument(cache: HttpCache, url: string, value: Record<string, unknown>, ttlMs = METADATA_TTL_MS): void {

@@ -642,6 +642,17 @@ describe('getCachedJson (frozen clock)', () => {
     assert.equal(fake.requests.length, 2);
   });
 
+  test('a stored entry whose value is no JSON object is fetched again, not served (found by a property test)', async () => {
+    const url = 'https://idp.example.com/.well-known/openid-configuration';
+    for (const value of ['\u0000', ['x'], 42, null]) {
+      const { fake, cache, pipeline } = setup();
+      fake.on(url, jsonResponse({ n: 1 }));
+      cache.set(`json:${url}`, { expiresAt: 1e308, value });
+      assert.deepEqual(await getCachedJson(pipeline, cache, url, 'doc'), { n: 1 });
+      assert.equal(fake.requests.length, 1);
+    }
+  });
+
   test('refresh: true bypasses a fresh entry; ttlMs shortens the lifetime', async () => {
     const { fake, cache, pipeline } = setup();
     const url = 'https://idp.example.com/jwks';
