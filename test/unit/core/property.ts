@@ -4,7 +4,9 @@
  * garbage and for near-valid documents with one field mutated.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import fc from 'fast-check';
+import { exportJWK, type JWK } from 'jose';
 import { AuthError } from '../../../src/core/errors.js';
 
 /** Every parser sees at least this many generated inputs. */
@@ -99,3 +101,37 @@ export function bodyText(doc: fc.Arbitrary<unknown>): fc.Arbitrary<string> {
     anyJson.map((value) => JSON.stringify(value)),
   );
 }
+
+/** base64url of a string as is, or of any other value's JSON. */
+export function b64(value: unknown): string {
+  return Buffer.from(typeof value === 'string' ? value : (JSON.stringify(value) ?? '')).toString('base64url');
+}
+
+/**
+ * An Ed25519 key that signs any claims as they are (jose's SignJWT refuses some hostile claim
+ * values), synchronously with node:crypto: ten thousand tokens cost well under a second.
+ */
+export async function makeTokenSigner(kid = 'k1'): Promise<{ jwks: { keys: JWK[] }; sign(claims: Record<string, unknown>): string }> {
+  const pair = generateKeyPairSync('ed25519');
+  const jwks = { keys: [{ ...(await exportJWK(pair.publicKey)), kid, alg: 'EdDSA', use: 'sig' }] };
+  return {
+    jwks,
+    sign(claims) {
+      const input = `${b64({ alg: 'EdDSA', kid })}.${b64(claims)}`;
+      return `${input}.${sign(null, Buffer.from(input), pair.privateKey).toString('base64url')}`;
+    },
+  };
+}
+
+/**
+ * Entra's client_info as a hostile server may send it: valid, garbage, base64url of garbage, of
+ * JSON with uid/utid mutated (also in standard base64), of any JSON value.
+ */
+export const clientInfoValue: fc.Arbitrary<string> = fc.oneof(
+  fc.constant(b64({ uid: 'u', utid: 't' })),
+  anyString,
+  anyString.map((text) => b64(text)),
+  mutatedDocument({ uid: 'u', utid: 't' }).map((doc) => b64(doc)),
+  mutatedDocument({ uid: 'u', utid: 't' }).map((doc) => Buffer.from(JSON.stringify(doc)).toString('base64')),
+  hostileValue.map((value) => b64(JSON.stringify(value) ?? '')),
+);

@@ -5,19 +5,16 @@
  * error the token cache is exactly as it was.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { exportJWK, type JWK } from 'jose';
 import { PublicClientApplication } from '../../../src/core/application.js';
 import { SerializableTokenCache } from '../../../src/core/cache/serializable-token-cache.js';
 import type { FetchLike } from '../../../src/core/http.js';
-import { anyString, bodyText, hostileValue, mutatedDocument, runOptions, typedOrValueAsync } from './property.js';
+import { anyString, b64, bodyText, clientInfoValue, makeTokenSigner, mutatedDocument, runOptions, typedOrValueAsync } from './property.js';
 
 const ISSUER = 'https://idp.example.com/tenant';
 const CLIENT_ID = 'client-abc';
 const SCOPES = ['api://demo/read'];
-const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : (JSON.stringify(value) ?? '')).toString('base64url');
 
 const DISCOVERY = {
   issuer: ISSUER,
@@ -26,32 +23,18 @@ const DISCOVERY = {
   jwks_uri: `${ISSUER}/jwks`,
 };
 
-/** client_info values: valid, garbage, base64 of garbage, base64 of JSON with uid/utid mutated. */
-const clientInfo = fc.oneof(
-  fc.constant(b64({ uid: 'u', utid: 't' })),
-  anyString,
-  anyString.map((text) => b64(text)),
-  mutatedDocument({ uid: 'u', utid: 't' }).map((doc) => b64(doc)),
-  hostileValue.map((value) => Buffer.from(JSON.stringify(value) ?? '').toString('base64')),
-);
-
 describe('a token request end to end: properties', () => {
-  let jwks: { keys: JWK[] };
-  let idToken: (claims: Record<string, unknown>) => string;
+  let signer: Awaited<ReturnType<typeof makeTokenSigner>>;
   before(async () => {
-    const pair = generateKeyPairSync('ed25519');
-    jwks = { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'EdDSA' }] };
-    idToken = (claims) => {
-      const input = `${b64({ alg: 'EdDSA', kid: 'k1' })}.${b64(claims)}`;
-      return `${input}.${sign(null, Buffer.from(input), pair.privateKey).toString('base64url')}`;
-    };
+    signer = await makeTokenSigner();
   });
+  const idToken = (claims: Record<string, unknown>) => signer.sign(claims);
 
   test('any token endpoint answer gives a result or an AuthError, and an error leaves the cache unchanged', async () => {
     let answer: { status: number; text: string } = { status: 200, text: '{}' };
     const fetchLike: FetchLike = async (url) => {
       if (url === `${ISSUER}/.well-known/openid-configuration`) return Response.json(DISCOVERY);
-      if (url === DISCOVERY.jwks_uri) return Response.json(jwks);
+      if (url === DISCOVERY.jwks_uri) return Response.json(signer.jwks);
       if (url === DISCOVERY.token_endpoint) return new Response(answer.text, { status: answer.status, headers: { 'content-type': 'application/json' } });
       throw new Error(`no route for ${url}`);
     };
@@ -74,7 +57,7 @@ describe('a token request end to end: properties', () => {
     );
     const body = fc.oneof(
       mutatedDocument(valid),
-      fc.record({ id_token: idTokens, client_info: clientInfo }).map((fields) => ({ ...valid, ...fields })),
+      fc.record({ id_token: idTokens, client_info: clientInfoValue }).map((fields) => ({ ...valid, ...fields })),
       mutatedDocument({ error: 'invalid_grant', error_description: 'expired', error_codes: [70008], suberror: 'bad_token' }),
     );
     const status = fc.oneof(fc.constant(200), fc.constantFrom(400, 401, 429, 500, 503), fc.integer({ min: 200, max: 599 })).filter((s) => ![204, 205, 304].includes(s));

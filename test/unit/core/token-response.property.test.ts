@@ -6,14 +6,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { generateKeyPairSync, type KeyObject, sign as signBytes } from 'node:crypto';
-import { exportJWK, type JWK } from 'jose';
 import { Authority } from '../../../src/core/authority.js';
 import { ServerError } from '../../../src/core/errors.js';
 import { HttpPipeline } from '../../../src/core/http.js';
 import { checkIdTokenClaims, checkTokenResponse, IdTokenValidator, readOAuthJson } from '../../../src/core/token-response.js';
 import { FakeFetch, jsonResponse, memoryCache } from './fakes.js';
-import { anyJson, anyString, bodyText, hostileValue, mutatedDocument, runOptions, typedOrValue, typedOrValueAsync } from './property.js';
+import { anyJson, anyString, b64, bodyText, hostileValue, makeTokenSigner, mutatedDocument, runOptions, typedOrValue, typedOrValueAsync } from './property.js';
 
 const VALID_RESPONSE = {
   access_token: 'at',
@@ -121,8 +119,6 @@ function mutatedClaims(now: number): fc.Arbitrary<Record<string, unknown>> {
   );
 }
 
-const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : (JSON.stringify(value) ?? '')).toString('base64url');
-
 /** What a token that passed validation must satisfy, checked independently of the validator. */
 function assertAcceptable(payload: Record<string, unknown>, now: number): void {
   assert.equal(payload.iss, ISSUER);
@@ -150,24 +146,15 @@ describe('checkIdTokenClaims: properties', () => {
 });
 
 describe('IdTokenValidator: properties', () => {
-  let privateKey: KeyObject;
-  let publicJwk: JWK;
+  let signer: Awaited<ReturnType<typeof makeTokenSigner>>;
   before(async () => {
-    // Ed25519, signed synchronously with node:crypto: ten thousand tokens cost well under a second.
-    const pair = generateKeyPairSync('ed25519');
-    privateKey = pair.privateKey;
-    publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' };
+    signer = await makeTokenSigner('k1');
   });
-
-  /** Signs any payload as is (jose's SignJWT would refuse some hostile claim values before signing). */
-  function sign(claims: Record<string, unknown>): string {
-    const input = `${b64({ alg: 'EdDSA', kid: 'k1' })}.${b64(claims)}`;
-    return `${input}.${signBytes(null, Buffer.from(input), privateKey).toString('base64url')}`;
-  }
+  const sign = (claims: Record<string, unknown>) => signer.sign(claims);
 
   function validator(): IdTokenValidator {
     const cache = memoryCache();
-    return new IdTokenValidator(new HttpPipeline(new FakeFetch().on(JWKS_URI, jsonResponse({ keys: [publicJwk] })).fetch, cache), cache);
+    return new IdTokenValidator(new HttpPipeline(new FakeFetch().on(JWKS_URI, jsonResponse(signer.jwks)).fetch, cache), cache);
   }
 
   const header = mutatedDocument({ alg: 'EdDSA', kid: 'k1', typ: 'JWT' });
