@@ -1,6 +1,6 @@
 /**
  * A hostile or broken identity provider, against the real one: each case alters one thing of a
- * real sign-in (the ID token, re-signed or not; the token response; the authorization response)
+ * real sign-in or refresh (the ID token, re-signed or not; the token response; the authorization response)
  * and proves three things: the library refuses it with a typed error naming what failed, the
  * token cache is byte for byte what it was, and the next honest sign-in is served.
  */
@@ -170,4 +170,43 @@ describe('tampered responses from the real identity provider', () => {
     assert.equal(cache.serialize(), before);
     assert.equal((await signIn(app)).tokenSource, 'identity_provider');
   });
+});
+
+describe('tampered refresh responses from the real identity provider', () => {
+  // Rotation off: the IdP answered (and, with rotation, would have replaced) the refresh token
+  // whose response was tampered with, so the cached one must stay redeemable for the next request.
+  let idp: Idp;
+  before(async () => {
+    idp = await startIdp({ rotateRefreshToken: false });
+  });
+  after(() => idp.close());
+
+  const REFRESH_ATTACKS: Pick<Attack, 'name' | 'code' | 'tamper'>[] = [
+    { name: 'a forged ID token (another issuer, re-signed by the IdP key)', code: 'invalid_id_token', tamper: forgedIdToken('idp', (c) => ({ ...c, iss: 'http://127.0.0.1:1/evil/v2.0' })) },
+    { name: 'an ID token under an unknown kid', code: 'invalid_id_token', tamper: forgedIdToken('unknown-kid') },
+    { name: 'an expires_in that is not a number', code: 'invalid_response', tamper: editedBody((body) => ({ ...body, expires_in: 'soon' })) },
+    { name: 'no access_token', code: 'invalid_response', tamper: editedBody(({ access_token: _dropped, ...rest }) => rest) },
+    { name: 'an OAuth error (invalid_grant)', code: 'server_error', tamper: editedBody(() => ({ error: 'invalid_grant', error_description: 'AADSTS700082: expired' }), 400) },
+  ];
+
+  for (const attack of REFRESH_ATTACKS) {
+    it(`a silent refresh answered with ${attack.name}: ${attack.code}, cache unchanged, next refresh served`, async () => {
+      const cache = new SerializableTokenCache();
+      const app = new PublicClientApplication({ clientId: PUBLIC_CLIENT_ID, authority: idp.urls.entraAuthority(), allowInsecureLoopbackAuthority: true, tokenCache: cache });
+      const flow = await app.initiateAuthCodeFlow(READ, { redirectUri: REDIRECT_URI });
+      const redirect = await completeAuthorization(flow.authUri, { account: 'bob', jar: new CookieJar() });
+      await app.acquireTokenByAuthCodeFlow(flow, parseAuthorizationResponse(redirect.search));
+      const [account] = await app.getAccounts();
+      const before = cache.serialize();
+
+      idp.tamperNextTokenResponse(attack.tamper!);
+      await rejectsWithCode(app.acquireTokenSilentWithError(READ, account, { forceRefresh: true }), attack.code);
+      assert.equal(idp.pendingTamperCount, 0);
+      assert.equal(cache.serialize(), before, 'the token cache, refresh token included, is unchanged');
+
+      const next = await app.acquireTokenSilent(READ, account, { forceRefresh: true });
+      assert.equal(next?.tokenSource, 'identity_provider');
+      assert.notEqual(cache.serialize(), before);
+    });
+  }
 });
