@@ -1,8 +1,8 @@
 /**
  * A hostile or broken identity provider, against the real one: each case alters one thing of a
- * real sign-in or refresh (the ID token, re-signed or not; the token response; the authorization response)
- * and proves three things: the library refuses it with a typed error naming what failed, the
- * token cache is byte for byte what it was, and the next honest sign-in is served.
+ * real sign-in or refresh (the ID token, re-signed or not; the token response; the authorization
+ * response) and proves three things: the library refuses it with a typed error naming what
+ * failed, the token cache is byte for byte what it was, and the next honest request is served.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
