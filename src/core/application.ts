@@ -430,7 +430,8 @@ export class ClientApplication {
    */
   private idTokenClaimsOf(entry: IdTokenEntity): JWTPayload | undefined {
     let decoded = this.decodedIdTokens.get(entry);
-    if (decoded?.secret !== entry.secret) {
+    // Not `decoded?.secret !== entry.secret`: an entry without a secret (a damaged cache) would match nothing decoded.
+    if (decoded === undefined || decoded.secret !== entry.secret) {
       decoded = { secret: entry.secret, claims: safeDecode(entry.secret) };
       this.decodedIdTokens.set(entry, decoded);
     }
@@ -448,8 +449,8 @@ export class ClientApplication {
       tokenType: entry.token_type ?? 'Bearer',
       expiresIn: expiresOn - nowSeconds(),
       expiresOn: new Date(expiresOn * 1000),
-      extExpiresOn: entry.extended_expires_on ? new Date(Number(entry.extended_expires_on) * 1000) : undefined,
-      refreshOn: entry.refresh_on ? new Date(Number(entry.refresh_on) * 1000) : undefined,
+      extExpiresOn: dateFromSeconds(entry.extended_expires_on),
+      refreshOn: dateFromSeconds(entry.refresh_on),
       idToken: idToken?.secret,
       idTokenClaims: idToken ? this.idTokenClaimsOf(idToken) : undefined,
       account,
@@ -504,6 +505,13 @@ export class ClientApplication {
       correlationId,
     };
   }
+}
+
+/** A cache entry's epoch-seconds field as a Date; undefined when absent or unreadable (a damaged cache). */
+function dateFromSeconds(value: string | undefined): Date | undefined {
+  if (!value) return undefined;
+  const date = new Date(Number(value) * 1000);
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 function safeDecode(jwt: string): JWTPayload | undefined {

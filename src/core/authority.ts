@@ -195,10 +195,14 @@ interface CachedDocument {
   value: Record<string, unknown>;
 }
 
-/** A fresh document from the http cache, or undefined when absent or expired. */
+/** A fresh document from the http cache, or undefined when absent, expired or unusable. */
 function readCachedDocument(cache: HttpCache, url: string): Record<string, unknown> | undefined {
-  const cached = cache.get(`json:${url}`) as CachedDocument | undefined;
-  return cached && typeof cached.expiresAt === 'number' && cached.expiresAt > Date.now() && cached.value ? cached.value : undefined;
+  // The caller persists the http cache: an entry may come back as anything. Only a fresh JSON
+  // object is served; anything else is fetched again (and then overwritten), never trusted.
+  const cached = cache.get(`json:${url}`) as Partial<CachedDocument> | null | undefined;
+  if (typeof cached !== 'object' || cached === null || typeof cached.expiresAt !== 'number' || !(cached.expiresAt > Date.now())) return undefined;
+  const value: unknown = cached.value;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 function storeCachedDocument(cache: HttpCache, url: string, value: Record<string, unknown>, ttlMs = METADATA_TTL_MS): void {
@@ -297,6 +301,7 @@ async function discoverInstance(
   pipeline: HttpPipeline,
   cache: HttpCache,
   parsed: ParsedAuthority,
+  allowLoopback: boolean,
 ): Promise<{ tenantDiscoveryUrl: string; aliases: string[] }> {
   const authorizeUrl = `${parsed.url.origin}/${parsed.tenant}/oauth2/v2.0/authorize`;
   const query = new URLSearchParams({ 'api-version': '1.1', authorization_endpoint: authorizeUrl });
@@ -314,10 +319,19 @@ async function discoverInstance(
     storeCachedDocument(cache, url, doc);
   }
   const tenantDiscoveryUrl = typeof doc.tenant_discovery_endpoint === 'string' ? doc.tenant_discovery_endpoint : parsed.discoveryUrl;
+  try {
+    parseAuthorityUrl(tenantDiscoveryUrl.split('?')[0], allowLoopback);
+  } catch {
+    throw new AuthError('discovery_failed', "instance discovery's tenant_discovery_endpoint is not an https URL");
+  }
   const host = parsed.url.host;
-  const groups = Array.isArray(doc.metadata) ? (doc.metadata as { aliases?: unknown }[]) : [];
-  const group = groups.find((entry) => Array.isArray(entry.aliases) && entry.aliases.includes(host));
-  const aliases = group ? [host, ...(group.aliases as string[]).filter((alias) => alias !== host)] : aliasesOf(host);
+  // The answer is outside input: entries may be anything, aliases anything but strings.
+  const groups: unknown[] = Array.isArray(doc.metadata) ? doc.metadata : [];
+  const group = groups.find((entry): entry is { aliases: unknown[] } => {
+    const aliases = typeof entry === 'object' && entry !== null ? (entry as { aliases?: unknown }).aliases : undefined;
+    return Array.isArray(aliases) && aliases.includes(host);
+  });
+  const aliases = group ? [host, ...group.aliases.filter((alias): alias is string => typeof alias === 'string' && alias !== '' && alias !== host)] : aliasesOf(host);
   return { tenantDiscoveryUrl, aliases };
 }
 
@@ -339,7 +353,7 @@ export async function resolveAuthority(
   const wantsInstanceDiscovery =
     parsed.type === 'AAD' && options.instanceDiscovery !== false && (options.validateAuthority !== false || knownHost);
   if (wantsInstanceDiscovery && !knownHost) {
-    const found = await discoverInstance(pipeline, cache, parsed);
+    const found = await discoverInstance(pipeline, cache, parsed, allowLoopback);
     discoveryUrl = found.tenantDiscoveryUrl;
     aliases = found.aliases;
   }

@@ -35,12 +35,18 @@ function optionalString(body: Record<string, unknown>, name: string): string | u
   return value;
 }
 
+/**
+ * The longest lifetime a seconds field may name: a century. Beyond it the expiry is nonsense, and
+ * far enough beyond it no longer fits a Date (`expiresOn` would be an Invalid Date).
+ */
+export const MAX_LIFETIME_S = 100 * 365 * 24 * 60 * 60;
+
 /** Seconds fields arrive as numbers, or as numeric strings from ADFS and older Entra endpoints. */
 function optionalSeconds(body: Record<string, unknown>, name: string): number | undefined {
   const value = body[name];
   if (value === undefined || value === null) return undefined;
   const seconds = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_LIFETIME_S) {
     throw new AuthError('invalid_response', `the token response's ${name} is not a number of seconds`);
   }
   return seconds;
@@ -152,11 +158,21 @@ export class IdTokenValidator {
     private readonly cache: HttpCache,
   ) {}
 
+  /**
+   * Key sets by the JWKS document they were made from: jose imports each key once per set, so
+   * reusing the set while the cached document stays the same saves a key import per ID token.
+   */
+  private readonly keySets = new WeakMap<object, ReturnType<typeof createLocalJWKSet>>();
+
   private async keySet(jwksUri: string, refresh: boolean) {
     const { createLocalJWKSet } = await loadVerification();
     const toKeySet = (jwks: Record<string, unknown>) => {
+      const known = this.keySets.get(jwks);
+      if (known) return known;
       try {
-        return createLocalJWKSet(jwks as unknown as Parameters<typeof createLocalJWKSet>[0]);
+        const keySet = createLocalJWKSet(jwks as unknown as Parameters<typeof createLocalJWKSet>[0]);
+        this.keySets.set(jwks, keySet);
+        return keySet;
       } catch (err) {
         throw new AuthError('discovery_failed', 'the JWKS document is not a valid key set', { cause: err });
       }
@@ -236,12 +252,16 @@ function toIdTokenError(err: unknown): AuthError {
   return new AuthError('invalid_id_token', 'ID token rejected', { cause: err });
 }
 
-/** The claim checks jose leaves to the client: iat not in the future, azp, nonce, auth_time. */
+/** The claim checks jose leaves to the client: iat not in the future, sub a string, azp, nonce, auth_time. */
 export function checkIdTokenClaims(payload: JWTPayload, expect: IdTokenExpectations): void {
   const skew = expect.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_S;
   const now = Math.floor(Date.now() / 1000);
   if (typeof payload.iat !== 'number' || payload.iat > now + skew) {
     throw new AuthError('invalid_id_token', 'the ID token was issued in the future');
+  }
+  // jose checks that `sub` is present, not its type; the cache keys accounts by it (OIDC Core §2: a string).
+  if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
+    throw new AuthError('invalid_id_token', 'the ID token has no sub claim that is a string');
   }
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if (payload.azp !== undefined && payload.azp !== expect.clientId) {

@@ -68,7 +68,8 @@ export function parseWwwAuthenticate(header: string): WwwAuthenticateChallenge[]
         value = token;
         rest = rest.slice(token.length);
       }
-      challenge.params[name.toLowerCase()] = value;
+      // defineProperty, not assignment: a parameter named `__proto__` must stay plain data.
+      Object.defineProperty(challenge.params, name.toLowerCase(), { value, enumerable: true, writable: true, configurable: true });
       skipSpace();
       if (!rest.startsWith(',')) {
         // After a value only a comma or the end may follow (challenges form a comma-separated list).

@@ -13,6 +13,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthError } from '../core/errors.js';
+import { parseAuthorizationResponse } from '../core/grants/authorization-code.js';
 import { DEFAULT_ERROR_PAGE, DEFAULT_SUCCESS_PAGE, NOT_A_RESPONSE_PAGE, renderErrorPage, type ErrorPage } from './loopback-pages.js';
 
 export type { ErrorPage } from './loopback-pages.js';
@@ -207,13 +208,21 @@ function listenOnLoopback(server: http.Server, port: number): Promise<number> {
 }
 
 type Rejection = { kind: 'reject'; status: number; body: string; headers?: Record<string, string> };
-type Verdict = { kind: 'accept'; params: Record<string, string> } | Rejection;
+/** @internal */
+export type Verdict = { kind: 'accept'; params: Record<string, string> } | Rejection;
 
 /**
  * Decides what a request is. Checks run cheapest-and-least-revealing first: Host (a rebinding
- * page learns nothing else), request target, path, method, then the query.
+ * page learns nothing else), request target, path, method, then the query. Exported for the
+ * property tests only: it is pure, so every hostile request can be tried without a socket.
+ * @internal
  */
-function judgeRequest(req: http.IncomingMessage, path: string, allowedHosts: Set<string>, expectedState: string | undefined): Verdict {
+export function judgeRequest(
+  req: Pick<http.IncomingMessage, 'headers' | 'url' | 'method'>,
+  path: string,
+  allowedHosts: ReadonlySet<string>,
+  expectedState: string | undefined,
+): Verdict {
   const host = req.headers.host?.toLowerCase();
   if (host === undefined || !allowedHosts.has(host)) return textVerdict(400, 'Bad Request');
   const target = req.url ?? '';
@@ -224,13 +233,12 @@ function judgeRequest(req: http.IncomingMessage, path: string, allowedHosts: Set
   if (requestPath !== path) return textVerdict(404, 'Not Found');
   if (req.method !== 'GET') return textVerdict(405, 'Method Not Allowed', { allow: 'GET' });
 
-  const search = new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1));
-  const params: Record<string, string> = {};
-  for (const [name, value] of search) {
-    // RFC 6749 §3.1: parameters must not repeat; which copy would be "the" code is ambiguous.
-    if (Object.hasOwn(params, name)) return { kind: 'reject', status: 400, body: NOT_A_RESPONSE_PAGE };
-    // defineProperty, not assignment: a parameter named "__proto__" must stay plain data.
-    Object.defineProperty(params, name, { value, enumerable: true, writable: true, configurable: true });
+  let params: Record<string, string>;
+  try {
+    // Refuses repeated parameters (RFC 6749 §3.1) and keeps one named "__proto__" as plain data.
+    params = parseAuthorizationResponse(queryStart === -1 ? '' : target.slice(queryStart + 1));
+  } catch {
+    return { kind: 'reject', status: 400, body: NOT_A_RESPONSE_PAGE };
   }
   if (params.code === undefined && params.error === undefined) return { kind: 'reject', status: 400, body: NOT_A_RESPONSE_PAGE };
   if (expectedState !== undefined && (params.state === undefined || !sameSecret(params.state, expectedState))) {

@@ -4,6 +4,7 @@
  * repeated parameter, is dropped and logged without its query (it holds a code).
  */
 import { AuthError } from '../core/errors.js';
+import { parseAuthorizationResponse } from '../core/grants/authorization-code.js';
 
 interface Waiter {
   resolve(params: Record<string, string>): void;
@@ -37,14 +38,14 @@ export class PendingCallbacks {
 
   /** Delivers a callback's query string. Returns true when a sign-in took it. */
   deliver(query: string): boolean {
-    const search = new URLSearchParams(query);
-    // RFC 6749 §3.1: parameters must not repeat. With two `state`s or two `code`s, which one is
-    // "the" answer is ambiguous; the loopback listener refuses such responses too.
-    if (new Set(search.keys()).size !== [...search.keys()].length) {
-      this.log('ignored a sign-in callback with a repeated parameter');
+    let params: Record<string, string>;
+    try {
+      // As the loopback listener reads it: a repeated parameter (RFC 6749 §3.1) makes it no response.
+      params = parseAuthorizationResponse(query);
+    } catch {
+      this.log('ignored a sign-in callback that repeats a parameter');
       return false;
     }
-    const params = Object.fromEntries(search);
     const waiter = params.state === undefined ? undefined : this.waiting.get(params.state);
     if (!waiter) {
       this.log('ignored a sign-in callback whose state matches no sign-in in progress');

@@ -34,6 +34,7 @@ import {
 import { handleInteraction, readForm, sendHtml } from './interactions.js';
 import { getClientCertificate, getSigningJwk, toPublicJwk, type ClientCertificate } from './keys.js';
 import { renderErrorPage } from './pages.js';
+import { interceptJsonResponse, type TokenTamper } from './tampering.js';
 import { createFaceProvider, OIDC_ROUTES, requestMounts, type FaceName, type RequestMount } from './provider.js';
 
 export { ACCOUNTS, type AccountName, type TestAccount } from './accounts.js';
@@ -51,6 +52,7 @@ export {
 export { TENANT_DOMAIN, TENANT_ID, TENANT_SEGMENTS, encodeClientInfo } from './entra-layer.js';
 export { DEMO_API, DEMO_API_SCOPES, DOWNSTREAM_API, DOWNSTREAM_API_SCOPES } from './resources.js';
 export type { ClientCertificate } from './keys.js';
+export { forgeIdToken, type Signing, type TamperedAnswer, type TokenTamper } from './tampering.js';
 export type { FaceName } from './provider.js';
 
 export interface IdpOptions {
@@ -136,6 +138,13 @@ export interface Idp {
   introspect(token: string, clientId?: string, face?: FaceName): Promise<Record<string, unknown>>;
   /** Lets the public client use any redirect URI starting with `prefix` (an editor's callback URL). */
   allowRedirectUriPrefix(prefix: string): void;
+  /**
+   * Rewrites the next token endpoint response (either face) with `tamper` after oidc-provider
+   * made it: a hostile or broken identity provider, with everything before it real.
+   */
+  tamperNextTokenResponse(tamper: TokenTamper): void;
+  /** Hooks given to tamperNextTokenResponse that no token response has used yet. */
+  readonly pendingTamperCount: number;
   /** Closes the server and every open connection. */
   close(): Promise<void>;
 }
@@ -162,6 +171,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/** The token endpoints of both faces. */
+function isTokenPath(path: string): boolean {
+  return path === `/oidc${OIDC_ROUTES.token}` || path.endsWith(ENTRA_ROUTES.token);
+}
+
 const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|confirm))?$/;
 
 export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
@@ -171,6 +185,8 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
   const grantErrors: string[] = [];
   const errors: IdpErrorRecord[] = [];
   const sockets = new Set<Socket>();
+  /** Hooks for the next token responses, one per response, oldest first (see tamperNextTokenResponse). */
+  const pendingTampers: TokenTamper[] = [];
   let handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async (_req, res) => {
     sendJson(res, 503, { error: 'temporarily_unavailable' });
   };
@@ -184,6 +200,10 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
     };
     requests.push(entry);
     res.on('finish', () => { entry.status = res.statusCode; });
+    const tamper = entry.method === 'POST' && isTokenPath(entry.path) ? pendingTampers.shift() : undefined;
+    if (tamper !== undefined) {
+      interceptJsonResponse(res, tamper, (error) => errors.push({ event: 'tamper_error', error: 'server_error', detail: String(error) }));
+    }
     handler(req, res).catch((error: unknown) => {
       errors.push({ event: 'router_error', error: 'server_error', detail: String(error) });
       if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
@@ -406,6 +426,12 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
     providers,
     allowRedirectUriPrefix(prefix) {
       redirectUriPrefixes.push(prefix);
+    },
+    tamperNextTokenResponse(tamper) {
+      pendingTampers.push(tamper);
+    },
+    get pendingTamperCount() {
+      return pendingTampers.length;
     },
     async introspect(token, clientId = CONFIDENTIAL_SECRET_CLIENT_ID, face) {
       let isJwt = false;

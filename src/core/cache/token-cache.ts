@@ -380,7 +380,19 @@ function expiryOf(entry: { expires_on?: unknown }): number | undefined {
   const value = entry.expires_on;
   if ((typeof value !== 'string' || value.trim() === '') && typeof value !== 'number') return undefined;
   const seconds = Number(value);
-  return Number.isFinite(seconds) ? seconds : undefined;
+  // Beyond Date's range (±8.64e12 s) an expiry is as unreadable as no number at all.
+  return Number.isFinite(seconds) && Math.abs(seconds) <= MAX_DATE_S ? seconds : undefined;
+}
+
+/** The largest epoch-seconds value a Date can hold. */
+const MAX_DATE_S = 8.64e12;
+
+/**
+ * Whether a credential entry holds a usable secret. Entries loaded from a damaged or foreign cache
+ * may lack it: such a token is never served or redeemed (it would give an empty bearer token).
+ */
+function hasSecret(entry: { secret?: unknown }): boolean {
+  return typeof entry.secret === 'string' && entry.secret !== '';
 }
 
 function stringClaim(claims: Record<string, unknown>, name: string): string | undefined {
@@ -397,7 +409,15 @@ function decodeClientInfo(clientInfo: string): Record<string, unknown> {
   } catch {
     // reported below
   }
-  throw new AuthError('invalid_argument', 'The token response has a client_info that is not base64url-encoded JSON');
+  // The server's answer is at fault, not the caller: the same code as every other malformed response field.
+  throw new AuthError('invalid_response', 'The token response has a client_info that is not base64url-encoded JSON');
+}
+
+/** The `foci` of a token response (Entra's family id, `"1"`), or undefined when it has none. */
+function familyIdOf(foci: unknown): string | undefined {
+  if (foci === undefined || foci === null || foci === '') return undefined;
+  if (typeof foci === 'string' || typeof foci === 'number') return String(foci);
+  throw new AuthError('invalid_response', 'The token response has a foci that is not a string');
 }
 
 /** MSAL for Python's `__parse_account`: home_account_id from client_info, else from the ID token's `sub`. */
@@ -600,6 +620,8 @@ export class TokenCache {
     const realm = event.realm || stringClaim(claims, 'tid') || endpoint.pathname.split('/')[1] || '';
     const { homeAccountId, hasAccount } = parseAccount(response, claims);
 
+    // Read before anything is written: a response refused here must leave the cache as it was.
+    const familyId = familyIdOf(response['foci']);
     const grantedScope = response['scope'];
     const target = normalizeScopes(typeof grantedScope === 'string' && grantedScope.trim() !== '' ? [grantedScope] : (event.scope ?? [])).join(' ');
 
@@ -660,8 +682,6 @@ export class TokenCache {
       this.saveIdToken(idt);
     }
 
-    const foci = response['foci'];
-    const familyId = foci === undefined || foci === null || foci === '' ? undefined : String(foci);
     if (typeof refreshToken === 'string' && refreshToken !== '') {
       const rt: RefreshTokenEntity = {
         credential_type: CredentialType.REFRESH_TOKEN,
@@ -849,7 +869,7 @@ export class TokenCache {
     for (const environment of environments) {
       for (const key of index.byGroup.get(home + SEP + environment + SEP + clientId + SEP + realm)) {
         const entry = this.entryAt(CredentialType.ACCESS_TOKEN, key);
-        if (!entry || (lower(entry.token_type) || 'bearer') !== tokenType) continue;
+        if (!entry || !hasSecret(entry) || (lower(entry.token_type) || 'bearer') !== tokenType) continue;
         const expiresOn = expiryOf(entry);
         if (expiresOn === undefined || expiresOn < now || !containsAll(lowerScopeSet(entry.target), wanted)) continue;
         if (!best || expiresOn > expiryOf(best)!) best = entry;
@@ -878,7 +898,7 @@ export class TokenCache {
     for (const environment of environments) {
       for (const key of index.byGroup.get(home + SEP + environment)) {
         const entry = this.entryAt(CredentialType.REFRESH_TOKEN, key);
-        if (!entry) continue;
+        if (!entry || !hasSecret(entry)) continue;
         if (familyId === undefined) {
           if (lower(entry.client_id) === clientId) return entry;
         } else if (lower(entry.family_id) === familyId) {

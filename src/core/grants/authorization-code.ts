@@ -94,6 +94,21 @@ export async function createAuthCodeFlow(
 }
 
 /**
+ * Reads the query (or form_post body, or fragment) of a redirect into the authorization-response
+ * dict that {@link checkAuthorizationResponse} takes. A parameter given twice is refused with
+ * `invalid_response` (RFC 6749 §3.1: which copy would be "the" code or state is ambiguous); a
+ * parameter named `__proto__` stays plain data. A leading `?` or `#` is ignored.
+ */
+export function parseAuthorizationResponse(query: string): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(query.replace(/^[?#]/, ''))) {
+    if (Object.hasOwn(params, name)) throw new AuthError('invalid_response', 'the authorization response repeats a parameter');
+    Object.defineProperty(params, name, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return params;
+}
+
+/**
  * Checks an authorization response against its flow, in this order: state, then `iss` when the
  * server sent one (RFC 9207, mix-up defence), then an OAuth error, then the presence of `code`.
  * Returns the code.
@@ -111,15 +126,22 @@ export function checkAuthorizationResponse(flow: AuthCodeFlow, response: Record<
   }
   if (response.iss !== undefined) {
     const issuer = authority.metadata.issuer;
+    const iss: unknown = response.iss;
     const tenantFree = issuer.includes('{tenantid}');
-    const matches = tenantFree
-      ? new RegExp(`^${issuer.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace('\\{tenantid\\}', '[^/]+')}$`).test(response.iss)
-      : response.iss === issuer;
+    const matches =
+      typeof iss === 'string' &&
+      (tenantFree ? new RegExp(`^${issuer.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace('\\{tenantid\\}', '[^/]+')}$`).test(iss) : iss === issuer);
     if (!matches) throw new AuthError('issuer_mismatch', 'the authorization response comes from another issuer (RFC 9207)');
   }
+  // The response comes from a query string, yet JS callers may hand over what their parser made
+  // of it (arrays for repeated parameters, numbers): only strings count.
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   if (response.error !== undefined) {
-    throw new ServerError({ error: response.error, errorDescription: response.error_description, suberror: response.suberror });
+    if (typeof response.error !== 'string') throw new AuthError('invalid_response', 'the authorization response has an error that is not a string');
+    throw new ServerError({ error: response.error, errorDescription: text(response.error_description), suberror: text(response.suberror) });
   }
-  if (!response.code) throw new AuthError('invalid_response', 'the authorization response has neither code nor error');
+  if (typeof response.code !== 'string' || response.code === '') {
+    throw new AuthError('invalid_response', 'the authorization response has neither code nor error');
+  }
   return response.code;
 }

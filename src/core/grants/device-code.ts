@@ -10,6 +10,12 @@ export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 /** RFC 8628 §3.5: the interval to use when the server names none. */
 export const DEFAULT_POLL_INTERVAL_S = 5;
 
+/** The shortest interval between two polls, whatever the server says. */
+export const MIN_POLL_INTERVAL_S = 1;
+
+/** The longest delay a timer can hold (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A started device flow, as MSAL's `initiate_device_flow` returns it (camelCase). */
 export interface DeviceFlow {
   userCode: string;
@@ -43,7 +49,9 @@ export function parseDeviceAuthorizationResponse(body: Record<string, unknown>, 
     throw new AuthError('invalid_response', 'the device authorization response has no valid expires_in');
   }
   const rawInterval = typeof body.interval === 'string' ? Number(body.interval) : body.interval;
-  const interval = typeof rawInterval === 'number' && Number.isFinite(rawInterval) && rawInterval > 0 ? rawInterval : DEFAULT_POLL_INTERVAL_S;
+  const serverInterval = typeof rawInterval === 'number' && Number.isFinite(rawInterval) && rawInterval > 0 ? rawInterval : DEFAULT_POLL_INTERVAL_S;
+  // At least a second: a tiny interval from a broken or hostile server must not become a busy loop.
+  const interval = Math.max(serverInterval, MIN_POLL_INTERVAL_S);
   return {
     userCode,
     deviceCode,
@@ -62,10 +70,11 @@ export function parseDeviceAuthorizationResponse(body: Record<string, unknown>, 
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new AuthError('cancelled', 'cancelled'));
+    // Clamped: a longer delay (an expires_in of months) would overflow and fire after 1 ms.
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    }, Math.min(ms, MAX_TIMER_MS));
     const onAbort = () => {
       clearTimeout(timer);
       reject(new AuthError('cancelled', 'cancelled'));

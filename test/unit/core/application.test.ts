@@ -120,3 +120,48 @@ describe('throttling kept in the http cache', () => {
     assert.equal(fake.count(tokenUrl), 2);
   });
 });
+
+describe('silent acquisition from a damaged cache (found by property tests)', () => {
+  const GRAPH = 'https://graph.microsoft.com/User.Read';
+  const TOKEN = `${HOST}/organizations/oauth2/v2.0/token`;
+
+  /** An app whose cache holds Alice, with `damage` applied to the stored JSON; refreshes are refused. */
+  async function appWithDamagedCache(damage: (root: Record<string, Record<string, Record<string, unknown>>>) => void) {
+    const { SerializableTokenCache } = await import('../../../src/core/cache/index.js');
+    const { entraEvent } = await import('./cache/fixtures.js');
+    const cache = new SerializableTokenCache();
+    cache.add(entraEvent(), Math.floor(Date.now() / 1000));
+    const root = JSON.parse(cache.serialize());
+    damage(root);
+    cache.deserialize(JSON.stringify(root));
+    const fake = new FakeFetch()
+      .on(`${HOST}/organizations/v2.0/.well-known/openid-configuration`, jsonResponse({ ...entraMetadata(), issuer: `${HOST}/{tenantid}/v2.0`, token_endpoint: TOKEN }))
+      .on(TOKEN, jsonResponse({ error: 'invalid_grant' }, 400));
+    const app = new PublicClientApplication({ clientId: '04b07795-8ddb-461a-bbee-02f9e1bf7b46', authority: `${HOST}/organizations`, httpClient: fake.fetch, tokenCache: cache });
+    const [account] = await app.getAccounts();
+    return { app, account, fake };
+  }
+  const first = (section: Record<string, Record<string, unknown>>) => Object.values(section)[0]!;
+
+  it('an ID token entry without a secret does not break a cache hit', async () => {
+    const { app, account } = await appWithDamagedCache((root) => delete first(root.IdToken!).secret);
+    const result = await app.acquireTokenSilent([GRAPH], account);
+    assert.equal(result?.tokenSource, 'cache');
+    assert.equal(result?.idTokenClaims, undefined);
+  });
+
+  it('an access token entry without a secret is not served', async () => {
+    const { app, account, fake } = await appWithDamagedCache((root) => delete first(root.AccessToken!).secret);
+    assert.equal(await app.acquireTokenSilent([GRAPH], account), undefined);
+    assert.equal(fake.count(TOKEN), 1, 'the refresh token was tried instead');
+  });
+
+  it('an expiry beyond the range of a Date is not served, and unreadable refresh_on is left out', async () => {
+    const beyond = await appWithDamagedCache((root) => (first(root.AccessToken!).expires_on = 8.64e12 + 1));
+    assert.equal(await beyond.app.acquireTokenSilent([GRAPH], beyond.account), undefined);
+    const unreadable = await appWithDamagedCache((root) => (first(root.AccessToken!).extended_expires_on = 'soon'));
+    const result = await unreadable.app.acquireTokenSilent([GRAPH], unreadable.account);
+    assert.equal(result?.tokenSource, 'cache');
+    assert.equal(result?.extExpiresOn, undefined);
+  });
+});

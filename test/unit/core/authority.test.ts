@@ -359,6 +359,29 @@ describe('resolveAuthority', () => {
     assert.equal(authority.metadata.token_endpoint, `${origin}/${TENANT_ID}/oauth2/v2.0/token`);
   });
 
+  test('instance discovery metadata with null entries and non-string aliases is read safely (found by a property test)', async () => {
+    const { fake, resolve } = setup();
+    const origin = 'https://login.contoso.example';
+    const tenantDiscovery = `${origin}/${TENANT_ID}/v2.0/.well-known/openid-configuration`;
+    fake.on(
+      instanceDiscoveryUrl(origin, TENANT_ID),
+      jsonResponse({ tenant_discovery_endpoint: tenantDiscovery, metadata: [null, 7, { aliases: ['login.contoso.example', null, 42, '', 'login2.contoso.example'] }] }),
+    );
+    fake.on(tenantDiscovery, jsonResponse(entraDiscovery(origin, TENANT_ID, `${origin}/${TENANT_ID}/v2.0`)));
+    const authority = await resolve({ authority: `${origin}/${TENANT_ID}` });
+    assert.deepEqual(authority.aliases, ['login.contoso.example', 'login2.contoso.example']);
+  });
+
+  test('a tenant_discovery_endpoint that is not an https URL is discovery_failed, and nothing is fetched from it', async () => {
+    for (const endpoint of ['http://login.contoso.example/t/v2.0/.well-known/openid-configuration', 'not a url', 'javascript:alert(1)']) {
+      const { fake, resolve } = setup();
+      const origin = 'https://login.contoso.example';
+      fake.on(instanceDiscoveryUrl(origin, TENANT_ID), jsonResponse({ tenant_discovery_endpoint: endpoint, metadata: [] }));
+      await rejectsWithCode(resolve({ authority: `${origin}/${TENANT_ID}` }), 'discovery_failed');
+      assert.equal(fake.requests.length, 1);
+    }
+  });
+
   test('instance discovery answering invalid_instance is invalid_authority', async () => {
     const { fake, resolve } = setup();
     const origin = 'https://login.contoso.example';
@@ -627,6 +650,17 @@ describe('getCachedJson (frozen clock)', () => {
     mock.timers.tick(1);
     assert.deepEqual(await getCachedJson(pipeline, cache, url, 'doc'), { n: 2 });
     assert.equal(fake.requests.length, 2);
+  });
+
+  test('a stored entry whose value is no JSON object is fetched again, not served (found by a property test)', async () => {
+    const url = 'https://idp.example.com/.well-known/openid-configuration';
+    for (const value of ['\u0000', ['x'], 42, null]) {
+      const { fake, cache, pipeline } = setup();
+      fake.on(url, jsonResponse({ n: 1 }));
+      cache.set(`json:${url}`, { expiresAt: 1e308, value });
+      assert.deepEqual(await getCachedJson(pipeline, cache, url, 'doc'), { n: 1 });
+      assert.equal(fake.requests.length, 1);
+    }
   });
 
   test('refresh: true bypasses a fresh entry; ttlMs shortens the lifetime', async () => {

@@ -76,6 +76,9 @@ describe('checkTokenResponse', () => {
     ['a boolean', true],
     ['an object', {}],
     ['an empty string', ''],
+    // Found by a property test: it made expiresOn an Invalid Date.
+    ['beyond a century', 8_638_204_691_862],
+    ['a string of forty digits', '9'.repeat(40)],
   ] as const) {
     test(`expires_in ${label} is invalid_response`, () => {
       const err = throwsWithCode(() => checkTokenResponse({ access_token: 'at', expires_in: value }), 'invalid_response');
@@ -505,11 +508,17 @@ describe('checkIdTokenClaims (frozen clock)', () => {
   });
 
   test('a single audience without azp is fine', () => {
-    checkIdTokenClaims({ iat: NOW, aud: 'c' }, { clientId: 'c' });
-    checkIdTokenClaims({ iat: NOW, aud: ['c'] }, { clientId: 'c' });
+    checkIdTokenClaims({ iat: NOW, sub: 'u', aud: 'c' }, { clientId: 'c' });
+    checkIdTokenClaims({ iat: NOW, sub: 'u', aud: ['c'] }, { clientId: 'c' });
   });
 
   test('an azp equal to the client id is fine even with one audience', () => {
-    checkIdTokenClaims({ iat: NOW, aud: 'c', azp: 'c' }, { clientId: 'c' });
+    checkIdTokenClaims({ iat: NOW, sub: 'u', aud: 'c', azp: 'c' }, { clientId: 'c' });
+  });
+
+  test('a sub that is not a non-empty string is invalid_id_token (found by a property test)', () => {
+    for (const sub of [{}, 7, '', null, ['u']]) {
+      throwsWithCode(() => checkIdTokenClaims({ iat: NOW, sub, aud: 'c' } as never, { clientId: 'c' }), 'invalid_id_token');
+    }
   });
 });

@@ -54,6 +54,13 @@ describe('parseWwwAuthenticate', () => {
     ]);
   });
 
+  test('a parameter named __proto__ is kept as data, not dropped or set as the prototype (found by a property test)', () => {
+    const [challenge] = parseWwwAuthenticate('Bearer __proto__="x", error="insufficient_claims"');
+    assert.deepEqual(Object.keys(challenge.params), ['__proto__', 'error']);
+    assert.equal(Object.getOwnPropertyDescriptor(challenge.params, '__proto__')?.value, 'x');
+    assert.equal(Object.getPrototypeOf(challenge.params), Object.prototype);
+  });
+
   test('quoted strings with escapes and commas', () => {
     assert.deepEqual(parseWwwAuthenticate('Bearer realm="a \\"quoted\\" \\\\ path, with comma", error="x"'), [
       { scheme: 'bearer', params: { realm: 'a "quoted" \\ path, with comma', error: 'x' } },

@@ -329,9 +329,12 @@ describe('TokenCache.add: Entra, OpenID Connect and app-only responses', () => {
     assertAuthError(() => cache.add({ ...entraEvent(), clientId: '' }, NOW), 'invalid_argument');
     assertAuthError(() => cache.add({ ...entraEvent(), tokenEndpoint: 'not a url' }, NOW), 'invalid_argument');
     assertAuthError(() => cache.add({ ...entraEvent(), response: null as unknown as Record<string, unknown> }, NOW), 'invalid_argument');
-    assertAuthError(() => cache.add(entraEvent({}, entraResponse({ client_info: '%%%' })), NOW), 'invalid_argument');
+    assertAuthError(() => cache.add(entraEvent({}, entraResponse({ client_info: '%%%' })), NOW), 'invalid_response');
     assertAuthError(() => cache.add(entraEvent({}, entraResponse({ id_token: 'not.a-jwt' })), NOW), 'invalid_id_token');
     assertAuthError(() => cache.add(entraEvent({}, entraResponse({ client_info: undefined, id_token: idToken({ aud: 'x' }) })), NOW), 'invalid_id_token');
+    // Found by a property test: a foci that is no string once threw a TypeError after the access token was written.
+    assertAuthError(() => cache.add(entraEvent({}, entraResponse({ foci: Object.create(null) })), NOW), 'invalid_response');
+    assertAuthError(() => cache.add(entraEvent({}, entraResponse({ foci: { family: 1 } })), NOW), 'invalid_response');
     assert.equal(cache.hasStateChanged, false);
     assert.equal(cache.serialize(), '{}');
   });

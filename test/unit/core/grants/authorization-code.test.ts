@@ -152,6 +152,19 @@ describe('checkAuthorizationResponse', () => {
     assert.equal(checkAuthorizationResponse(flow, { code: 'the-code', state: 'state-1' }, entraAuthority(fixedIssuer)), 'the-code');
   });
 
+  test('values that are not strings never pass as code, error or iss (found by a property test)', () => {
+    const loose = (response: Record<string, unknown>) => response as Record<string, string | undefined>;
+    for (const code of [5, ['a', 'b'], {}]) {
+      throwsWithCode(() => checkAuthorizationResponse(flow, loose({ code, state: 'state-1' }), entraAuthority(fixedIssuer)), 'invalid_response');
+    }
+    throwsWithCode(() => checkAuthorizationResponse(flow, loose({ error: ['access_denied'], state: 'state-1' }), entraAuthority(fixedIssuer)), 'invalid_response');
+    const err = throwsWithCode(() => checkAuthorizationResponse(flow, loose({ error: 'access_denied', error_description: 7, state: 'state-1' }), entraAuthority(fixedIssuer)), 'server_error');
+    assert.equal((err as ServerError).errorDescription, undefined);
+    for (const iss of [Object.create(null), [fixedIssuer], 1]) {
+      throwsWithCode(() => checkAuthorizationResponse(flow, loose({ code: 'c', state: 'state-1', iss }), entraAuthority()), 'issuer_mismatch');
+    }
+  });
+
   test('a missing state is state_mismatch', () => {
     const err = throwsWithCode(() => checkAuthorizationResponse(flow, { code: 'c' }, entraAuthority()), 'state_mismatch');
     assert.match(err.message, /no state/);

@@ -106,6 +106,10 @@ describe('parseDeviceAuthorizationResponse (frozen clock)', () => {
     assert.equal(flowOf({ interval: '7' }).interval, 7);
   });
 
+  test('an interval under a second is raised to one: a broken server cannot make a busy loop', () => {
+    for (const interval of [0.001, '0.5', 1e-300]) assert.equal(flowOf({ interval }).interval, 1, String(interval));
+  });
+
   test('expires_in as a numeric string', () => {
     const flow = flowOf({ expires_in: '600' });
     assert.equal(flow.expiresIn, 600);
@@ -288,5 +292,17 @@ describe('delay (mock timers)', () => {
     controller.abort();
     await flush();
     assert.equal((result.error as AuthError).code, 'cancelled');
+  });
+});
+
+describe('delay beyond what a timer holds', () => {
+  test('is clamped to 2^31 - 1 ms instead of overflowing into an immediate wake-up', async () => {
+    let woke = false;
+    void delay(10 ** 13).then(() => (woke = true));
+    await advance(1000, 1000);
+    assert.equal(woke, false, 'not after a second');
+    mock.timers.tick(2 ** 31 - 1 - 1000);
+    await flush();
+    assert.equal(woke, true, 'at the longest delay a timer holds');
   });
 });
