@@ -8,14 +8,13 @@ import * as vscode from 'vscode';
 import { PeerChannel } from './node/peer-channel.js';
 import { nodePlatform } from './node/platform.js';
 import { createApi, type MsalSignInApi } from './vscode/api.js';
-import { describeError, MsalAuthenticationProvider } from './vscode/auth-provider.js';
+import { describeError } from './vscode/auth-provider.js';
 import { registerCommands } from './vscode/commands.js';
-import { CrossWindowLock } from './vscode/cross-window-lock.js';
 import type { ExtensionHostKind, SignInUi } from './vscode/flows.js';
 import { createEditorHttpClient } from './vscode/http.js';
 import { loggerFor } from './vscode/log.js';
 import { PendingCallbacks } from './vscode/pending-callbacks.js';
-import { SecretTokenCache } from './vscode/secret-cache.js';
+import { ProviderRegistry } from './vscode/provider-registry.js';
 import { parseSettings, SETTINGS_SECTION } from './vscode/settings.js';
 import { askTryAnotherWay, editorSignInUi, withProgress } from './vscode/ui.js';
 
@@ -39,17 +38,18 @@ export interface ExtensionExports extends MsalSignInApi {
 export async function activate(context: vscode.ExtensionContext): Promise<ExtensionExports> {
   const log = vscode.window.createOutputChannel(vscode.l10n.t('MSAL Sign-In'), { log: true });
   context.subscriptions.push(log);
-  const settings = parseSettings((key) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(key));
-  for (const problem of settings.problems) log.warn(problem);
-  if (settings.problems.length > 0) {
-    void vscode.window.showWarningMessage(vscode.l10n.t('Some MSAL Sign-In settings were ignored: {0}', settings.problems.join('; ')));
-  }
+  const readSettings = () => {
+    const settings = parseSettings((key) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(key));
+    for (const problem of settings.problems) log.warn(problem);
+    if (settings.problems.length > 0) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('Some MSAL Sign-In settings were ignored: {0}', settings.problems.join('; ')));
+    }
+    return settings;
+  };
 
-  const logger = loggerFor(log);
   const callbacks = new PendingCallbacks((message) => log.warn(message));
   context.subscriptions.push(vscode.window.registerUriHandler({ handleUri: (uri) => void callbacks.deliver(uri.query) }));
   const callbackUri = vscode.Uri.parse(`${vscode.env.uriScheme}://${context.extension.id}${CALLBACK_PATH}`);
-  const httpClient = createEditorHttpClient();
   const successPage = await readFile(vscode.Uri.joinPath(context.extensionUri, 'media', 'signed-in.html').fsPath, 'utf8').catch(() => undefined);
   const hostKind = extensionHostKind(context);
 
@@ -62,10 +62,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
 
   // Windows of a browser-based editor do not see each other's SecretStorage writes: each store
   // hands what it writes to the other windows' extension hosts on this machine.
-  const stores = new Map<string, SecretTokenCache>();
+  let registry: ProviderRegistry | undefined;
   const peers = await PeerChannel.open(
     join(context.globalStorageUri.fsPath, 'peers'),
-    async (message) => stores.get(String(message.topic))?.handlePeerMessage(message),
+    async (message) => registry?.storeFor(String(message.topic))?.handlePeerMessage(message),
     (message) => log.warn(message),
   ).catch((err: unknown) => {
     log.warn(`windows of a browser-based editor will not stay in step: ${describeError(err)}`);
@@ -73,27 +73,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   });
   if (peers) context.subscriptions.push({ dispose: () => void peers.close() });
 
-  const providers: MsalAuthenticationProvider[] = [];
-  for (const config of settings.providers) {
-    const storeKey = `${SETTINGS_SECTION}.tokenCache.${config.id}`;
-    let provider: MsalAuthenticationProvider | undefined;
-    const store = new SecretTokenCache(context.secrets, storeKey, {
-      onExternalChange: () => void provider?.refreshFromStore(),
-      onUnreadable: (backupKey) => {
-        log.error(`the stored token cache of ${config.id} was unreadable; kept aside as ${backupKey}`);
-        void vscode.window.showWarningMessage(vscode.l10n.t('The saved sign-in data of {0} could not be read. Please sign in again.', config.label));
-      },
-      onError: (err) => log.error(`reading the stored token cache of ${config.id} failed: ${describeError(err)}`),
-    }, peers);
-    stores.set(storeKey, store);
-    provider = new MsalAuthenticationProvider(config, {
-      store,
-      lock: new CrossWindowLock(context.globalStorageUri.fsPath, config.id),
-      httpCache: new Map(),
-      httpClient,
+  registry = new ProviderRegistry({
+    secrets: context.secrets,
+    globalStorage: context.globalStorageUri.fsPath,
+    peers,
+    log,
+    shared: {
+      httpClient: createEditorHttpClient(),
       platform: nodePlatform,
-      logger,
-      logPii: settings.logPii,
+      logger: loggerFor(log),
       ui,
       callbacks,
       extensionHost: hostKind,
@@ -101,20 +89,24 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       askTryAnotherWay,
       withProgress,
       successPage,
-    });
-    providers.push(provider);
-    context.subscriptions.push(
-      store,
-      provider,
-      vscode.authentication.registerAuthenticationProvider(config.id, config.label, provider, { supportsMultipleAccounts: true }),
-    );
-  }
-  // Before the first use: this window's SecretStorage copy may predate another window's write.
-  await Promise.all([...stores.values()].map((store) => store.catchUp()));
-  context.subscriptions.push(...registerCommands(providers, log));
-  log.info(`activated with providers ${providers.map((provider) => provider.config.id).join(', ')} (${hostKind} extension host)`);
+    },
+  });
+  const providers = registry;
+  context.subscriptions.push(providers);
+  await providers.apply(readSettings());
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (!event.affectsConfiguration(SETTINGS_SECTION)) return;
+      void providers.apply(readSettings()).then(
+        () => log.info(`settings changed: providers ${providers.providers.map((provider) => provider.config.id).join(', ')}`),
+        (err: unknown) => log.error(`applying the changed settings failed: ${describeError(err)}`),
+      );
+    }),
+    ...registerCommands(() => providers.providers, log),
+  );
+  log.info(`activated with providers ${providers.providers.map((provider) => provider.config.id).join(', ')} (${hostKind} extension host)`);
 
-  const api: ExtensionExports = createApi(providers);
+  const api: ExtensionExports = createApi(() => providers.providers, providers.onDidChange);
   if (process.env.MSAL_SIGNIN_TEST_HOOKS === '1') {
     api.testing = { setUi: (next) => (testUi = next), extensionHost: hostKind };
   }

@@ -35,17 +35,21 @@ export interface MsalSignInApi {
   signOut(providerId: string, accountId: string): Promise<void>;
   /** The ids of the providers this extension registered. */
   readonly providerIds: readonly string[];
+  /** Fires with the new provider ids when a change of the settings registered or removed some. */
+  readonly onDidChangeProviders: vscode.Event<readonly string[]>;
 }
 
-export function createApi(providers: readonly MsalAuthenticationProvider[]): MsalSignInApi {
-  const byId = new Map(providers.map((provider) => [provider.config.id, provider]));
+export function createApi(providers: () => readonly MsalAuthenticationProvider[], onDidChangeProviders: vscode.Event<readonly string[]>): MsalSignInApi {
   const providerFor = (id: string) => {
-    const provider = byId.get(id);
+    const provider = providers().find((candidate) => candidate.config.id === id);
     if (!provider) throw new Error(`unknown provider ${id}`);
     return provider;
   };
   return {
-    providerIds: providers.map((provider) => provider.config.id),
+    get providerIds() {
+      return providers().map((provider) => provider.config.id);
+    },
+    onDidChangeProviders,
     signOut: (providerId, accountId) => providerFor(providerId).signOut(accountId),
     async getSession(request) {
       const provider = providerFor(request.providerId);

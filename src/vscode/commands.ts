@@ -36,9 +36,9 @@ export async function reportSignInError(err: unknown, log: vscode.LogOutputChann
   if (choice === showLog) log.show();
 }
 
-export function registerCommands(providers: readonly MsalAuthenticationProvider[], log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerCommands(providers: () => readonly MsalAuthenticationProvider[], log: vscode.LogOutputChannel): vscode.Disposable[] {
   const signIn = async (flow?: 'deviceCode') => {
-    const provider = await pickProvider(providers);
+    const provider = await pickProvider(providers());
     if (!provider) return undefined;
     try {
       const session = await provider.signIn(undefined, { flow });
@@ -54,7 +54,7 @@ export function registerCommands(providers: readonly MsalAuthenticationProvider[
     vscode.commands.registerCommand(COMMANDS.signInWithDeviceCode, () => signIn('deviceCode')),
     vscode.commands.registerCommand(COMMANDS.signOut, async () => {
       const items: { label: string; description: string; provider: MsalAuthenticationProvider; sessionId: string }[] = [];
-      for (const provider of providers) {
+      for (const provider of providers()) {
         for (const session of await provider.getSessions(undefined)) {
           items.push({ label: session.account.label, description: provider.config.label, provider, sessionId: session.id });
         }

@@ -121,6 +121,41 @@ suite('sign-in extension in the editor', function () {
     }
   });
 
+  test('follows changes of its settings: a provider added, signed in to, removed; the others untouched', async () => {
+    const api = await signInApi();
+    const config = vscode.workspace.getConfiguration('msalSignIn');
+    const configured = config.get<object[]>('oidcProviders') ?? [];
+    const entraBefore = await vscode.authentication.getAccounts('entra');
+    const providersBecome = (ids: string[]) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`providers stayed ${JSON.stringify(api.providerIds)}`)), 10_000);
+        const subscription = api.onDidChangeProviders((now) => {
+          if (JSON.stringify(now) !== JSON.stringify(ids)) return;
+          clearTimeout(timer);
+          subscription.dispose();
+          resolve();
+        });
+      });
+    const second = { id: 'second-oidc', label: 'Second OpenID Connect', issuer: env.oidcIssuer, clientId: 'public-client', scopes: READ, flow: 'deviceCode' };
+    try {
+      const added = providersBecome(['entra', 'local-oidc', 'second-oidc']);
+      await config.update('oidcProviders', [...configured, second], vscode.ConfigurationTarget.Global);
+      await added;
+      scriptedUser(api, 'bob');
+      const session = await api.getSession({ providerId: 'second-oidc', scopes: READ, interactive: true });
+      assert.equal(session?.account.label, ACCOUNTS.bob.email);
+      assert.equal((await introspect(env, session!.accessToken)).active, true);
+      assert.deepEqual((await vscode.authentication.getAccounts('second-oidc')).map((account) => account.label), [ACCOUNTS.bob.email]);
+
+      const removed = providersBecome(['entra', 'local-oidc']);
+      await config.update('oidcProviders', configured, vscode.ConfigurationTarget.Global);
+      await removed;
+      assert.deepEqual(await vscode.authentication.getAccounts('entra'), entraBefore, 'the other providers kept their accounts');
+    } finally {
+      await config.update('oidcProviders', configured, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   test('keeps the token cache in SecretStorage, never in settings', async () => {
     const requests = await idpRequests(env);
     assert.ok(requests.length > 0);

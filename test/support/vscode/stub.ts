@@ -98,6 +98,7 @@ export const workspace = {
   getConfiguration: (section?: string) => ({
     get: <T>(key: string, fallback?: T) => (stub.settings.has(`${section}.${key}`) ? stub.settings.get(`${section}.${key}`) : fallback),
   }),
+  onDidChangeConfiguration: disposable,
 };
 
 export const commands = {
