@@ -175,7 +175,7 @@ describe('sign-in UI in a real workbench', () => {
     await screenshot(tab, join(SCREENSHOTS, 'idp-login.png'));
     const [authorization] = authorizationRequests(from);
     assert.ok(authorization, 'no authorization request reached the IdP');
-    console.log(`authorization request at the IdP: ${new URL(authorization.url).pathname}`);
+    console.log(`authorization request at the IdP: ${new URL(authorization.url, idp.urls.origin).pathname}`);
     const query = new URL(authorization.url, idp.urls.origin).searchParams;
     assert.equal(query.get('client_id'), 'public-client');
     // The editor's callback (asExternalUri of code-oss://msal-tools.msal-signin/signin-callback),
@@ -218,7 +218,7 @@ describe('sign-in UI in a real workbench', () => {
     });
     const [authorization] = authorizationRequests(from);
     assert.ok(authorization, 'no authorization request reached the IdP');
-    console.log(`authorization request at the IdP: ${new URL(authorization.url).pathname}`);
+    console.log(`authorization request at the IdP: ${new URL(authorization.url, idp.urls.origin).pathname}`);
     await signInOnLoginPage(tab, 'bob', idp.urls.origin);
     await waitForToast(workbench, 'Signed in to Local OpenID Connect as bob@example.com');
     await screenshot(workbench, join(SCREENSHOTS, 'sign-in-command.png'));
