@@ -4,7 +4,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { nodePlatform } from './node/platform.js';
 import { createApi, type MsalSignInApi } from './vscode/api.js';
 import { describeError, MsalAuthenticationProvider } from './vscode/auth-provider.js';
 import { registerCommands } from './vscode/commands.js';
@@ -13,6 +12,7 @@ import type { ExtensionHostKind, SignInUi } from './vscode/flows.js';
 import { createEditorHttpClient } from './vscode/http.js';
 import { loggerFor } from './vscode/log.js';
 import { PendingCallbacks } from './vscode/pending-callbacks.js';
+import { editorPlatform } from './vscode/platform.js';
 import { SecretTokenCache } from './vscode/secret-cache.js';
 import { parseSettings, SETTINGS_SECTION } from './vscode/settings.js';
 import { askTryAnotherWay, editorSignInUi, withProgress } from './vscode/ui.js';
@@ -75,7 +75,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       lock: new CrossWindowLock(context.globalStorageUri.fsPath, config.id),
       httpCache: new Map(),
       httpClient,
-      platform: nodePlatform,
+      platform: editorPlatform,
       logger,
       logPii: settings.logPii,
       ui,
