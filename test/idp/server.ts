@@ -73,6 +73,8 @@ export interface IdpOptions {
    * instead of through its /proxy/<port>/ path, which rewrites authorization URLs.
    */
   host?: '127.0.0.1' | '[::ffff:7f00:1]';
+  /** Port on 127.0.0.1; default 0 (a free one). A busy port fails the start with EADDRINUSE. */
+  port?: number;
 }
 
 export interface RequestLogEntry {
@@ -197,7 +199,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
