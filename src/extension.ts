@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
+import type { FetchLike } from './core/http.js';
 import { createApi, type MsalSignInApi } from './vscode/api.js';
 import { describeError, MsalAuthenticationProvider } from './vscode/auth-provider.js';
 import { registerCommands } from './vscode/commands.js';
@@ -31,7 +32,7 @@ function extensionHostKind(context: vscode.ExtensionContext): ExtensionHostKind 
 
 /** The exported API, plus test hooks when the test harness asks for them. */
 export interface ExtensionExports extends MsalSignInApi {
-  testing?: { setUi(ui: SignInUi | undefined): void; extensionHost: ExtensionHostKind };
+  testing?: { setUi(ui: SignInUi | undefined): void; extensionHost: ExtensionHostKind; httpClient: FetchLike };
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<ExtensionExports> {
@@ -98,7 +99,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
 
   const api: ExtensionExports = createApi(providers);
   if (process.env.MSAL_SIGNIN_TEST_HOOKS === '1') {
-    api.testing = { setUi: (next) => (testUi = next), extensionHost: hostKind };
+    api.testing = { setUi: (next) => (testUi = next), extensionHost: hostKind, httpClient };
   }
   return api;
 }

@@ -55,7 +55,7 @@ function hasCode(err: ServerError, codes: readonly number[]): boolean {
 export function explainMissingClientId(context: Pick<UserErrorContext, 'providerLabel' | 'clientIdSetting'>, t: Translate): UserErrorMessage {
   return {
     message: t(
-      '{0} has no client id. Register a public client application at your identity provider with the redirect URI http://localhost (any port), then put its client id in the setting {1}.',
+      '{0} has no client id. Register a public client application at your identity provider with the redirect URI http://127.0.0.1 (any port), then put its client id in the setting {1}.',
       context.providerLabel,
       context.clientIdSetting,
     ),
@@ -81,7 +81,7 @@ export function explainSignInError(err: unknown, context: UserErrorContext, t: T
     if (error === 'invalid_redirect_uri' || error === 'redirect_uri_mismatch' || hasCode(err, AADSTS.redirectNotRegistered)) {
       return {
         message: t(
-          "{0} refused the redirect URI. Register http://localhost (any port) for the loopback sign-in and the editor's callback URI for the browser sign-in at your app registration, or sign in with a device code.",
+          "{0} refused the redirect URI. Register http://127.0.0.1 (any port) for the loopback sign-in and the editor's callback URI for the browser sign-in at your app registration, or sign in with a device code.",
           label,
         ),
         next: 'showLog',

@@ -76,6 +76,6 @@ describe('sign-in failures against the real identity provider, explained', () =>
     assert.equal(error, 'invalid_redirect_uri');
     // Identity providers that do answer with it (a token endpoint, a redirect) get this message:
     const explained = explainSignInError(new ServerError({ error }), context(idp.urls.oidcIssuer), t);
-    assert.match(explained!.message, /refused the redirect URI\. Register http:\/\/localhost/);
+    assert.match(explained!.message, /refused the redirect URI\. Register http:\/\/127\.0\.0\.1/);
   });
 });

@@ -15,7 +15,7 @@ describe('explainSignInError', () => {
   const cases: { name: string; err: unknown; next: string; matches: RegExp }[] = [
     { name: 'unknown client id (OAuth)', err: new ServerError({ error: 'invalid_client' }), next: 'openSettings', matches: /does not accept the client id.*msalSignIn\.oidcProviders/ },
     { name: 'unknown client id (Entra AADSTS700016)', err: new ServerError({ error: 'unauthorized_client', errorCodes: [700016] }), next: 'openSettings', matches: /does not accept the client id/ },
-    { name: 'redirect URI not registered (oidc-provider)', err: new ServerError({ error: 'invalid_redirect_uri' }), next: 'showLog', matches: /refused the redirect URI\. Register http:\/\/localhost/ },
+    { name: 'redirect URI not registered (oidc-provider)', err: new ServerError({ error: 'invalid_redirect_uri' }), next: 'showLog', matches: /refused the redirect URI\. Register http:\/\/127\.0\.0\.1/ },
     { name: 'redirect URI not registered (Entra AADSTS50011)', err: new ServerError({ error: 'invalid_request', errorCodes: [50011] }), next: 'showLog', matches: /refused the redirect URI/ },
     { name: 'consent declined', err: new ServerError({ error: 'access_denied' }), next: 'none', matches: /was declined\. Sign in again and accept/ },
     { name: 'consent declined (Entra AADSTS65004)', err: new ServerError({ error: 'invalid_grant', errorCodes: [65004] }), next: 'none', matches: /was declined/ },
@@ -60,7 +60,7 @@ describe('explainMissingClientId', () => {
     const explained = explainMissingClientId(errorContextFor({ id: 'entra', label: 'Microsoft Entra ID', kind: 'entra', clientId: '', authorityBase: 'https://login.microsoftonline.com', tenant: 'organizations', defaultScopes: [], allowLoopbackHttp: false }), t);
     assert.equal(explained.next, 'openSettings');
     assert.equal(explained.setting, 'msalSignIn.entra.clientId');
-    assert.match(explained.message, /Microsoft Entra ID has no client id\. Register a public client application .*http:\/\/localhost.*msalSignIn\.entra\.clientId/);
+    assert.match(explained.message, /Microsoft Entra ID has no client id\. Register a public client application .*http:\/\/127\.0\.0\.1.*msalSignIn\.entra\.clientId/);
   });
 });
 
