@@ -7,12 +7,13 @@ import * as vscode from 'vscode';
 import type { FetchLike } from './core/http.js';
 import { createApi, type MsalSignInApi } from './vscode/api.js';
 import { describeError, MsalAuthenticationProvider } from './vscode/auth-provider.js';
-import { registerCommands } from './vscode/commands.js';
+import { registerCommands, reportSignInError } from './vscode/commands.js';
 import { CrossWindowLock } from './vscode/cross-window-lock.js';
 import type { ExtensionHostKind, SignInUi } from './vscode/flows.js';
 import { createEditorHttpClient } from './vscode/http.js';
 import { loggerFor } from './vscode/log.js';
 import { PendingCallbacks } from './vscode/pending-callbacks.js';
+import { reportingSignInFailures } from './vscode/report-errors.js';
 import { editorPlatform } from './vscode/platform.js';
 import { SecretTokenCache } from './vscode/secret-cache.js';
 import { parseSettings, SETTINGS_SECTION } from './vscode/settings.js';
@@ -91,7 +92,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     context.subscriptions.push(
       store,
       provider,
-      vscode.authentication.registerAuthenticationProvider(config.id, config.label, provider, { supportsMultipleAccounts: true }),
+      vscode.authentication.registerAuthenticationProvider(
+        config.id,
+        config.label,
+        reportingSignInFailures(provider, (err) => reportSignInError(err, log, provider)),
+        { supportsMultipleAccounts: true },
+      ),
     );
   }
   context.subscriptions.push(...registerCommands(providers, log));
