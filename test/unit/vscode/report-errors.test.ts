@@ -21,7 +21,7 @@ test('a failed createSession is reported and still rejects; the rest passes thro
   assert.equal(wrapped.onDidChangeSessions, provider.onDidChangeSessions);
   assert.deepEqual(await wrapped.getSessions(undefined, {}), [session]);
   assert.equal(await wrapped.createSession(['ok'], {}), session);
-  await assert.rejects(wrapped.createSession(['fail'], {}), failure);
+  await assert.rejects(Promise.resolve(wrapped.createSession(['fail'], {})), (err: unknown) => err === failure);
   await wrapped.removeSession('s');
   assert.deepEqual(reported, [failure]);
   assert.deepEqual(calls, ['get', 'remove']);
