@@ -5,8 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import type { FetchLike } from './core/http.js';
 import { PeerChannel } from './node/peer-channel.js';
-import { nodePlatform } from './node/platform.js';
 import { createApi, type MsalSignInApi } from './vscode/api.js';
 import { describeError } from './vscode/auth-provider.js';
 import { registerCommands } from './vscode/commands.js';
@@ -14,6 +14,7 @@ import type { ExtensionHostKind, SignInUi } from './vscode/flows.js';
 import { createEditorHttpClient } from './vscode/http.js';
 import { loggerFor } from './vscode/log.js';
 import { PendingCallbacks } from './vscode/pending-callbacks.js';
+import { editorPlatform } from './vscode/platform.js';
 import { ProviderRegistry } from './vscode/provider-registry.js';
 import { parseSettings, SETTINGS_SECTION } from './vscode/settings.js';
 import { askTryAnotherWay, editorSignInUi, withProgress } from './vscode/ui.js';
@@ -32,7 +33,7 @@ function extensionHostKind(context: vscode.ExtensionContext): ExtensionHostKind 
 
 /** The exported API, plus test hooks when the test harness asks for them. */
 export interface ExtensionExports extends MsalSignInApi {
-  testing?: { setUi(ui: SignInUi | undefined): void; extensionHost: ExtensionHostKind };
+  testing?: { setUi(ui: SignInUi | undefined): void; extensionHost: ExtensionHostKind; httpClient: FetchLike };
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<ExtensionExports> {
@@ -48,6 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   };
 
   const callbacks = new PendingCallbacks((message) => log.warn(message));
+  const httpClient = createEditorHttpClient();
   context.subscriptions.push(vscode.window.registerUriHandler({ handleUri: (uri) => void callbacks.deliver(uri.query) }));
   const callbackUri = vscode.Uri.parse(`${vscode.env.uriScheme}://${context.extension.id}${CALLBACK_PATH}`);
   const successPage = await readFile(vscode.Uri.joinPath(context.extensionUri, 'media', 'signed-in.html').fsPath, 'utf8').catch(() => undefined);
@@ -79,8 +81,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     peers,
     log,
     shared: {
-      httpClient: createEditorHttpClient(),
-      platform: nodePlatform,
+      httpClient,
+      platform: editorPlatform,
       logger: loggerFor(log),
       ui,
       callbacks,
@@ -108,7 +110,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
 
   const api: ExtensionExports = createApi(() => providers.providers, providers.onDidChange);
   if (process.env.MSAL_SIGNIN_TEST_HOOKS === '1') {
-    api.testing = { setUi: (next) => (testUi = next), extensionHost: hostKind };
+    api.testing = { setUi: (next) => (testUi = next), extensionHost: hostKind, httpClient };
   }
   return api;
 }

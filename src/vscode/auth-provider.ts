@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { Account, AuthenticationResult } from '../core/account.js';
 import { PublicClientApplication } from '../core/application.js';
 import { AuthError, ServerError } from '../core/errors.js';
+import { errorContextFor, explainMissingClientId } from './user-errors.js';
 import type { FetchLike } from '../core/http.js';
 import type { Logger } from '../core/logger.js';
 import type { Platform } from '../core/platform.js';
@@ -83,10 +84,8 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
   appFor(scopes: SessionScopes): PublicClientApplication {
     const clientId = scopes.clientId ?? this.config.clientId;
     if (!clientId) {
-      throw new ConfigurationError(
-        vscode.l10n.t('{0} has no client id. Register a public client application at your identity provider and put its id in the settings.', this.config.label),
-        this.config.kind === 'entra' ? 'msalSignIn.entra.clientId' : 'msalSignIn.oidcProviders',
-      );
+      const explained = explainMissingClientId(errorContextFor(this.config), vscode.l10n.t);
+      throw new ConfigurationError(explained.message, explained.setting!);
     }
     const authority =
       this.config.kind === 'oidc'

@@ -6,8 +6,10 @@
  */
 import * as vscode from 'vscode';
 import { describeError, MsalAuthenticationProvider, type ProviderDependencies } from './auth-provider.js';
+import { reportSignInError } from './commands.js';
 import { CrossWindowLock } from './cross-window-lock.js';
 import { type PeerLink, SecretTokenCache, type SecretStore } from './secret-cache.js';
+import { reportingSignInFailures } from './report-errors.js';
 import { type ParsedSettings, type ProviderConfig, SETTINGS_SECTION } from './settings.js';
 
 /** What every provider shares; the per-provider parts (store, lock, http cache) are made here. */
@@ -96,7 +98,10 @@ export class ProviderRegistry implements vscode.Disposable {
       httpCache: new Map(),
       logPii,
     });
-    const registration = vscode.authentication.registerAuthenticationProvider(config.id, config.label, provider, { supportsMultipleAccounts: true });
+    // A sign-in another extension started and that failed is explained to the user, as the
+    // palette commands do; the consumer still gets the rejection.
+    const presented = reportingSignInFailures(provider, (err) => reportSignInError(err, log, provider));
+    const registration = vscode.authentication.registerAuthenticationProvider(config.id, config.label, presented, { supportsMultipleAccounts: true });
     return { fingerprint, provider, store, disposables: [registration, provider, store] };
   }
 

@@ -81,6 +81,8 @@ export interface IdpOptions {
    * so every request goes through it. Overrides `host`.
    */
   publicOrigin?: string;
+  /** Port on 127.0.0.1; default 0 (a free one). A busy port fails the start with EADDRINUSE. */
+  port?: number;
 }
 
 export interface RequestLogEntry {
@@ -223,7 +225,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });

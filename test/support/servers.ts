@@ -122,6 +122,8 @@ export async function startForwardProxy(): Promise<ForwardProxy> {
   const server = http.createServer((req, res) => {
     authorizations.push(req.headers['proxy-authorization']);
     const target = new URL(req.url ?? '');
+    // [::ffff:7f00:1] is 127.0.0.1 under a name that VS Code's proxy rules do not send direct.
+    if (target.hostname === '[::ffff:7f00:1]') target.hostname = '127.0.0.1';
     if (target.hostname !== '127.0.0.1') {
       res.writeHead(403).end();
       return;
@@ -140,7 +142,10 @@ export async function startForwardProxy(): Promise<ForwardProxy> {
   const sockets = trackSockets(server);
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     authorizations.push(req.headers['proxy-authorization']);
-    const [host, port] = (req.url ?? '').split(':');
+    const authority = req.url ?? '';
+    const port = authority.slice(authority.lastIndexOf(':') + 1);
+    const named = authority.slice(0, authority.lastIndexOf(':'));
+    const host = named === '[::ffff:7f00:1]' ? '127.0.0.1' : named;
     if (host !== '127.0.0.1') {
       client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;

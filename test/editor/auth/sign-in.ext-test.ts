@@ -98,23 +98,26 @@ suite('sign-in extension in the editor', function () {
     assert.equal(await api.getSession({ providerId: 'local-oidc', scopes: READ }), undefined);
   });
 
-  test("follows the editor's proxy setting: its own client through the proxy, VS Code's fetch by default", async () => {
+  test("with http.fetchAdditionalSupport off, requests go through Node's http modules and the editor's proxy rules", async () => {
     const api = await signInApi();
     const proxy = await startForwardProxy();
     const http = vscode.workspace.getConfiguration('http');
-    const tokenRequestsSeen = () => proxy.relayed.filter((line) => line.startsWith('POST ') && line.includes('/token')).length;
     try {
       await http.update('proxy', proxy.origin, vscode.ConfigurationTarget.Global);
-      // Off: the extension's own undici client reads the proxy setting.
       await http.update('fetchAdditionalSupport', false, vscode.ConfigurationTarget.Global);
+      // The editor patches Node's http/https modules (http.proxySupport) and sends 127.0.0.1 and
+      // localhost direct, as @vscode/proxy-agent does: the refresh works and the proxy sees nothing.
       assert.ok(await api.getSession({ providerId: 'entra', scopes: READ, forceRefresh: true }));
-      assert.equal(tokenRequestsSeen(), 1, 'the refresh went through the proxy (undici client)');
-      // On (the default): the core gets VS Code's own fetch, which applies the editor's proxy
-      // rules itself — and sends loopback destinations such as this IdP direct, so the proxy
-      // sees nothing more. (Had the extension kept its own client, the proxy would see it.)
-      await http.update('fetchAdditionalSupport', undefined, vscode.ConfigurationTarget.Global);
-      assert.ok(await api.getSession({ providerId: 'entra', scopes: READ, forceRefresh: true }));
-      assert.equal(tokenRequestsSeen(), 1, "VS Code's fetch served the refresh");
+      assert.equal(proxy.relayed.length + proxy.tunnels.length, 0, 'loopback destinations bypass the proxy');
+      // The same client to a name the editor does not treat as loopback ([::ffff:7f00:1] is the
+      // IdP's own socket) goes through http.proxy: the extension's path follows the editor's setting.
+      const idp = new URL(env.idpOrigin);
+      const url = `http://[::ffff:7f00:1]:${idp.port}${new URL(env.oidcIssuer).pathname.replace(/\/$/, '')}/.well-known/openid-configuration`;
+      const response = await api.testing!.httpClient(url, { method: 'GET', headers: {} });
+      assert.equal(response.status, 200);
+      assert.ok(JSON.parse(await response.text()).issuer);
+      // An http target is relayed as an absolute-URI request, or tunnelled with CONNECT.
+      assert.deepEqual([...proxy.relayed, ...proxy.tunnels], proxy.relayed.length ? [`GET ${url}`] : [`[::ffff:7f00:1]:${idp.port}`], 'the request went through the proxy');
     } finally {
       for (const setting of ['proxy', 'fetchAdditionalSupport']) await http.update(setting, undefined, vscode.ConfigurationTarget.Global);
       await proxy.close();

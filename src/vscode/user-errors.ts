@@ -1,0 +1,167 @@
+/**
+ * One clear message, with the next step, for the sign-in failures a new user meets: no client id,
+ * a client id the identity provider does not know, a redirect URI it has not registered, consent
+ * declined, an issuer URL that is wrong or unreachable. Pure: the caller passes `vscode.l10n.t`
+ * as `t`, so the table is tested without an editor and every string still goes through l10n.
+ *
+ * Server errors are matched by their OAuth `error` and, for Microsoft Entra ID, by the AADSTS
+ * numbers in `errorCodes`, because Entra answers several of these cases with a generic
+ * `invalid_request` or `invalid_client`.
+ */
+import { AuthError, ServerError } from '../core/errors.js';
+import type { ProviderConfig } from './settings.js';
+
+/** `vscode.l10n.t` with positional arguments. */
+export type Translate = (message: string, ...args: string[]) => string;
+
+/** What the message offers next. */
+export type NextStep = 'openSettings' | 'showLog' | 'none';
+
+export interface UserErrorContext {
+  /** The provider's display name, e.g. "Microsoft Entra ID". */
+  providerLabel: string;
+  /** The setting that holds the client id: `msalSignIn.entra.clientId` or `msalSignIn.oidcProviders`. */
+  clientIdSetting: string;
+  /** The setting that holds the issuer or authority. */
+  issuerSetting: string;
+  /** The issuer or authority URL, shown so the user sees which one failed. */
+  issuer: string;
+}
+
+export interface UserErrorMessage {
+  message: string;
+  next: NextStep;
+  /** With `openSettings`: the setting to open. */
+  setting?: string;
+}
+
+/** Entra's AADSTS numbers for the cases below (login.microsoftonline.com error lookup). */
+const AADSTS = {
+  /** Application with identifier … was not found in the directory. */
+  unknownClient: [700016],
+  /** The redirect URI … does not match the redirect URIs configured for the application. */
+  redirectNotRegistered: [50011, 500113],
+  /** The user or administrator has not consented / declined to consent. */
+  consentDeclined: [65001, 65004],
+  /** The request body must contain client_assertion or client_secret: "Allow public client flows" is off. */
+  publicClientFlowsOff: [7000218],
+} as const;
+
+function hasCode(err: ServerError, codes: readonly number[]): boolean {
+  return err.errorCodes?.some((code) => codes.includes(code)) ?? false;
+}
+
+/** The message for a provider without a client id: what to register and which setting to fill. */
+export function explainMissingClientId(context: Pick<UserErrorContext, 'providerLabel' | 'clientIdSetting'>, t: Translate): UserErrorMessage {
+  return {
+    message: t(
+      '{0} has no client id. Register a public client application at your identity provider with the redirect URI http://127.0.0.1 (any port), then put its client id in the setting {1}.',
+      context.providerLabel,
+      context.clientIdSetting,
+    ),
+    next: 'openSettings',
+    setting: context.clientIdSetting,
+  };
+}
+
+/**
+ * Explains a failed sign-in, or returns `undefined` for a cancel (the user knows why it stopped).
+ * Unknown failures keep a short, safe description (codes, never tokens) and point to the log.
+ */
+export function explainSignInError(err: unknown, context: UserErrorContext, t: Translate): UserErrorMessage | undefined {
+  const { providerLabel: label } = context;
+  if (err instanceof ServerError) {
+    const error = err.error;
+    if (error === 'access_denied' || error === 'consent_required' || hasCode(err, AADSTS.consentDeclined)) {
+      return {
+        message: t('Sign-in to {0} was declined. Sign in again and accept the requested permissions, or ask an administrator to grant consent.', label),
+        next: 'none',
+      };
+    }
+    if (error === 'invalid_redirect_uri' || error === 'redirect_uri_mismatch' || hasCode(err, AADSTS.redirectNotRegistered)) {
+      return {
+        message: t(
+          "{0} refused the redirect URI. Register http://127.0.0.1 (any port) for the loopback sign-in and the editor's callback URI for the browser sign-in at your app registration, or sign in with a device code.",
+          label,
+        ),
+        next: 'showLog',
+      };
+    }
+    if (hasCode(err, AADSTS.publicClientFlowsOff)) {
+      return {
+        message: t('{0} does not allow this sign-in for a public client. Turn on "Allow public client flows" in the app registration, then try again.', label),
+        next: 'none',
+      };
+    }
+    if (error === 'invalid_client' || error === 'unauthorized_client' || hasCode(err, AADSTS.unknownClient)) {
+      return {
+        message: t(
+          '{0} does not accept the client id. Check that a public client application with this id is registered (for Entra ID: in this tenant) and that {1} holds its client id.',
+          label,
+          context.clientIdSetting,
+        ),
+        next: 'openSettings',
+        setting: context.clientIdSetting,
+      };
+    }
+    return { message: t('Sign-in to {0} failed: the identity provider answered {1}.', label, describeServerError(err)), next: 'showLog' };
+  }
+  if (err instanceof AuthError) {
+    switch (err.code) {
+      case 'cancelled':
+        return undefined;
+      case 'network_error':
+      case 'timeout':
+        return {
+          message: t('Could not reach {0} at {1}. Check the URL in {2}, your network and the editor setting http.proxy.', label, context.issuer, context.issuerSetting),
+          next: 'openSettings',
+          setting: context.issuerSetting,
+        };
+      case 'discovery_failed':
+        return {
+          message: t(
+            '{0} at {1} does not answer as an OpenID Connect issuer. Check the URL in {2}: it is the issuer URL, whose /.well-known/openid-configuration the provider serves.',
+            label,
+            context.issuer,
+            context.issuerSetting,
+          ),
+          next: 'openSettings',
+          setting: context.issuerSetting,
+        };
+      case 'invalid_authority':
+        return {
+          message: t(
+            'The issuer URL {0} cannot be used: it must be an https URL (http only for 127.0.0.1 or localhost with msalSignIn.allowLoopbackHttp). Check {1}.',
+            context.issuer,
+            context.issuerSetting,
+          ),
+          next: 'openSettings',
+          setting: context.issuerSetting,
+        };
+      case 'throttled':
+        return { message: t('{0} asked to wait before signing in again. Try again in a minute.', label), next: 'none' };
+      default:
+        return { message: t('Sign-in to {0} failed: {1}', label, `${err.code}: ${err.message}`), next: 'showLog' };
+    }
+  }
+  return { message: t('Sign-in to {0} failed. See the log for details.', label), next: 'showLog' };
+}
+
+/** The OAuth error and Entra's numbers: safe to show, and what a search or a support call needs. */
+function describeServerError(err: ServerError): string {
+  return err.errorCodes?.length ? `${err.error} (AADSTS${err.errorCodes.join(', AADSTS')})` : err.error;
+}
+
+/** The settings a message about this provider points to. */
+export function errorContextFor(config: ProviderConfig): UserErrorContext {
+  if (config.kind === 'oidc') {
+    return { providerLabel: config.label, clientIdSetting: 'msalSignIn.oidcProviders', issuerSetting: 'msalSignIn.oidcProviders', issuer: config.issuer ?? '' };
+  }
+  const issuerSetting = config.authorityOverride ? 'msalSignIn.entra.authority' : 'msalSignIn.entra.tenant';
+  return {
+    providerLabel: config.label,
+    clientIdSetting: 'msalSignIn.entra.clientId',
+    issuerSetting,
+    issuer: config.authorityOverride ?? `${config.authorityBase ?? ''}/${config.tenant ?? ''}`,
+  };
+}
