@@ -26,7 +26,8 @@ describe('activation over unreadable stored data', () => {
   let storageDir: string;
   const secrets = new FakeSecrets();
   const subscriptions: { dispose(): unknown }[] = [];
-  let provider: vscodeTypes.AuthenticationProvider & { signIn(scopes: readonly string[] | undefined): Promise<vscodeTypes.AuthenticationSession> };
+  /** The provider as registered with VS Code. */
+  let provider: vscodeTypes.AuthenticationProvider;
   let setUi: (ui: unknown) => void;
 
   before(async () => {
@@ -91,7 +92,7 @@ describe('activation over unreadable stored data', () => {
       },
       showDeviceCode: async () => false,
     });
-    const session = await provider.signIn([DEMO_API_SCOPES.read]);
+    const session = await provider.createSession([DEMO_API_SCOPES.read], {});
     assert.equal(session.account.label, ACCOUNTS.alice.email);
     const stored = JSON.parse(secrets.values.get(LOCAL_KEY)!) as { Account: Record<string, unknown> };
     assert.equal(Object.keys(stored.Account).length, 1);
