@@ -16,7 +16,10 @@ export const stub = {
   messages: [] as RecordedMessage[],
   logLines: [] as string[],
   providers: new Map<string, unknown>(),
+  /** How many times a provider was registered. */
+  registrations: 0,
   reset(): void {
+    this.registrations = 0;
     this.settings.clear();
     this.messages.length = 0;
     this.logLines.length = 0;
@@ -108,8 +111,11 @@ export const commands = {
 
 export const authentication = {
   registerAuthenticationProvider: (id: string, _label: string, provider: unknown) => {
+    // Like VS Code: one provider per id at a time.
+    if (stub.providers.has(id)) throw new Error(`an authentication provider with id '${id}' is already registered`);
     stub.providers.set(id, provider);
-    return disposable();
+    stub.registrations += 1;
+    return { dispose: () => stub.providers.get(id) === provider && stub.providers.delete(id) };
   },
 };
 

@@ -1,0 +1,91 @@
+/**
+ * The provider registry over the `vscode` stand-in (test/support/vscode): settings changes
+ * re-register only the providers they concern, and a starting provider catches up with the
+ * other windows before its first use.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, beforeEach, describe, test } from 'node:test';
+import '../../support/vscode/register.js';
+import { FakeSecrets } from '../../support/fake-secrets.js';
+import { stub } from '../../support/vscode/stub.js';
+
+const { ProviderRegistry } = await import('../../../src/vscode/provider-registry.js');
+const { parseSettings } = await import('../../../src/vscode/settings.js');
+const vscode = await import('vscode');
+
+const KEYCLOAK = { id: 'keycloak', label: 'Keycloak', issuer: 'https://keycloak.example/realms/dev', clientId: 'vscode' };
+
+function settings(values: Record<string, unknown>) {
+  return parseSettings((key) => values[key]);
+}
+
+describe('ProviderRegistry', () => {
+  const storage = mkdtempSync(join(tmpdir(), 'provider-registry-'));
+  let broadcasts: Record<string, unknown>[];
+  let registry: InstanceType<typeof ProviderRegistry>;
+
+  after(() => rmSync(storage, { recursive: true, force: true }));
+  beforeEach(() => {
+    stub.reset();
+    broadcasts = [];
+    registry = new ProviderRegistry({
+      secrets: new FakeSecrets(),
+      globalStorage: storage,
+      peers: { broadcast: async (message) => (broadcasts.push(message), []) },
+      log: vscode.window.createOutputChannel('test', { log: true }),
+      shared: {} as never, // no sign-in happens here
+    });
+  });
+
+  test('registers what the settings describe; each new store asks the other windows first', async () => {
+    const changes: (readonly string[])[] = [];
+    registry.onDidChange((ids) => changes.push(ids));
+    await registry.apply(settings({ 'entra.clientId': 'app', oidcProviders: [KEYCLOAK] }));
+    assert.deepEqual([...stub.providers.keys()], ['entra', 'keycloak']);
+    assert.deepEqual(registry.providers.map((provider) => provider.config.id), ['entra', 'keycloak']);
+    assert.deepEqual(changes, [['entra', 'keycloak']]);
+    assert.deepEqual(
+      broadcasts.map((message) => [message.kind, message.topic]),
+      [
+        ['cache-state', 'msalSignIn.tokenCache.entra'],
+        ['cache-state', 'msalSignIn.tokenCache.keycloak'],
+      ],
+    );
+    assert.ok(registry.storeFor('msalSignIn.tokenCache.keycloak'));
+    registry.dispose();
+    assert.deepEqual([...stub.providers.keys()], [], 'dispose unregisters everything');
+  });
+
+  test('a change re-registers only the provider it concerns; a removed one is unregistered', async () => {
+    await registry.apply(settings({ 'entra.clientId': 'app', oidcProviders: [KEYCLOAK] }));
+    const [entra, keycloak] = registry.providers;
+    broadcasts.length = 0;
+
+    await registry.apply(settings({ 'entra.clientId': 'app', oidcProviders: [KEYCLOAK] }));
+    assert.equal(stub.registrations, 2, 'the same settings register nothing again');
+    assert.deepEqual(registry.providers, [entra, keycloak]);
+
+    await registry.apply(settings({ 'entra.clientId': 'app', oidcProviders: [{ ...KEYCLOAK, clientId: 'another' }] }));
+    assert.equal(registry.providers[0], entra, 'entra untouched');
+    assert.notEqual(registry.providers[1], keycloak, 'keycloak registered anew');
+    assert.equal(registry.providers[1]!.config.clientId, 'another');
+    assert.equal(stub.providers.get('keycloak') !== undefined, true);
+    assert.deepEqual(broadcasts.map((message) => message.topic), ['msalSignIn.tokenCache.keycloak']);
+
+    await registry.apply(settings({ 'entra.clientId': 'app', oidcProviders: [] }));
+    assert.deepEqual([...stub.providers.keys()], ['entra']);
+    assert.equal(registry.storeFor('msalSignIn.tokenCache.keycloak'), undefined);
+    registry.dispose();
+  });
+
+  test('turning PII logging on re-registers every provider with it', async () => {
+    await registry.apply(settings({ 'entra.clientId': 'app' }));
+    const [before] = registry.providers;
+    await registry.apply(settings({ 'entra.clientId': 'app', logPii: true }));
+    assert.notEqual(registry.providers[0], before);
+    registry.dispose();
+  });
+});
