@@ -16,6 +16,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { AuthError } from '../core/errors.js';
 import { MAX_RESPONSE_BYTES, type FetchLike, type HttpResponse } from '../core/http.js';
+import { parseRequestUrl } from './request-url.js';
 
 /** Options of {@link createBuiltinHttpClient}. */
 export interface BuiltinHttpOptions {
@@ -26,7 +27,7 @@ export interface BuiltinHttpOptions {
 export function createBuiltinHttpClient(options: BuiltinHttpOptions): FetchLike {
   const timeout = options.timeout;
   return async (url, init) => {
-    const target = parseTarget(url);
+    const target = parseRequestUrl(url);
     const where = target.origin + target.pathname;
     const timeoutSignal = AbortSignal.timeout(timeout);
     const callerSignal = init.signal;
@@ -54,19 +55,6 @@ export function createBuiltinHttpClient(options: BuiltinHttpOptions): FetchLike 
       request.end(body);
     });
   };
-}
-
-function parseTarget(url: string): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (cause) {
-    throw new AuthError('invalid_argument', 'request URL is not a valid absolute URL', { cause });
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new AuthError('invalid_argument', `request URL scheme ${parsed.protocol} is not http: or https:`);
-  }
-  return parsed;
 }
 
 /**

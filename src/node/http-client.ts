@@ -7,6 +7,7 @@ import { fetch as undiciFetch } from 'undici';
 import { AuthError } from '../core/errors.js';
 import type { FetchLike, HttpRequest, HttpResponse } from '../core/http.js';
 import { createDispatcher, type ProxyOptions } from './dispatcher.js';
+import { parseRequestUrl } from './request-url.js';
 import { resolveTlsTrust, type VerifyOption } from './tls-trust.js';
 
 export type { ProxyOptions } from './dispatcher.js';
@@ -121,15 +122,7 @@ export function createNodeHttpClient(options: NodeHttpOptions = {}): NodeHttpCli
 
 /** `origin + path` of a request URL, for messages: the query may hold codes or secrets. */
 function describeTarget(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (cause) {
-    throw new AuthError('invalid_argument', 'request URL is not a valid absolute URL', { cause });
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new AuthError('invalid_argument', `request URL scheme ${parsed.protocol} is not http: or https:`);
-  }
+  const parsed = parseRequestUrl(url);
   return parsed.origin + parsed.pathname;
 }
 
