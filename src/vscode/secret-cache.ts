@@ -138,19 +138,17 @@ export class SecretTokenCache {
   private async adopt(stored: string): Promise<boolean> {
     if (stored === (this.lastSeen ?? '')) return false;
     const hadChanges = this.cache.hasStateChanged || this.mergedUnsaved;
-    const hadAccounts = this.cache.getAccounts().length > 0;
-    const current = this.cache.serialize();
     try {
-      this.cache.deserialize(hadChanges ? mergeCacheChanges(this.lastSeen, current, stored) : stored);
+      this.cache.deserialize(hadChanges ? mergeCacheChanges(this.lastSeen, this.cache.serialize(), stored) : stored);
       this.mergedUnsaved = hadChanges;
     } catch (err) {
       if (!isUnreadable(err)) throw err;
-      // Keep the unreadable data where a person can find it, and keep what this window had: it
-      // goes back to the store at the next save, so a bad write elsewhere loses no sign-in.
+      // Keep the unreadable data where a person can find it, and keep what this window had (a
+      // failed deserialize leaves the cache as it was): it goes back to the store at the next
+      // save, so a bad write elsewhere loses no sign-in.
       const backupKey = `${this.key}.unreadable`;
       await this.secrets.store(backupKey, stored);
-      this.cache.deserialize(current);
-      this.mergedUnsaved = hadChanges || hadAccounts;
+      this.mergedUnsaved = hadChanges || this.cache.getAccounts().length > 0;
       this.events.onUnreadable(backupKey);
     }
     this.lastSeen = stored;
