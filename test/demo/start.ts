@@ -24,6 +24,7 @@ import { join, relative } from 'node:path';
 import { openBrowser } from '../../src/node/open-browser.js';
 import { ensureEditorInstalled, findFreePort, installVsix, isMainModule, repoRoot, startCodeServer, type CodeServer } from '../editor/harness.js';
 import { packageConsumerFixture } from '../editor/ui/consumer-fixture.js';
+import { signInSettings } from '../editor/sign-in-fixture.js';
 import { ACCOUNTS, startIdp, type Idp } from '../idp/server.js';
 
 export const DEFAULT_IDP_PORT = 5380;
@@ -97,13 +98,7 @@ async function installExtensions(stateDir: string, extensionsDir: string, userDa
 /** User settings that point the extension, and the consumer fixture, at the local provider. */
 export function demoSettings(idp: Idp): Record<string, unknown> {
   return {
-    'msalSignIn.entra.clientId': 'public-client',
-    'msalSignIn.entra.authority': idp.urls.entraAuthority(),
-    'msalSignIn.entra.defaultScopes': ['api://demo/read'],
-    'msalSignIn.allowLoopbackHttp': true,
-    'msalSignIn.oidcProviders': [
-      { id: 'local-oidc', label: 'Local OpenID Connect (demo)', issuer: idp.urls.oidcIssuer, clientId: 'public-client', scopes: ['api://demo/read'] },
-    ],
+    ...signInSettings(idp, { oidcLabel: 'Local OpenID Connect (demo)' }),
     'consumerFixture.providerId': 'local-oidc',
     'consumerFixture.scopes': ['api://demo/read'],
   };

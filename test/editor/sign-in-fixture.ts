@@ -25,14 +25,14 @@ export function packageExtension(): string {
 }
 
 /** The settings that point the extension at the local identity provider. */
-export function signInSettings(idp: Idp): Record<string, unknown> {
+export function signInSettings(idp: Idp, { oidcLabel = 'Local OpenID Connect' }: { oidcLabel?: string } = {}): Record<string, unknown> {
   return {
     'msalSignIn.entra.clientId': 'public-client',
     'msalSignIn.entra.authority': idp.urls.entraAuthority(),
     'msalSignIn.entra.defaultScopes': ['api://demo/read'],
     'msalSignIn.allowLoopbackHttp': true,
     'msalSignIn.oidcProviders': [
-      { id: 'local-oidc', label: 'Local OpenID Connect', issuer: idp.urls.oidcIssuer, clientId: 'public-client', scopes: ['api://demo/read'] },
+      { id: 'local-oidc', label: oidcLabel, issuer: idp.urls.oidcIssuer, clientId: 'public-client', scopes: ['api://demo/read'] },
     ],
   };
 }
