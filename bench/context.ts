@@ -13,6 +13,11 @@ export interface BenchContext {
   entraAuthority: string;
   /** `<origin>/oidc`: the generic face (its device authorization response has no `interval`). */
   oidcIssuer: string;
+  /**
+   * `https://127.0.0.1:PORT2`: a second IdP whose generic face sits at the host root (issuer
+   * without a path, as Okta's org server), for figure 1c. Absent when that figure is not run.
+   */
+  rootIssuer?: string;
   /** PEM of the run's self-signed certificate; also in NODE_EXTRA_CA_CERTS of every child. */
   caFile: string;
   /** The Entra face's discovery document for `entraAuthority`, as fetched by the parent (msal-node's `authorityMetadata`). */

@@ -11,6 +11,8 @@ import type { LoopPlan } from './stats.js';
 export type Job =
   /** Figure 1: silent cache hits on a loaded synthetic cache; also the first hit after each load. */
   | { figure: 'silent'; library: LibraryName; accounts: number; plan: LoopPlan; firstHitLoads: number }
+  /** Figure 1c: a real sign-in at a generic issuer at the host root, then silent cache hits between marks. */
+  | { figure: 'rootSilent'; library: LibraryName; plan: LoopPlan }
   /** Figure 2: getAccounts() on a loaded synthetic cache. */
   | { figure: 'getAccounts'; library: LibraryName; accounts: number; plan: LoopPlan }
   /** Figure 3: deserialize + serialize, alternating with bare JSON.parse + JSON.stringify of the same bytes. */

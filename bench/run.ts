@@ -128,9 +128,12 @@ async function main(): Promise<void> {
   const caFile = `${TMP_DIR}ca.pem`;
   writeFileSync(caFile, certificate.cert);
   const idp: Idp = await startIdp({ https: certificate });
+  // Figure 1c: a second IdP whose generic face is at the host root (issuer https://127.0.0.1:PORT2).
+  const rootIdp: Idp | undefined = wanted('1') || wanted('1c') ? await startIdp({ https: certificate, oidcPath: '' }) : undefined;
+  const closeIdps = () => Promise.all([idp.close(), rootIdp?.close()]);
   const onSignal = () => {
     killAllChildren();
-    void idp.close().finally(() => process.exit(130));
+    void closeIdps().finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -168,6 +171,7 @@ async function main(): Promise<void> {
       clientId: PUBLIC_CLIENT_ID,
       entraAuthority,
       oidcIssuer: idp.urls.oidcIssuer,
+      ...(rootIdp ? { rootIssuer: rootIdp.urls.oidcIssuer } : {}),
       caFile,
       openidConfiguration,
       scope: DEMO_API_SCOPES.read,
@@ -177,11 +181,11 @@ async function main(): Promise<void> {
     const cacheBytes = (accounts: number) => readFileSync(cacheFiles[accounts]!).byteLength;
     log(`IdP at ${origin}; synthetic caches: ${SILENT_SIZES.map((n) => `${n.toLocaleString('en-US')} accounts = ${formatBytes(cacheBytes(n))}`).join(', ')}`);
 
-    /** Runs one child; `requests` is what the IdP served meanwhile (from every client when jobs overlap). */
-    const job = async (description: string, spec: Job, killMs: number, nodeArgs?: string[]) => {
-      const before = idp.requests.length;
-      const outcome = requireOk(await runJob(context, idp, spec, { budgetMs: killMs, nodeArgs }), description);
-      const requests = idp.requests.length - before;
+    /** Runs one child; `requests` is what `server` (default: the main IdP) served meanwhile (from every client when jobs overlap). */
+    const job = async (description: string, spec: Job, killMs: number, nodeArgs?: string[], server: Idp = idp) => {
+      const before = server.requests.length;
+      const outcome = requireOk(await runJob(context, server, spec, { budgetMs: killMs, nodeArgs }), description);
+      const requests = server.requests.length - before;
       const samples = outcome.samples.length > 0 ? `${outcome.samples.length} samples, ` : '';
       log(`  ${description}: ${outcome.status}, ${samples}${(outcome.wallMs / 1000).toFixed(1)} s`);
       return { outcome, requests };
@@ -236,6 +240,31 @@ async function main(): Promise<void> {
       }
     }
     details['silent'] = silentDetails;
+
+    // ---------------------------------------------------------------- 1c. silent hit, root issuer
+    if (rootIdp && (wanted('1') || wanted('1c'))) {
+      log('1c. silent cache hit at a generic issuer at the host root');
+      const cells = {} as Record<Library, Cell>;
+      const timedRequests = {} as Record<Library, string[]>;
+      for (const library of LIBRARIES) {
+        const { outcome } = await job(`root issuer, ${library}`, { figure: 'rootSilent', library, plan: PLANS.silent[library] }, PLANS.killMs.silent, undefined, rootIdp);
+        cells[library] = cellFromSamples(outcome, PLANS.killMs.silent);
+        timedRequests[library] = (outcome.windows.find((w) => w.label === 'silent hits')?.requests ?? []).map((r) => `${r.method} ${r.path}`);
+      }
+      details['rootIssuerSilent'] = { issuer: rootIdp.urls.oidcIssuer, idpRequestsWhileTimed: timedRequests };
+      const counted = (library: Library) => `${timedRequests[library].length}${timedRequests[library].length ? ` (${[...new Set(timedRequests[library])].join(', ')})` : ''}`;
+      rows.push({
+        figure: '1c silent cache hit, generic issuer at the host root',
+        size: '1 account (signed in)',
+        unit: 'ms',
+        ours: cells.ours,
+        msalNode: cells['msal-node'],
+        ratio: ratioOf(cells.ours, cells['msal-node']),
+        target: 'ours < 20 µs, 0 requests',
+        met: cells.ours.status === 'ok' && cells.ours.value! < 0.02 && timedRequests.ours.length === 0,
+        note: `A second IdP with its generic face at the host root (issuer ${new URL(rootIdp.urls.oidcIssuer).origin}, no path: the shape with no path to take a cache realm from). Each library signs alice in (auth code + PKCE, headless browser), takes the account from its own account listing, then times acquireTokenSilent, every call checked to come from the cache. Ours: oidcAuthority; msal-node: protocolMode OIDC + knownAuthorities. IdP requests while timed: ours ${counted('ours')}, msal-node ${counted('msal-node')}.`,
+      });
+    }
 
     // ---------------------------------------------------------------- 2. getAccounts
     if (wanted('2')) log('2. getAccounts()');
@@ -475,7 +504,7 @@ async function main(): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     killAllChildren();
-    await idp.close();
+    await closeIdps();
     rmSync(TMP_DIR, { recursive: true, force: true });
   }
 }

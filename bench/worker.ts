@@ -79,6 +79,25 @@ async function run(context: BenchContext, job: Job): Promise<Record<string, unkn
       if (misses > 0) throw new Error(`${misses} timed silent calls missed the cache`);
       return { samples, firstHits, checkedAccounts: indexes.length };
     }
+    case 'rootSilent': {
+      const lib = await loadLibrary(context, job.library);
+      const silent = await lib.signInAtRootIssuer();
+      // The sign-in left the token in the cache: from here on, no call may reach the IdP.
+      await mark('silent hits');
+      const first = await silent();
+      if (first !== 'cache') throw new Error(`the first silent call after signing in at the root issuer was served by ${first}, not the cache`);
+      let misses = 0;
+      const samples = await sample(
+        async () => {
+          if ((await silent()) !== 'cache') misses++;
+        },
+        job.plan,
+        onSample,
+      );
+      await mark('end');
+      if (misses > 0) throw new Error(`${misses} timed silent calls at the root issuer missed the cache`);
+      return { samples };
+    }
     case 'getAccounts': {
       const lib = await loadLibrary(context, job.library);
       const session = await lib.openApp();

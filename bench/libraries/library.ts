@@ -47,6 +47,12 @@ export interface DevicePolling {
 export interface BenchLibrary {
   /** A fresh app with an empty cache and its discovery done (warm), ready to load a cache. */
   openApp(): Promise<CacheSession>;
+  /**
+   * A fresh app for the generic issuer at the host root (`ctx.rootIssuer`), alice signed in
+   * through the headless browser; resolves a silent call for her account as the app's account
+   * listing gives it, which resolves where the token came from (figure 1c).
+   */
+  signInAtRootIssuer(): Promise<() => Promise<'cache' | 'identity_provider'>>;
   /** One deserialize + serialize of `json` with the library's serializable cache. */
   roundTrip(json: string): string;
   /** A new app; `saved` restores what a restarted app would have kept. */

@@ -6,6 +6,8 @@
  *   discovery to login.microsoftonline.com, off this machine).
  * - Cache figures also pass `authorityMetadata` and `cloudDiscoveryMetadata`, so that its silent
  *   hit makes no request at all; sign-in figures do not, so that its discovery is counted.
+ * - The generic issuer at the host root (figure 1c): `protocolMode: OIDC` (a system option), its
+ *   host in `knownAuthorities`, no metadata given: its discovery happens at sign-in, before timing.
  * - Device flow: msal-node speaks Entra's dialect — the device authorization endpoint derived
  *   from the token endpoint (`/token` → `/devicecode`) and `grant_type=device_code` — which a
  *   generic issuer does not, so that figure alone gives it a network module (on Node's fetch)
@@ -64,6 +66,23 @@ export async function createLibrary(ctx: BenchContext): Promise<BenchLibrary> {
       };
       await session.getAccounts(); // as for ours; the metadata above spares it any request
       return session;
+    },
+
+    async signInAtRootIssuer() {
+      if (!ctx.rootIssuer) throw new Error('no root issuer in the bench context');
+      const app = new msal.PublicClientApplication({
+        auth: { clientId: ctx.clientId, authority: ctx.rootIssuer, knownAuthorities: [new URL(ctx.rootIssuer).host] },
+        system: { protocolMode: msal.ProtocolMode.OIDC },
+      });
+      const crypto = new msal.CryptoProvider();
+      const { verifier, challenge } = await crypto.generatePkceCodes();
+      const state = crypto.createNewGuid();
+      const url = await app.getAuthCodeUrl({ scopes, redirectUri: REDIRECT_URI, codeChallenge: challenge, codeChallengeMethod: 'S256', state });
+      const response = Object.fromEntries(new URL(await completeAuthorization(url, { account: 'alice' })).searchParams);
+      await app.acquireTokenByCode({ code: response.code!, scopes, redirectUri: REDIRECT_URI, codeVerifier: verifier, state }, { code: response.code!, state: response.state });
+      const [account] = await app.getAllAccounts();
+      if (!account) throw new Error('getAllAccounts() listed no account after the sign-in at the root issuer');
+      return async () => ((await app.acquireTokenSilent({ account, scopes })).fromCache ? 'cache' : 'identity_provider');
     },
 
     roundTrip: (() => {

@@ -2,7 +2,8 @@
  * The bench's work done with our core, through the Node-flavoured applications (undici HTTP,
  * the run's certificate trusted with `verify`). The Entra-shaped authority is given with
  * `validateAuthority: false`, the counterpart of msal-node's `knownAuthorities`: both libraries
- * are told to trust the host, so neither asks instance discovery about it.
+ * are told to trust the host, so neither asks instance discovery about it. The root issuer of
+ * figure 1c is given as the README has users give any OpenID Connect issuer: `oidcAuthority`.
  */
 import { readFileSync } from 'node:fs';
 import type { Account } from '../../src/core/account.js';
@@ -61,6 +62,21 @@ export async function createLibrary(ctx: BenchContext): Promise<BenchLibrary> {
       };
       await session.getAccounts(); // discovery (one GET of the openid-configuration) happens here
       return session;
+    },
+
+    async signInAtRootIssuer() {
+      if (!ctx.rootIssuer) throw new Error('no root issuer in the bench context');
+      const app = new PublicClientApplication({ clientId: ctx.clientId, oidcAuthority: ctx.rootIssuer, verify: ca });
+      const flow = await app.initiateAuthCodeFlow(scopes, { redirectUri: REDIRECT_URI });
+      const redirect = new URL(await completeAuthorization(flow.authUri, { account: 'alice' }));
+      await app.acquireTokenByAuthCodeFlow(flow, Object.fromEntries(redirect.searchParams));
+      const [account] = await app.getAccounts();
+      if (!account) throw new Error('getAccounts() listed no account after the sign-in at the root issuer');
+      return async () => {
+        const result = await app.acquireTokenSilent(scopes, account);
+        if (!result) throw new Error('no silent token for the account signed in at the root issuer');
+        return result.tokenSource;
+      };
     },
 
     roundTrip: (() => {

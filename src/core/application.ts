@@ -13,7 +13,8 @@ import { TokenCache } from './cache/token-cache.js';
 import { mergeClaims } from './claims.js';
 import { type ClientCredential, clientAuthFor } from './client-auth.js';
 import { randomToken, randomUuid } from './crypto.js';
-import { AuthError, ServerError } from './errors.js';
+import { cacheRealmOf, realmsToSearch } from './cache-realm.js';
+import { AuthError, isRefreshTokenDead, ServerError } from './errors.js';
 import { type AuthCodeFlow, buildAuthorizationUrl, checkAuthorizationResponse, createAuthCodeFlow } from './grants/authorization-code.js';
 import { clientCredentialsParams } from './grants/client-credentials.js';
 import { DEVICE_CODE_GRANT, type DeviceFlow, parseDeviceAuthorizationResponse, pollDeviceFlow } from './grants/device-code.js';
@@ -23,7 +24,7 @@ import { refreshTokenParams } from './grants/refresh-token.js';
 import { createGlobalFetch, type FetchLike, type HttpCache, HttpPipeline } from './http.js';
 import { LogContext, type Logger } from './logger.js';
 import type { Platform, Proxies } from './platform.js';
-import { decorateScopes, parseScopeString, validateScopes } from './scopes.js';
+import { decorateScopes, parseScopeString, searchScopesFor, validateScopes } from './scopes.js';
 import { TokenClient, type TokenGrantResult } from './token-client.js';
 import { IdTokenValidator } from './token-response.js';
 
@@ -296,7 +297,7 @@ export class ClientApplication {
       correlationId,
       headers: { 'X-AnchorMailbox': `upn:${username}` },
     });
-    return this.storeAndBuildResult(authority, result, scope, correlationId, 'password', { username });
+    return this.storeAndBuildResult(authority, result, scope, correlationId, 'password', { data: { username } });
   }
 
   /**
@@ -317,16 +318,9 @@ export class ClientApplication {
     return this.tokenCache.findAppMetadata({ environments, clientId: this.clientId })?.family_id || undefined;
   }
 
-  /** This app's refresh tokens for an account, its family's first when it is in one, newest first. */
-  private findRefreshTokens(homeAccountId: string, environments: string[], familyId = this.familyIdOf(environments)) {
-    const candidates = [];
-    if (familyId) {
-      const family = this.tokenCache.findRefreshToken({ homeAccountId, environments, clientId: this.clientId, familyId });
-      if (family) candidates.push(family);
-    }
-    const own = this.tokenCache.findRefreshToken({ homeAccountId, environments, clientId: this.clientId });
-    if (own && !candidates.includes(own)) candidates.push(own);
-    return candidates;
+  /** This app's refresh tokens for an account, and its family's when it is in one, likeliest first. */
+  private findRefreshTokens(homeAccountId: string, environments: string[]) {
+    return this.tokenCache.findRefreshTokens({ homeAccountId, environments, clientId: this.clientId, familyId: this.familyIdOf(environments) });
   }
 
   /** Signs the account out of this app and forgets it: its tokens, ID tokens and account entries. */
@@ -366,11 +360,13 @@ export class ClientApplication {
     const correlationId = randomUuid();
     let fallback: AuthenticationResult | undefined;
     if (!options.forceRefresh && !options.claimsChallenge) {
-      const query = { homeAccountId: account.homeAccountId, environments: [...authority.aliases], clientId: this.clientId, scopes };
-      // Through common/organizations, other MSAL libraries file tokens under the tenant id.
-      const found =
-        this.tokenCache.findAccessToken({ ...query, realm: authority.tenant }) ??
-        (authority.isMultiTenant && account.realm !== authority.tenant ? this.tokenCache.findAccessToken({ ...query, realm: account.realm }) : undefined);
+      // No scopes means the OpenID scopes alone: a token for the userinfo endpoint, cached like any other.
+      const query = { homeAccountId: account.homeAccountId, environments: [...authority.aliases], clientId: this.clientId, scopes: searchScopesFor(scopes, this.options.excludeScopes) };
+      let found: AccessTokenEntity | undefined;
+      for (const realm of realmsToSearch(authority, account)) {
+        found = this.tokenCache.findAccessToken({ ...query, realm });
+        if (found) break;
+      }
       if (found && Number(found.expires_on) - nowSeconds() > EXPIRY_BUFFER_S) {
         const cached = this.resultFromCache(found, authority, account, correlationId);
         if (found.refresh_on === undefined || Number(found.refresh_on) > nowSeconds()) return cached;
@@ -406,6 +402,8 @@ export class ClientApplication {
     if (refreshTokens.length === 0) return undefined;
     const scope = this.decorate(scopes);
     let lastError: unknown;
+    // The likeliest to be valid first; after a refusal the next one is tried (another MSAL
+    // library may have left a newer one beside it).
     for (const entry of refreshTokens) {
       try {
         const result = await this.tokenClient.requestToken(authority, refreshTokenParams(entry.secret, scope, this.claimsFor(options.claimsChallenge)), {
@@ -413,11 +411,16 @@ export class ClientApplication {
           headers: account.homeAccountId.includes('.') ? { 'X-AnchorMailbox': `Oid:${account.homeAccountId.replace('.', '@')}` } : {},
         });
         // A concurrent removeAccount() must win: refreshing does not recreate the account.
-        return this.storeAndBuildResult(authority, result, scope, correlationId, 'refresh_token', undefined, true);
+        return this.storeAndBuildResult(authority, result, scope, correlationId, 'refresh_token', {
+          skipAccountCreation: true,
+          homeAccountId: account.homeAccountId,
+        });
       } catch (err) {
         lastError = err;
         if (!(err instanceof ServerError)) throw err;
         this.log.verbose(`refresh failed: ${err.error}`);
+        // Kept, it would be sent again on every silent call only to be refused again.
+        if (isRefreshTokenDead(err)) this.tokenCache.removeRefreshToken(entry);
       }
     }
     throw lastError;
@@ -467,22 +470,29 @@ export class ClientApplication {
     requestedScopes: string[],
     correlationId: string,
     grantType: string,
-    data?: Record<string, unknown>,
-    skipAccountCreation = false,
+    extra: {
+      /** Request data worth keeping (the ROPC username). */
+      data?: Record<string, unknown>;
+      skipAccountCreation?: boolean;
+      /** Whose refresh this was, for a response that names no account (no ID token, no client_info). */
+      homeAccountId?: string;
+    } = {},
   ): AuthenticationResult {
     const { response, idTokenClaims } = grant;
+    const { data, skipAccountCreation = false } = extra;
     const written = this.tokenCache.add({
       clientId: this.clientId,
       scope: response.scope !== undefined ? parseScopeString(response.scope) : requestedScopes,
       tokenEndpoint: authority.metadata.token_endpoint,
       response,
       environment: authority.instance,
-      realm: authority.tenant,
+      realm: cacheRealmOf(authority),
       authorityType: authority.type === 'OIDC' ? 'Generic' : authority.type === 'ADFS' ? 'ADFS' : 'MSSTS',
       idTokenClaims: idTokenClaims as Record<string, unknown> | undefined,
       data,
       grantType,
       skipAccountCreation,
+      homeAccountId: extra.homeAccountId,
     });
     const issuedAt = nowSeconds();
     const homeAccountId = written.homeAccountId;
@@ -527,7 +537,7 @@ function toAccount(entity: AccountEntity): Account {
     homeAccountId: entity.home_account_id,
     environment: entity.environment,
     realm: entity.realm,
-    localAccountId: entity.local_account_id,
+    localAccountId: entity.local_account_id ?? '',
     username: entity.username ?? '',
     name: entity.name,
     authorityType: entity.authority_type,
@@ -541,7 +551,7 @@ function accountFromClaims(homeAccountId: string, authority: Authority, claims: 
   return {
     homeAccountId,
     environment: authority.instance,
-    realm: authority.tenant,
+    realm: cacheRealmOf(authority),
     localAccountId: text(claims?.oid) ?? text(claims?.sub) ?? homeAccountId,
     username: text(claims?.preferred_username) ?? text(claims?.upn) ?? text(claims?.email) ?? text(data?.username) ?? '',
     name: text(claims?.name),
@@ -675,7 +685,7 @@ export class ConfidentialClientApplication extends ClientApplication {
     const authority = await this.getAuthority();
     const correlationId = randomUuid();
     if (!options.claimsChallenge && !options.forceRefresh) {
-      const found = this.tokenCache.findAppOnlyAccessToken({ environments: [...authority.aliases], clientId: this.clientId, realm: authority.tenant, scopes });
+      const found = this.tokenCache.findAppOnlyAccessToken({ environments: [...authority.aliases], clientId: this.clientId, realm: cacheRealmOf(authority), scopes });
       if (found && Number(found.expires_on) - nowSeconds() > EXPIRY_BUFFER_S) {
         const cached = this.resultFromCache(found, authority, undefined, correlationId);
         if (found.refresh_on === undefined || Number(found.refresh_on) > nowSeconds()) return cached;

@@ -60,6 +60,8 @@ export interface ServerErrorFields {
   timestamp?: string;
   /** HTTP status of the response. */
   status?: number;
+  /** The `grant_type` of the token request the server refused, when it was one. */
+  grantType?: string;
 }
 
 /** An OAuth 2.0 / OpenID Connect error returned by the authorization server. */
@@ -74,6 +76,7 @@ export class ServerError extends AuthError {
   readonly traceId?: string;
   readonly timestamp?: string;
   readonly status?: number;
+  readonly grantType?: string;
 
   constructor(fields: ServerErrorFields) {
     super('server_error', fields.errorDescription ? `${fields.error}: ${fields.errorDescription}` : fields.error);
@@ -86,6 +89,7 @@ export class ServerError extends AuthError {
     this.traceId = fields.traceId;
     this.timestamp = fields.timestamp;
     this.status = fields.status;
+    this.grantType = fields.grantType;
   }
 }
 
@@ -117,13 +121,43 @@ const INTERACTION_REQUIRED_ERRORS = new Set([
 /** Entra sub-errors that mean a silent retry is pointless and the user must act. */
 const INTERACTION_REQUIRED_SUBERRORS = new Set(['message_only', 'additional_action', 'basic_action', 'user_password_expired', 'consent_required', 'bad_token']);
 
+/** A refused refresh: a 4xx answer to the refresh-token grant (429 is throttling, not a refusal). */
+function isRefusedRefresh(err: ServerError): boolean {
+  return err.grantType === 'refresh_token' && err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 429;
+}
+
 /**
- * True when `err` is a server error that only a user interaction can resolve
- * (for example an expired or revoked refresh token, or a claims challenge).
+ * True when `err` is a server error that only a user interaction can resolve (for example an
+ * expired or revoked refresh token, or a claims challenge). A refresh the server refused with a
+ * 4xx OAuth error counts whatever its code: servers do not all say `invalid_grant` for a dead
+ * refresh token (LemonLDAP::NG says `invalid_request`), and no silent retry would fare better.
  */
 export function isInteractionRequired(err: unknown): boolean {
   if (!(err instanceof ServerError)) return false;
+  if (isRefusedRefresh(err)) return true;
   if (INTERACTION_REQUIRED_ERRORS.has(err.error)) return true;
   if (err.suberror && INTERACTION_REQUIRED_SUBERRORS.has(err.suberror)) return true;
   return err.claims !== undefined && err.claims !== '';
+}
+
+/**
+ * Entra error codes that mean the refresh token itself is dead: revoked or expired (70000,
+ * 70008), expired by inactivity (700082), a single-page app's expired (700084), invalidated by a
+ * password change or a revocation (50173).
+ */
+const DEAD_REFRESH_TOKEN_CODES: ReadonlySet<number> = new Set([70000, 70008, 700082, 700084, 50173]);
+
+/**
+ * True when a refused refresh says the refresh token will never work again, so it should leave
+ * the cache (sending it on every silent call would only fail again, and ask the server to notice).
+ * Not when the refusal concerns the request rather than the token: a claims challenge, a scope,
+ * or an Entra answer whose codes say the user must act (MFA, consent) — that refresh token still
+ * serves other scopes and tenants, which is why MSAL keeps it.
+ */
+export function isRefreshTokenDead(err: unknown): boolean {
+  if (!(err instanceof ServerError) || !isRefusedRefresh(err)) return false;
+  if (err.suberror === 'bad_token') return true;
+  if (err.errorCodes?.some((code) => DEAD_REFRESH_TOKEN_CODES.has(code))) return true;
+  if (err.claims || err.suberror || (err.errorCodes !== undefined && err.errorCodes.length > 0)) return false;
+  return err.error === 'invalid_grant' || err.error === 'invalid_request';
 }

@@ -71,3 +71,16 @@ export function decorateScopes(scopes: string[], clientId: string, excludeScopes
   const excluded = new Set(excludeScopes.map((scope) => scope.toLowerCase()));
   return decorated.filter((scope) => !excluded.has(scope.toLowerCase()));
 }
+
+/**
+ * The scopes a cached access token must hold to serve a silent request for `scopes`. No scopes
+ * asks for the OpenID scopes alone, which get a token for the userinfo endpoint: that token is
+ * found by `openid profile` (msal-common's search scopes; `offline_access` is a request for a
+ * refresh token, not a scope a token is granted), less what the app excludes.
+ */
+export function searchScopesFor(scopes: readonly string[], excludeScopes: readonly string[] = []): string[] {
+  if (scopes.length > 0) return [...scopes];
+  const excluded = new Set(excludeScopes.map((scope) => scope.toLowerCase()));
+  const kept = ['openid', 'profile'].filter((scope) => !excluded.has(scope));
+  return kept.length > 0 ? kept : ['openid'];
+}

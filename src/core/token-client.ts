@@ -6,6 +6,7 @@ import type { JWTPayload } from 'jose';
 import type { Authority } from './authority.js';
 import type { ClientAuth } from './client-auth.js';
 import type { HttpPipeline } from './http.js';
+import { ServerError } from './errors.js';
 import { describeUrl, type LogContext } from './logger.js';
 import { checkTokenResponse, type IdTokenExpectations, type IdTokenValidator, readOAuthJson, type TokenResponse } from './token-response.js';
 
@@ -89,6 +90,9 @@ export class TokenClient {
       headers: options.headers,
       signal: options.signal,
       throttleKey,
+    }).catch((err: unknown) => {
+      // Which grant was refused decides what the refusal means (see isInteractionRequired).
+      throw err instanceof ServerError && err.grantType === undefined ? new ServerError({ ...err, grantType: params.grant_type }) : err;
     });
     const response = checkTokenResponse(body);
     let idTokenClaims: JWTPayload | undefined;

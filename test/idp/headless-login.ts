@@ -313,8 +313,9 @@ export interface DeviceAuthorizationOptions extends HeadlessOptions {
 /**
  * Acts as the user on the device verification page: open `verificationUri` with the user code,
  * confirm, sign in, consent, and stop at the success page. `verificationUri` is the
- * device authorization response's `verification_uri`, or an IdP base URL (the generic face's
- * `/device` is then used).
+ * device authorization response's `verification_uri`, or the generic face's issuer
+ * (`idp.urls.oidcIssuer`: `<origin>/oidc`, or `<origin>` / `<origin>/` with `oidcPath`), whose
+ * `/device` page is then used.
  */
 export async function completeDeviceAuthorization(
   verificationUri: string,
@@ -323,7 +324,9 @@ export async function completeDeviceAuthorization(
 ): Promise<void> {
   const options: DeviceAuthorizationOptions = typeof accountOrOptions === 'string' ? { account: accountOrOptions } : accountOrOptions;
   const base = new URL(verificationUri);
-  if (base.pathname === '/' || base.pathname === '') base.pathname = '/oidc/device';
+  // An issuer, not a page: its device page. A root issuer's is `/device` (an IdP started with
+  // `oidcPath: ''` or `'/'` has no `/oidc/device`).
+  if (base.pathname === '/' || base.pathname === '') base.pathname = '/device';
   else if (base.pathname === '/oidc' || base.pathname === '/oidc/') base.pathname = '/oidc/device';
   base.searchParams.set('user_code', userCode);
   const browser = new Browser(base.origin, options);

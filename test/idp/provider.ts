@@ -53,6 +53,8 @@ export interface FaceOptions {
   rotateRefreshToken: boolean;
   refreshIn?: number;
   devicePollInterval: number;
+  /** A `tid` claim for the ID tokens of a face that is not Entra-shaped. */
+  tenantClaim?: string;
 }
 
 const DAY = 24 * 60 * 60;
@@ -101,7 +103,7 @@ function makeAuthorizationRewrite(face: FaceName, authorizationPath: string): Mi
 
 function makeConfiguration(options: FaceOptions): Configuration {
   const entra = options.face === 'entra';
-  const tenantId = entra ? TENANT_ID : undefined;
+  const tenantId = entra ? TENANT_ID : options.tenantClaim;
   const getResourceServerInfo = makeGetResourceServerInfo(
     options.accessTokenTtl === undefined ? {} : { accessTokenTtl: options.accessTokenTtl },
   );
@@ -112,7 +114,7 @@ function makeConfiguration(options: FaceOptions): Configuration {
     jwks: { keys: [options.signingJwk as Record<string, unknown>] },
     findAccount: makeFindAccount(tenantId),
     claims: {
-      openid: entra ? ['sub', 'oid', 'tid'] : ['sub'],
+      openid: tenantId !== undefined ? ['sub', 'oid', 'tid'] : ['sub'],
       profile: ['name', 'preferred_username', 'given_name', 'family_name'],
       email: ['email', 'email_verified'],
     },
@@ -201,7 +203,7 @@ export function createFaceProvider(options: FaceOptions): Provider {
   const provider = new Provider(options.issuer, configuration);
 
   const deps: GrantDependencies = {
-    findAccount: async (ctx, sub) => makeFindAccount(options.face === 'entra' ? TENANT_ID : undefined)(ctx, sub),
+    findAccount: async (ctx, sub) => makeFindAccount(options.face === 'entra' ? TENANT_ID : options.tenantClaim)(ctx, sub),
     getResourceServerInfo: makeGetResourceServerInfo(
       options.accessTokenTtl === undefined ? {} : { accessTokenTtl: options.accessTokenTtl },
     ),

@@ -295,11 +295,11 @@ describe('test IdP', () => {
       assert.deepEqual(decodeClientInfo(body.client_info), { uid: ACCOUNTS.bob.sub, utid: TENANT_ID });
     });
 
-    it('completes on the generic face from its base URL, and an abort is access_denied', async () => {
+    it('completes on the generic face from its issuer URL, and an abort is access_denied', async () => {
       const start = () => postForm(oidcDiscovery.device_authorization_endpoint as string, { client_id: PUBLIC_CLIENT_ID, scope: 'openid offline_access' });
       const { body: device } = await start();
       assert.equal(device.interval, undefined, 'oidc-provider sends no interval');
-      await completeDeviceAuthorization(idp.urls.origin, device.user_code as string, 'alice');
+      await completeDeviceAuthorization(idp.urls.oidcIssuer, device.user_code as string, 'alice');
       const tokens = await postForm(oidcDiscovery.token_endpoint as string, {
         grant_type: DEVICE_CODE_GRANT_TYPE, client_id: PUBLIC_CLIENT_ID, device_code: device.device_code,
       });
@@ -486,6 +486,83 @@ describe('test IdP options', () => {
       }
       const device = await postForm(`${idp.urls.entraAuthority('organizations')}/oauth2/v2.0/devicecode`, { client_id: PUBLIC_CLIENT_ID, scope: 'openid' });
       assert.equal(device.body.interval, 1);
+    } finally {
+      await idp.close();
+    }
+  });
+});
+
+describe('test IdP with the generic face at the host root (oidcPath)', () => {
+  for (const oidcPath of ['', '/'] as const) {
+    it(`serves discovery, the login pages and the device page with issuer <origin>${oidcPath}`, async () => {
+      const idp = await startIdp({ oidcPath });
+      try {
+        const { origin } = idp.urls;
+        assert.equal(idp.urls.oidcIssuer, `${origin}${oidcPath}`);
+        // One document, at <origin>/.well-known/openid-configuration, for both spellings of the issuer.
+        const { status, body: discovery } = await getJson(`${origin}/.well-known/openid-configuration`);
+        assert.equal(status, 200, JSON.stringify(discovery));
+        assert.equal(discovery.issuer, idp.urls.oidcIssuer);
+        assert.equal(discovery.authorization_endpoint, `${origin}/auth`);
+        assert.equal(discovery.token_endpoint, `${origin}/token`);
+        assert.equal(discovery.device_authorization_endpoint, `${origin}/device/auth`);
+        assert.equal(discovery.jwks_uri, `${origin}/jwks`);
+        assert.equal(discovery.userinfo_endpoint, `${origin}/me`);
+        assert.equal((await fetch(`${origin}/oidc/.well-known/openid-configuration`)).status, 404, 'nothing is left under /oidc');
+        // The Entra face's tenant paths are still served beside it.
+        const entra = await getJson(`${idp.urls.entraAuthority()}/v2.0/.well-known/openid-configuration`);
+        assert.equal(entra.body.issuer, idp.urls.entraIssuer);
+        const unknown = await getJson(`${origin}/00000000-0000-4000-8000-000000000000/v2.0/.well-known/openid-configuration`);
+        assert.equal(unknown.status, 400);
+        assert.equal(unknown.body.error, 'invalid_tenant');
+
+        // Sign-in through the login and consent pages at /interaction/<uid>.
+        const { verifier, challenge } = pkce();
+        const redirect = await completeAuthorization(`${discovery.authorization_endpoint}?${new URLSearchParams({
+          client_id: PUBLIC_CLIENT_ID, response_type: 'code', redirect_uri: REDIRECT_URI, scope: USER_SCOPE,
+          code_challenge: challenge, code_challenge_method: 'S256', state: 's', nonce: 'n',
+        })}`, { account: 'alice' });
+        assert.ok(idp.requests.some((entry) => entry.method === 'POST' && /^\/interaction\/[^/]+\/login$/.test(entry.path)), 'the login form posted at the root');
+        const tokens = await postForm(discovery.token_endpoint as string, {
+          grant_type: 'authorization_code', client_id: PUBLIC_CLIENT_ID, code: redirect.searchParams.get('code') ?? '',
+          redirect_uri: REDIRECT_URI, code_verifier: verifier,
+        });
+        assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+        const idToken = decodeJwt(tokens.body.id_token as string);
+        assert.equal(idToken.iss, idp.urls.oidcIssuer);
+        assert.equal(idToken.tid, undefined);
+        assert.equal(decodeJwt(tokens.body.access_token as string).iss, idp.urls.oidcIssuer);
+        assert.equal((await idp.introspect(tokens.body.refresh_token as string, PUBLIC_CLIENT_ID, 'oidc')).active, true);
+
+        // The device page at /device, reached from the verification URI and from the issuer.
+        for (const page of ['verification_uri', 'issuer'] as const) {
+          const { body: device } = await postForm(discovery.device_authorization_endpoint as string, { client_id: PUBLIC_CLIENT_ID, scope: 'openid' });
+          assert.equal(device.verification_uri, `${origin}/device`);
+          await completeDeviceAuthorization(page === 'issuer' ? idp.urls.oidcIssuer : device.verification_uri as string, device.user_code as string, 'bob');
+          const polled = await postForm(discovery.token_endpoint as string, {
+            grant_type: DEVICE_CODE_GRANT_TYPE, client_id: PUBLIC_CLIENT_ID, device_code: device.device_code,
+          });
+          assert.equal(polled.status, 200, `${page}: ${JSON.stringify(polled.body)}`);
+          assert.equal(decodeJwt(polled.body.id_token as string).sub, ACCOUNTS.bob.sub);
+        }
+      } finally {
+        await idp.close();
+      }
+    });
+  }
+
+  it('puts oidcTenantClaim into the generic face\'s ID tokens as tid', async () => {
+    const tid = '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9';
+    const idp = await startIdp({ oidcPath: '', oidcTenantClaim: tid });
+    try {
+      const { body } = await postForm(`${idp.urls.origin}/token`, {
+        grant_type: 'password', client_id: PUBLIC_CLIENT_ID, username: 'alice', password: ACCOUNTS.alice.password, scope: USER_SCOPE,
+      });
+      assert.equal(typeof body.id_token, 'string', JSON.stringify(body));
+      const idToken = decodeJwt(body.id_token as string);
+      assert.equal(idToken.iss, idp.urls.origin);
+      assert.equal(idToken.tid, tid);
+      assert.equal(body.client_info, undefined, 'a tid does not make the face Entra-shaped');
     } finally {
       await idp.close();
     }

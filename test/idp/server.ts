@@ -1,6 +1,7 @@
 // The test identity provider: one HTTP(S) server on 127.0.0.1 (random port) with two faces.
 //
 //   /oidc/...                      generic OpenID Connect provider, issuer <origin>/oidc
+//                                  (or at /..., issuer <origin> or <origin>/: the oidcPath option)
 //   /<tenant>/...                  Entra-shaped provider for <tenant> in TENANT_SEGMENTS,
 //                                  issuer <origin>/<TENANT_ID>/v2.0
 //   /<tenant>/v2.0/.well-known/openid-configuration    Entra discovery
@@ -83,6 +84,15 @@ export interface IdpOptions {
   publicOrigin?: string;
   /** Port on 127.0.0.1; default 0 (a free one). A busy port fails the start with EADDRINUSE. */
   port?: number;
+  /**
+   * Where the generic face lives, default `/oidc` (issuer `<origin>/oidc`). `''` puts it at the
+   * host root with issuer `<origin>` (Okta's org server), `'/'` at the root with issuer
+   * `<origin>/` (Auth0, LemonLDAP::NG): the issuer shapes that have no path to take a realm from.
+   * The Entra face's tenant paths are still served beside it.
+   */
+  oidcPath?: '/oidc' | '' | '/';
+  /** A `tid` claim in the generic face's ID tokens (some root issuers send one, not being Entra). */
+  oidcTenantClaim?: string;
 }
 
 export interface RequestLogEntry {
@@ -111,7 +121,7 @@ export interface IdpErrorRecord {
 export interface IdpUrls {
   /** `http://127.0.0.1:PORT` (or the `host` option's name) */
   origin: string;
-  /** `<origin>/oidc` */
+  /** `<origin>/oidc`, or `<origin>` / `<origin>/` with the `oidcPath` option. */
   oidcIssuer: string;
   /** `<origin>/<tenant>`, the authority MSAL is given. */
   entraAuthority(tenant?: string): string;
@@ -174,8 +184,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** The token endpoints of both faces. */
-function isTokenPath(path: string): boolean {
-  return path === `/oidc${OIDC_ROUTES.token}` || path.endsWith(ENTRA_ROUTES.token);
+function isTokenPath(path: string, oidcMount: string): boolean {
+  return path === `${oidcMount}${OIDC_ROUTES.token}` || path.endsWith(ENTRA_ROUTES.token);
 }
 
 const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|confirm))?$/;
@@ -189,6 +199,9 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
   const sockets = new Set<Socket>();
   /** Hooks for the next token responses, one per response, oldest first (see tamperNextTokenResponse). */
   const pendingTampers: TokenTamper[] = [];
+  const oidcPath = options.oidcPath ?? '/oidc';
+  /** The generic face's path prefix: `/oidc`, or `''` at the host root. */
+  const oidcMount = oidcPath === '/' ? '' : oidcPath;
   let handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async (_req, res) => {
     sendJson(res, 503, { error: 'temporarily_unavailable' });
   };
@@ -202,7 +215,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
     };
     requests.push(entry);
     res.on('finish', () => { entry.status = res.statusCode; });
-    const tamper = entry.method === 'POST' && isTokenPath(entry.path) ? pendingTampers.shift() : undefined;
+    const tamper = entry.method === 'POST' && isTokenPath(entry.path, oidcMount) ? pendingTampers.shift() : undefined;
     if (tamper !== undefined) {
       interceptJsonResponse(res, tamper, (error) => errors.push({ event: 'tamper_error', error: 'server_error', detail: String(error) }));
     }
@@ -247,7 +260,13 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
   let providers: { oidc: Provider; entra: Provider };
   try {
     providers = {
-      oidc: createFaceProvider({ ...common, face: 'oidc', issuer: `${origin}/oidc`, routes: OIDC_ROUTES }),
+      oidc: createFaceProvider({
+        ...common,
+        face: 'oidc',
+        issuer: `${origin}${oidcPath}`,
+        routes: OIDC_ROUTES,
+        ...(options.oidcTenantClaim === undefined ? {} : { tenantClaim: options.oidcTenantClaim }),
+      }),
       entra: createFaceProvider({ ...common, face: 'entra', issuer: entraIssuer(origin), routes: ENTRA_ROUTES }),
     };
   } catch (error) {
@@ -298,7 +317,11 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
     const [, first = '', ...restSegments] = path.split('/');
     const rest = restSegments.length === 0 ? '' : `/${restSegments.join('/')}`;
 
-    if (first === 'oidc') {
+    // At the host root the generic face takes every path but the Entra face's: its tenants, the
+    // test routes, and Entra paths under an unknown tenant (answered with invalid_tenant below).
+    const unknownTenant = looksLikeTenant(first) && (rest.startsWith('/v2.0/') || rest.startsWith('/oauth2/'));
+    const atRoot = oidcMount === '' && first !== '__test' && matchTenantSegment(first) === undefined && !unknownTenant;
+    if (first === 'oidc' && oidcMount === '/oidc') {
       const interaction = INTERACTION_PATH.exec(rest);
       const mount: RequestMount = { face: 'oidc', mount: '/oidc' };
       if (interaction !== null) {
@@ -308,6 +331,19 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
         return;
       }
       await toProvider(req, res, mount, rest, url.search);
+      return;
+    }
+
+    if (atRoot) {
+      const interaction = INTERACTION_PATH.exec(path);
+      const mount: RequestMount = { face: 'oidc', mount: '' };
+      if (interaction !== null) {
+        await handleInteraction(providers.oidc, req, res, {
+          mount: '', uid: interaction[1] ?? '', step: interaction[2] as 'login' | 'confirm' | undefined,
+        }, interactionOptions);
+        return;
+      }
+      await toProvider(req, res, mount, path === '/' ? '' : path, url.search);
       return;
     }
 
@@ -348,7 +384,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
       return;
     }
 
-    if (looksLikeTenant(first) && (rest.startsWith('/v2.0/') || rest.startsWith('/oauth2/'))) {
+    if (unknownTenant) {
       sendJson(res, 400, makeInvalidTenantError(first));
       return;
     }
@@ -361,13 +397,13 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
 
   const urls: IdpUrls = {
     origin,
-    oidcIssuer: `${origin}/oidc`,
+    oidcIssuer: `${origin}${oidcPath}`,
     entraAuthority: (tenant = TENANT_ID) => `${origin}/${tenant}`,
     entraIssuer: entraIssuer(origin),
   };
 
   const introspectionEndpoint = (face: FaceName) => (face === 'oidc'
-    ? `${urls.oidcIssuer}${OIDC_ROUTES.introspection}`
+    ? `${origin}${oidcMount}${OIDC_ROUTES.introspection}`
     : `${urls.entraAuthority()}${ENTRA_ROUTES.introspection}`);
 
   const clientAuthentication = async (clientId: string, audience: string): Promise<Record<string, string>> => {

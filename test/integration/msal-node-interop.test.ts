@@ -12,25 +12,9 @@ import { createNodeHttpClient, type NodeHttpClient } from '../../src/node/http-c
 import { PublicClientApplication } from '../../src/node/applications.js';
 import { makeSelfSignedCertificate } from '../support/servers.js';
 import { ACCOUNTS, DEMO_API_SCOPES, type Idp, PUBLIC_CLIENT_ID, startIdp, TENANT_ID } from '../idp/server.js';
+import { msalNetworkClient } from './msal-node-network.js';
 
 const READ = [DEMO_API_SCOPES.read];
-
-/** msal-node's network module on top of our undici client, so it trusts the run's certificate. */
-function msalNetworkClient(http: NodeHttpClient): msal.INetworkModule {
-  const send = async (method: 'GET' | 'POST', url: string, options?: { headers?: Record<string, string>; body?: string }) => {
-    const response = await http(url, { method, headers: options?.headers ?? {}, body: options?.body });
-    const headers: Record<string, string> = {};
-    response.headers.forEach((value, name) => {
-      headers[name] = value;
-    });
-    const text = await response.text();
-    return { headers, body: text ? JSON.parse(text) : {}, status: response.status };
-  };
-  return {
-    sendGetRequestAsync: (url, options) => send('GET', url, options) as never,
-    sendPostRequestAsync: (url, options) => send('POST', url, options) as never,
-  };
-}
 
 describe('token cache interoperability with @azure/msal-node', () => {
   let idp: Idp;

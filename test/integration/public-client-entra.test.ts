@@ -158,10 +158,15 @@ describe('PublicClientApplication on an Entra-shaped authority', () => {
     const state = JSON.parse(cache.serialize());
     for (const rt of Object.values(state.RefreshToken as Record<string, { secret: string }>)) rt.secret = 'not-a-refresh-token';
     cache.deserialize(JSON.stringify(state));
-    assert.equal(await app.acquireTokenSilent(READ, account!, { forceRefresh: true }), undefined);
     await assert.rejects(app.acquireTokenSilentWithError(READ, account!, { forceRefresh: true }), (err: unknown) => {
       return err instanceof ServerError && err.error === 'invalid_grant' && err.status === 400 && isInteractionRequired(err);
     });
+    // The refused refresh token left the cache (it would only be refused again); the account stays listed.
+    assert.deepEqual(JSON.parse(cache.serialize()).RefreshToken, {});
+    assert.equal((await app.getAccounts()).length, 1);
+    const requests = idp.requests.length;
+    assert.equal(await app.acquireTokenSilent(READ, account!, { forceRefresh: true }), undefined);
+    assert.equal(idp.requests.length, requests, 'nothing left to refresh with: no request');
     // An account the cache does not know: nothing to refresh with.
     const stranger = { ...account!, homeAccountId: 'unknown.account' };
     assert.equal(await app.acquireTokenSilentWithError(READ, stranger), undefined);

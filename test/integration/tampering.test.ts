@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { JWTPayload } from 'jose';
-import { type AuthError, ServerError } from '../../src/core/errors.js';
+import { type AuthError, isInteractionRequired, ServerError } from '../../src/core/errors.js';
 import { SerializableTokenCache } from '../../src/core/cache/serializable-token-cache.js';
 import { parseAuthorizationResponse } from '../../src/core/grants/authorization-code.js';
 import { PublicClientApplication } from '../../src/node/applications.js';
@@ -181,22 +181,32 @@ describe('tampered refresh responses from the real identity provider', () => {
   });
   after(() => idp.close());
 
+  /** Bob signed in through the real login page, his tokens in a cache of their own. */
+  async function signedInBob() {
+    const cache = new SerializableTokenCache();
+    const app = new PublicClientApplication({ clientId: PUBLIC_CLIENT_ID, authority: idp.urls.entraAuthority(), allowInsecureLoopbackAuthority: true, tokenCache: cache });
+    const flow = await app.initiateAuthCodeFlow(READ, { redirectUri: REDIRECT_URI });
+    const redirect = await completeAuthorization(flow.authUri, { account: 'bob', jar: new CookieJar() });
+    await app.acquireTokenByAuthCodeFlow(flow, parseAuthorizationResponse(redirect.search));
+    const [account] = await app.getAccounts();
+    return { cache, app, account: account! };
+  }
+
   const REFRESH_ATTACKS: Pick<Attack, 'name' | 'code' | 'tamper'>[] = [
     { name: 'a forged ID token (another issuer, re-signed by the IdP key)', code: 'invalid_id_token', tamper: forgedIdToken('idp', (c) => ({ ...c, iss: 'http://127.0.0.1:1/evil/v2.0' })) },
     { name: 'an ID token under an unknown kid', code: 'invalid_id_token', tamper: forgedIdToken('unknown-kid') },
     { name: 'an expires_in that is not a number', code: 'invalid_response', tamper: editedBody((body) => ({ ...body, expires_in: 'soon' })) },
     { name: 'no access_token', code: 'invalid_response', tamper: editedBody(({ access_token: _dropped, ...rest }) => rest) },
-    { name: 'an OAuth error (invalid_grant)', code: 'server_error', tamper: editedBody(() => ({ error: 'invalid_grant', error_description: 'AADSTS700082: expired' }), 400) },
+    {
+      name: 'an OAuth error about the request, not the token (invalid_grant, AADSTS50076)',
+      code: 'server_error',
+      tamper: editedBody(() => ({ error: 'invalid_grant', error_description: 'AADSTS50076: multi-factor authentication required', error_codes: [50076] }), 400),
+    },
   ];
 
   for (const attack of REFRESH_ATTACKS) {
     it(`a silent refresh answered with ${attack.name}: ${attack.code}, cache unchanged, next refresh served`, async () => {
-      const cache = new SerializableTokenCache();
-      const app = new PublicClientApplication({ clientId: PUBLIC_CLIENT_ID, authority: idp.urls.entraAuthority(), allowInsecureLoopbackAuthority: true, tokenCache: cache });
-      const flow = await app.initiateAuthCodeFlow(READ, { redirectUri: REDIRECT_URI });
-      const redirect = await completeAuthorization(flow.authUri, { account: 'bob', jar: new CookieJar() });
-      await app.acquireTokenByAuthCodeFlow(flow, parseAuthorizationResponse(redirect.search));
-      const [account] = await app.getAccounts();
+      const { cache, app, account } = await signedInBob();
       const before = cache.serialize();
 
       idp.tamperNextTokenResponse(attack.tamper!);
@@ -209,4 +219,18 @@ describe('tampered refresh responses from the real identity provider', () => {
       assert.notEqual(cache.serialize(), before);
     });
   }
+
+  it('a silent refresh answered with a dead refresh token (invalid_grant, AADSTS700082): only that refresh token leaves the cache', async () => {
+    const { cache, app, account } = await signedInBob();
+    const before = JSON.parse(cache.serialize());
+
+    idp.tamperNextTokenResponse(editedBody(() => ({ error: 'invalid_grant', error_description: 'AADSTS700082: expired', error_codes: [700082] }), 400));
+    const err = await rejectsWithCode(app.acquireTokenSilentWithError(READ, account, { forceRefresh: true }), 'server_error');
+    assert.ok(isInteractionRequired(err));
+    const after = JSON.parse(cache.serialize());
+    assert.deepEqual(after.RefreshToken, {}, 'the refused refresh token is gone: it would be refused on every silent call');
+    assert.deepEqual({ ...after, RefreshToken: undefined }, { ...before, RefreshToken: undefined }, 'everything else is kept');
+    assert.equal((await app.acquireTokenSilent(READ, account))?.tokenSource, 'cache', 'the valid access token is still served');
+    assert.deepEqual((await app.getAccounts()).map((a) => a.homeAccountId), [account!.homeAccountId], 'the account stays listed');
+  });
 });

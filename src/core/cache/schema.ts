@@ -13,8 +13,11 @@
  * `<home_account_id>-<environment>-<credential_type>-<client_id|family_id>-<realm>-<target>`
  * for credentials, `<home_account_id>-<environment>-<realm>` for accounts and
  * `appmetadata-<environment>-<client_id>` for app metadata. msal-node 7 appends one more segment
- * to credential keys (the token scheme, empty for Bearer, so its keys end in an extra `-`); every
- * MSAL library reads entries under whatever key they were stored, so both forms interoperate.
+ * to credential keys (the token scheme, empty for Bearer, so its keys end in an extra `-`) and
+ * leaves the target out of refresh-token keys. Every MSAL library reads entries under whatever
+ * key they were stored, so the forms interoperate; a writer must then also replace the entries
+ * another library stored under its own key (see `TokenCache.add`), or two refresh tokens of one
+ * account would live side by side and a reader could pick the one a rotation made stale.
  */
 
 /** Names of the cache sections, which are also the `credential_type` values of credentials. */
@@ -60,14 +63,14 @@ export interface AccountEntity extends OpenEntity {
   environment: string;
   /** The tenant: the ID token's `tid`, else the first path segment of the authority. */
   realm: string;
-  /** The account's id in that tenant: the ID token's `oid`, else `sub`. */
-  local_account_id: string;
+  /** The account's id in that tenant: the ID token's `oid`, else `sub`; null when there is no ID token (MSAL for Python). */
+  local_account_id: string | null;
   /** `preferred_username`, `upn` or `email` from the ID token, or the ROPC username; `''` when unknown. */
   username: string;
   authority_type: AuthorityType;
   /** The ID token's `name` claim. */
   name?: string;
-  /** The raw client_info from the token response (base64url JSON `{uid, utid}`), Entra only. */
+  /** The raw client_info (base64url JSON `{uid, utid}`): msal-node writes it; this library keeps it, never writes it (MSAL for Python). */
   client_info?: string;
   /** The grant that created the account (authorization_code, password, device code, broker). */
   account_source?: string;
@@ -101,6 +104,10 @@ export interface AccessTokenEntity extends CredentialEntityBase {
   refresh_on?: string;
   /** `Bearer` unless the server said otherwise (`pop`, `ssh-cert`, ...). */
   token_type?: string;
+  /**
+   * The key a key-bound token (SSH certificate, mTLS or DPoP proof-of-possession) is bound to,
+   * from the request's data. Such a token is only served to a lookup that names the same key.
+   */
   key_id?: string;
 }
 
@@ -109,8 +116,12 @@ export interface RefreshTokenEntity extends CredentialEntityBase {
   /** `"1"` for a family refresh token (the response carried `foci`). */
   family_id?: string;
   last_modification_time?: string;
-  /** Not written by this library (refresh tokens are cross-scope and cross-tenant); kept when read. */
+  /**
+   * The scopes of the request that got it (MSAL for Python writes them; msal-node keeps them):
+   * informative only, a refresh token serves every scope of its client.
+   */
   target?: string;
+  /** Not written by this library (refresh tokens are cross-tenant); kept when read. */
   realm?: string;
 }
 
@@ -158,6 +169,7 @@ export interface CredentialKeyFields {
   realm?: string | null;
   target?: string | null;
   token_type?: string | null;
+  key_id?: string | null;
 }
 
 const text = (value: string | null | undefined): string => value ?? '';
@@ -166,12 +178,19 @@ const text = (value: string | null | undefined): string => value ?? '';
  * The cache key of a credential, lower-cased:
  * `<home_account_id>-<environment>-<credential_type>-<client_id>-<realm>-<target>`.
  *
- * - Refresh tokens: realm and target are empty (a refresh token serves every tenant and scope),
- *   and a family refresh token is keyed by its `family_id` instead of the client id, so one
- *   family refresh token per account is shared by the family's apps (as msal-node and MSAL.NET).
+ * - Refresh tokens: msal-node's key, `<home_account_id>-<environment>-refreshtoken-<client_id>---`:
+ *   realm and target empty (a refresh token serves every tenant and scope; the entry still records
+ *   its `target`, as MSAL for Python does) and msal-node's empty scheme segment. msal-node picks
+ *   the first refresh token whose key matches, and never removes one stored under another key:
+ *   under its own key, its next write replaces ours instead of leaving a stale one before its own.
+ *   MSAL for Python puts the target in the key, but chooses among refresh tokens by their
+ *   `last_modification_time`, which this library writes. A family refresh token is keyed by its
+ *   `family_id` instead of the client id, so one per account is shared by the family's apps (as
+ *   msal-node and MSAL.NET).
  * - ID tokens: target is empty.
  * - Access tokens of a scheme other than Bearer get the lower-cased `token_type` as a seventh
- *   segment, so a PoP token never replaces the Bearer token of the same scopes.
+ *   segment, and key-bound ones their `key_id` after it, so a PoP token never replaces the Bearer
+ *   token of the same scopes, nor one bound to another key.
  */
 export function makeCredentialKey(credential: CredentialKeyFields): string {
   const type = credential.credential_type;
@@ -185,9 +204,11 @@ export function makeCredentialKey(credential: CredentialKeyFields): string {
     isRefreshToken ? '' : text(credential.realm),
     isAccessToken ? text(credential.target) : '',
   ];
+  if (isRefreshToken) parts.push('');
   if (isAccessToken && credential.token_type && credential.token_type.toLowerCase() !== 'bearer') {
     parts.push(credential.token_type);
   }
+  if (isAccessToken && credential.key_id) parts.push(credential.key_id);
   return parts.join('-').toLowerCase();
 }
 
@@ -227,6 +248,7 @@ export function makeKey(type: CredentialType, entity: Record<string, unknown>): 
         realm: field('realm'),
         target: field('target'),
         token_type: field('token_type'),
+        key_id: field('key_id'),
       });
   }
 }

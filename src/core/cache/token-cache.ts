@@ -16,6 +16,7 @@ import { decodeJwt } from 'jose/jwt/decode';
 import { AuthError } from '../errors.js';
 import { MultiIndex } from './multi-index.js';
 import {
+  ACCESS_TOKEN_WITH_AUTH_SCHEME,
   CredentialType,
   makeAccountKey,
   makeAppMetadataKey,
@@ -42,9 +43,15 @@ export interface TokenEvent {
   response: Record<string, unknown>;
   /** Overrides the host of `tokenEndpoint`, e.g. the authority's preferred cache alias. */
   environment?: string;
-  /** Overrides the realm (otherwise the ID token's `tid`, else the token endpoint's first path segment). */
+  /**
+   * Overrides the realm, which otherwise is the token endpoint's first path segment (MSAL for
+   * Python). `''` is a realm too: that of an issuer at a host root (see `cache-realm.ts`).
+   */
   realm?: string;
-  /** Request data worth keeping: `username` names an account that has no ID token (ROPC). */
+  /**
+   * Request data worth keeping: `username` names an account that has no ID token (ROPC);
+   * `key_id` binds the access token to a key (it is then served only to lookups naming that key).
+   */
   data?: Record<string, unknown>;
   /** `authorization_code`, `password`, the device code grant or `broker` mark the account's source. */
   grantType?: string;
@@ -52,6 +59,12 @@ export interface TokenEvent {
   idTokenClaims?: Record<string, unknown>;
   /** Store tokens but no account (on-behalf-of and similar middle-tier flows). */
   skipAccountCreation?: boolean;
+  /**
+   * The account a refresh was for. Used only when the response names none: a server that sends
+   * no ID token on refresh (and no client_info) would otherwise have the tokens filed as
+   * app-only, where the account's next silent call never finds them.
+   */
+  homeAccountId?: string;
   /** The account's `authority_type`; default `ADFS` when the realm is `adfs`, else `MSSTS`. */
   authorityType?: AuthorityType;
 }
@@ -91,6 +104,8 @@ export interface AccessTokenQuery {
   tokenType?: string;
   /** Epoch seconds; tokens that expired before it are not returned. Default: now. */
   now?: number;
+  /** The key a key-bound token must be bound to; without it, only unbound tokens are found. */
+  keyId?: string;
 }
 
 export interface RefreshTokenQuery {
@@ -384,6 +399,21 @@ function expiryOf(entry: { expires_on?: unknown }): number | undefined {
   return Number.isFinite(seconds) && Math.abs(seconds) <= MAX_DATE_S ? seconds : undefined;
 }
 
+/**
+ * The scheme an access token is for, lower-cased: `bearer` unless its `token_type` names another
+ * (`pop`, `dpop`, `ssh-cert`), or it is msal-node's `AccessToken_With_AuthScheme` entry, which
+ * is never a plain Bearer token whatever its `token_type` says.
+ */
+function schemeOf(entry: AccessTokenEntity): string {
+  const type = lower(entry.token_type) || 'bearer';
+  return entry.credential_type === ACCESS_TOKEN_WITH_AUTH_SCHEME && type === 'bearer' ? 'authscheme' : type;
+}
+
+/** Whether an access token is bound to a key: served only to a lookup that names the key. */
+function isKeyBound(entry: AccessTokenEntity): boolean {
+  return typeof entry.key_id === 'string' ? entry.key_id !== '' : entry.key_id !== undefined && entry.key_id !== null;
+}
+
 /** The largest epoch-seconds value a Date can hold. */
 const MAX_DATE_S = 8.64e12;
 
@@ -586,6 +616,11 @@ export class TokenCache {
    */
   add(event: TokenEvent, now: number = nowSeconds()): AddResult {
     if (!isPlainObject(event)) throw new AuthError('invalid_argument', 'The token event must be an object');
+    // MSAL for Python's `add({})`: nothing to store is no error (it still counts as a change).
+    if (event.response === undefined || (isPlainObject(event.response) && Object.keys(event.response).length === 0)) {
+      this.onStateChanged();
+      return { homeAccountId: '', environment: '', realm: '' };
+    }
     const clientId = requireText(event.clientId, 'clientId');
     const response = event.response;
     if (!isPlainObject(response)) throw new AuthError('invalid_argument', 'The token event has no response object');
@@ -617,8 +652,10 @@ export class TokenCache {
         throw new AuthError('invalid_id_token', 'The ID token of the token response cannot be decoded', { cause });
       }
     }
-    const realm = event.realm || stringClaim(claims, 'tid') || endpoint.pathname.split('/')[1] || '';
-    const { homeAccountId, hasAccount } = parseAccount(response, claims);
+    const realm = typeof event.realm === 'string' ? event.realm : (endpoint.pathname.split('/')[1] ?? '');
+    const parsed = parseAccount(response, claims);
+    const homeAccountId = parsed.homeAccountId || (typeof event.homeAccountId === 'string' ? event.homeAccountId : '');
+    const hasAccount = parsed.hasAccount;
 
     // Read before anything is written: a response refused here must leave the cache as it was.
     const familyId = familyIdOf(response['foci']);
@@ -645,6 +682,8 @@ export class TokenCache {
       };
       const refreshIn = toInteger(response['refresh_in']);
       if (refreshIn !== undefined) at.refresh_on = String(now + refreshIn);
+      const keyId = data['key_id'];
+      if ((typeof keyId === 'string' && keyId !== '') || typeof keyId === 'number') at.key_id = String(keyId);
       this.saveAccessToken(at);
     }
 
@@ -654,7 +693,8 @@ export class TokenCache {
         home_account_id: homeAccountId,
         environment,
         realm,
-        local_account_id: stringClaim(claims, 'oid') ?? stringClaim(claims, 'sub') ?? '',
+        // null without an ID token, as MSAL for Python writes it.
+        local_account_id: stringClaim(claims, 'oid') ?? stringClaim(claims, 'sub') ?? null,
         username:
           stringClaim(claims, 'preferred_username') ??
           stringClaim(claims, 'upn') ??
@@ -665,7 +705,6 @@ export class TokenCache {
       };
       const name = stringClaim(claims, 'name');
       if (name) account.name = name;
-      if (typeof response['client_info'] === 'string' && response['client_info'] !== '') account.client_info = response['client_info'];
       if (event.grantType && GRANT_TYPES_THAT_ESTABLISH_AN_ACCOUNT.has(event.grantType)) account.account_source = event.grantType;
       this.put(CredentialType.ACCOUNT, makeAccountKey(account), account);
     }
@@ -689,6 +728,7 @@ export class TokenCache {
         home_account_id: homeAccountId,
         environment,
         client_id: clientId,
+        target,
         last_modification_time: String(now),
       };
       if (familyId !== undefined) rt.family_id = familyId;
@@ -711,11 +751,12 @@ export class TokenCache {
     const scopes = [...lowerScopeSet(at.target)];
     const resourceScopes = scopes.filter((s) => !OIDC_SCOPES.has(s));
     const compared = resourceScopes.length > 0 ? resourceScopes : scopes;
-    const tokenType = lower(at.token_type) || 'bearer';
+    const scheme = schemeOf(at);
+    const keyId = at.key_id ?? '';
     for (const oldKey of this.index(CredentialType.ACCESS_TOKEN).byGroup.get(groupKey(CredentialType.ACCESS_TOKEN, at))) {
       if (oldKey === key) continue;
       const old = this.entryAt(CredentialType.ACCESS_TOKEN, oldKey);
-      if (!old || (lower(old.token_type) || 'bearer') !== tokenType) continue;
+      if (!old || schemeOf(old) !== scheme || (old.key_id ?? '') !== keyId) continue;
       const oldScopes = lowerScopeSet(old.target);
       if (compared.some((s) => oldScopes.has(s))) this.deleteKey(CredentialType.ACCESS_TOKEN, oldKey);
     }
@@ -731,14 +772,20 @@ export class TokenCache {
     this.put(CredentialType.ID_TOKEN, key, idt);
   }
 
-  /** Stores a refresh token in place of the client's older ones for the same account and environment. */
+  /**
+   * Stores a refresh token in place of every older one of the same account and environment that
+   * it supersedes: the client's own, and for a family refresh token every one of the family,
+   * whatever key each was stored under (MSAL for Python's key, msal-node's, an older target's).
+   * One refresh token is left, so no reader, ours or another library's, can pick a stale one.
+   */
   private saveRefreshToken(rt: RefreshTokenEntity): void {
     const key = makeCredentialKey(rt);
     const clientId = lower(rt.client_id);
+    const familyId = lower(rt.family_id);
     for (const oldKey of this.index(CredentialType.REFRESH_TOKEN).byGroup.get(groupKey(CredentialType.REFRESH_TOKEN, rt))) {
       if (oldKey === key) continue;
       const old = this.entryAt(CredentialType.REFRESH_TOKEN, oldKey);
-      if (old && lower(old.client_id) === clientId) this.deleteKey(CredentialType.REFRESH_TOKEN, oldKey);
+      if (old && (lower(old.client_id) === clientId || (familyId !== '' && lower(old.family_id) === familyId))) this.deleteKey(CredentialType.REFRESH_TOKEN, oldKey);
     }
     this.put(CredentialType.REFRESH_TOKEN, key, rt);
   }
@@ -781,6 +828,8 @@ export class TokenCache {
         }
       }
       if (!matchesQuery(entry, query)) continue;
+      // A key-bound token goes only to a search that names its key (MSAL for Python's isolation).
+      if (credentialType === CredentialType.ACCESS_TOKEN && isKeyBound(entry as AccessTokenEntity) && !Object.hasOwn(query ?? {}, 'key_id')) continue;
       if (wanted && !containsAll(lowerScopeSet(entry['target']), wanted)) continue;
       found.push(entry);
     }
@@ -863,13 +912,14 @@ export class TokenCache {
     const tokenType = (query.tokenType ?? 'Bearer').toLowerCase();
     const now = query.now ?? nowSeconds();
     const home = query.homeAccountId.toLowerCase();
+    const keyId = query.keyId ?? '';
 
     const index = this.index(CredentialType.ACCESS_TOKEN);
     let best: AccessTokenEntity | undefined;
     for (const environment of environments) {
       for (const key of index.byGroup.get(home + SEP + environment + SEP + clientId + SEP + realm)) {
         const entry = this.entryAt(CredentialType.ACCESS_TOKEN, key);
-        if (!entry || !hasSecret(entry) || (lower(entry.token_type) || 'bearer') !== tokenType) continue;
+        if (!entry || !hasSecret(entry) || schemeOf(entry) !== tokenType || (entry.key_id ?? '') !== keyId) continue;
         const expiresOn = expiryOf(entry);
         if (expiresOn === undefined || expiresOn < now || !containsAll(lowerScopeSet(entry.target), wanted)) continue;
         if (!best || expiresOn > expiryOf(best)!) best = entry;
@@ -888,26 +938,57 @@ export class TokenCache {
    * family refresh token of that family instead (the client's own one first, else a sibling's).
    */
   findRefreshToken(query: RefreshTokenQuery): RefreshTokenEntity | undefined {
+    const { clientId, familyId, entries } = this.refreshTokensOfAccount(query);
+    let sibling: RefreshTokenEntity | undefined;
+    for (const { entry } of entries) {
+      if (familyId === undefined) {
+        if (lower(entry.client_id) === clientId) return entry;
+      } else if (lower(entry.family_id) === familyId) {
+        if (lower(entry.client_id) === clientId) return entry;
+        sibling ??= entry;
+      }
+    }
+    return sibling;
+  }
+
+  /**
+   * Every refresh token that can serve the client for the account, in any of the environments:
+   * the client's own and, with `familyId`, those of its family. The likeliest to be valid comes
+   * first, which matters: at a server that rotates refresh tokens, sending a used one revokes
+   * the whole grant, and the next one with it. This library writes a time on every refresh token
+   * and replaces the others when it stores one, so an entry without a time beside one with a
+   * time was written later, by msal-node (which writes none and leaves other keys alone): entries
+   * without a time come first, those under another library's key before ours, then the newest
+   * `last_modification_time` (MSAL for Python's order).
+   */
+  findRefreshTokens(query: RefreshTokenQuery): RefreshTokenEntity[] {
+    const { clientId, familyId, entries } = this.refreshTokensOfAccount(query);
+    const found: { entry: RefreshTokenEntity; time: number; foreign: boolean }[] = [];
+    for (const { key, entry } of entries) {
+      if (lower(entry.client_id) !== clientId && (familyId === undefined || lower(entry.family_id) !== familyId)) continue;
+      const time = toInteger(entry.last_modification_time) ?? Infinity;
+      found.push({ entry, time, foreign: key !== makeCredentialKey(entry) });
+    }
+    found.sort((a, b) => (b.time === a.time ? Number(b.foreign) - Number(a.foreign) : b.time > a.time ? 1 : -1));
+    return found.map((candidate) => candidate.entry);
+  }
+
+  /** The account's refresh tokens that hold a secret, in the environments (checked query, lower-cased ids). */
+  private refreshTokensOfAccount(query: RefreshTokenQuery) {
     if (typeof query.homeAccountId !== 'string') throw new AuthError('invalid_argument', 'homeAccountId must be a string');
     const environments = requireEnvironments(query.environments);
     const clientId = requireText(query.clientId, 'clientId').toLowerCase();
     const familyId = query.familyId?.toLowerCase();
     const home = query.homeAccountId.toLowerCase();
     const index = this.index(CredentialType.REFRESH_TOKEN);
-    let sibling: RefreshTokenEntity | undefined;
+    const entries: { key: string; entry: RefreshTokenEntity }[] = [];
     for (const environment of environments) {
       for (const key of index.byGroup.get(home + SEP + environment)) {
         const entry = this.entryAt(CredentialType.REFRESH_TOKEN, key);
-        if (!entry || !hasSecret(entry)) continue;
-        if (familyId === undefined) {
-          if (lower(entry.client_id) === clientId) return entry;
-        } else if (lower(entry.family_id) === familyId) {
-          if (lower(entry.client_id) === clientId) return entry;
-          sibling ??= entry;
-        }
+        if (entry && hasSecret(entry)) entries.push({ key, entry });
       }
     }
-    return sibling;
+    return { clientId, familyId, entries };
   }
 
   /** The client's ID token for the account and realm, in any of the environments. */

@@ -38,6 +38,7 @@ describe('error classes', () => {
         error: 'invalid_grant',
         errorDescription: 'AADSTS70008: expired',
         errorCodes: [70008],
+        grantType: undefined,
         suberror: 'bad_token',
         claims: '{}',
         correlationId: 'c',

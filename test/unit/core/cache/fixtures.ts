@@ -11,7 +11,8 @@ export const HOME = `${OID}.${TENANT}`;
 export const CLIENT = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
 export const AUTHORITY_HOST = 'login.microsoftonline.com';
 export const ALIASES = ['login.microsoftonline.com', 'login.windows.net', 'login.microsoft.com', 'sts.windows.net'];
-export const ENTRA_TOKEN_ENDPOINT = `https://${AUTHORITY_HOST}/organizations/oauth2/v2.0/token`;
+/** A tenant's token endpoint: MSAL for Python files tokens under its first path segment, the tenant. */
+export const ENTRA_TOKEN_ENDPOINT = `https://${AUTHORITY_HOST}/${TENANT}/oauth2/v2.0/token`;
 
 export function b64u(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');

@@ -51,7 +51,7 @@ describe('key makers', () => {
     );
   });
 
-  test('refresh token key has empty realm and target, and the family id in place of the client id', () => {
+  test("refresh token key is msal-node's: empty realm, target and scheme, the family id in place of the client id", () => {
     const rt = {
       home_account_id: 'uid.utid',
       environment: 'login.example.com',
@@ -60,8 +60,8 @@ describe('key makers', () => {
       realm: 'contoso',
       target: 's1 s2 s3',
     };
-    assert.equal(makeCredentialKey(rt), 'uid.utid-login.example.com-refreshtoken-my_client_id--');
-    assert.equal(makeCredentialKey({ ...rt, family_id: '1' }), 'uid.utid-login.example.com-refreshtoken-1--');
+    assert.equal(makeCredentialKey(rt), 'uid.utid-login.example.com-refreshtoken-my_client_id---');
+    assert.equal(makeCredentialKey({ ...rt, family_id: '1' }), 'uid.utid-login.example.com-refreshtoken-1---');
   });
 
   test('app-only access tokens have an empty home_account_id (null counts as empty)', () => {
@@ -87,14 +87,14 @@ describe('key makers', () => {
     const entry = { home_account_id: 'h', environment: 'e', client_id: 'c', realm: 'r', target: 't', credential_type: 'AccessToken' };
     assert.equal(makeKey(CredentialType.ACCESS_TOKEN, entry), 'h-e-accesstoken-c-r-t');
     assert.equal(makeKey(CredentialType.ID_TOKEN, { ...entry, credential_type: 'IdToken' }), 'h-e-idtoken-c-r-');
-    assert.equal(makeKey(CredentialType.REFRESH_TOKEN, { ...entry, credential_type: 'RefreshToken' }), 'h-e-refreshtoken-c--');
+    assert.equal(makeKey(CredentialType.REFRESH_TOKEN, { ...entry, credential_type: 'RefreshToken' }), 'h-e-refreshtoken-c---');
     assert.equal(makeKey(CredentialType.ACCOUNT, entry), 'h-e-r');
     assert.equal(makeKey(CredentialType.APP_METADATA, entry), 'appmetadata-e-c');
   });
 });
 
 describe('key makers against the keys msal-node writes', () => {
-  test('msal-node keys every entry as we do (its credential keys add an empty scheme segment)', async () => {
+  test('msal-node keys every entry as we do (its access and ID token keys add an empty scheme segment)', async () => {
     const network = fakeEntraNetwork(() => ({
       token_type: 'Bearer',
       scope: 'https://graph.microsoft.com/User.Read https://graph.microsoft.com/Mail.Read openid profile',
@@ -122,8 +122,9 @@ describe('key makers against the keys msal-node writes', () => {
       assert.equal(entries.length, 1, `msal-node wrote one ${type}`);
       const [nodeKey, entry] = entries[0]!;
       const ours = makeKey(type, entry as Record<string, unknown>);
-      const isCredential = type !== CredentialType.ACCOUNT && type !== CredentialType.APP_METADATA;
-      assert.equal(nodeKey, isCredential ? `${ours}-` : ours, `${type} key`);
+      // Access and ID token keys: msal-node adds an empty scheme segment. Refresh token keys: the same key.
+      const addsScheme = type === CredentialType.ACCESS_TOKEN || type === CredentialType.ID_TOKEN;
+      assert.equal(nodeKey, addsScheme ? `${ours}-` : ours, `${type} key`);
     }
     // The family refresh token is keyed by its family id, in both.
     assert.match(Object.keys(written.RefreshToken!)[0]!, /-refreshtoken-1---$/);

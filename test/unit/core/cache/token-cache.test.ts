@@ -69,15 +69,17 @@ describe('TokenCache.add: MSAL for Python fixtures', () => {
       target: 's1 s2 s3',
       token_type: 'some type',
     });
-    // Python keys (and stores) the refresh token with its target; MSAL.NET and msal-node, and we, leave it out.
-    assert.deepEqual(data.RefreshToken!['uid.utid-login.example.com-refreshtoken-my_client_id--'], {
+    // The entry records its target as MSAL for Python does; the key is msal-node's (schema.ts says why).
+    assert.deepEqual(data.RefreshToken!['uid.utid-login.example.com-refreshtoken-my_client_id---'], {
       client_id: 'my_client_id',
       credential_type: 'RefreshToken',
       environment: 'login.example.com',
       home_account_id: 'uid.utid',
       last_modification_time: '1000',
       secret: 'a refresh token',
+      target: 's1 s2 s3',
     });
+    // No client_info field in the account (MSAL for Python leaves it out).
     assert.deepEqual(data.Account!['uid.utid-login.example.com-contoso'], {
       home_account_id: 'uid.utid',
       environment: 'login.example.com',
@@ -85,7 +87,6 @@ describe('TokenCache.add: MSAL for Python fixtures', () => {
       local_account_id: 'object1234',
       username: 'John Doe',
       authority_type: 'MSSTS',
-      client_info: clientInfo('uid', 'utid'),
     });
     assert.deepEqual(data.IdToken!['uid.utid-login.example.com-idtoken-my_client_id-contoso-'], {
       credential_type: 'IdToken',
@@ -112,7 +113,7 @@ describe('TokenCache.add: MSAL for Python fixtures', () => {
     );
     const data = sections(cache);
     assert.equal(data.AccessToken!['subject-fs.msidlab8.com-accesstoken-my_client_id-adfs-s1 s2 s3']?.home_account_id, 'subject');
-    assert.ok(data.RefreshToken!['subject-fs.msidlab8.com-refreshtoken-my_client_id--']);
+    assert.equal(data.RefreshToken!['subject-fs.msidlab8.com-refreshtoken-my_client_id---']?.target, 's1 s2 s3');
     assert.deepEqual(data.Account!['subject-fs.msidlab8.com-adfs'], {
       home_account_id: 'subject',
       environment: 'fs.msidlab8.com',
@@ -141,7 +142,7 @@ describe('TokenCache.add: MSAL for Python fixtures', () => {
 });
 
 describe('TokenCache.add: Entra, OpenID Connect and app-only responses', () => {
-  test('Entra: client_info gives home_account_id, tid the realm, the response scope the target', () => {
+  test('Entra: client_info gives home_account_id, the token endpoint the realm, the response scope the target', () => {
     const cache = new TokenCache();
     const result = cache.add(entraEvent(), NOW);
     assert.deepEqual(result, { homeAccountId: HOME, environment: 'login.microsoftonline.com', realm: TENANT });
@@ -156,7 +157,6 @@ describe('TokenCache.add: Entra, OpenID Connect and app-only responses', () => {
       username: 'Alice@Contoso.com',
       authority_type: 'MSSTS',
       name: 'Alice Liddell',
-      client_info: clientInfo(OID, TENANT),
       account_source: 'authorization_code',
     });
 
@@ -182,7 +182,7 @@ describe('TokenCache.add: Entra, OpenID Connect and app-only responses', () => {
     assert.equal(rt?.family_id, '1');
     assert.equal(rt?.last_modification_time, String(NOW));
     const key = makeCredentialKey(rt!);
-    assert.equal(key, `${HOME}-login.microsoftonline.com-refreshtoken-1--`);
+    assert.equal(key, `${HOME}-login.microsoftonline.com-refreshtoken-1---`);
 
     const idt = cache.findIdToken({ homeAccountId: HOME, environments: ['login.microsoftonline.com'], clientId: CLIENT, realm: TENANT });
     assert.equal(idt?.secret, entraIdToken());
@@ -252,7 +252,7 @@ describe('TokenCache.add: Entra, OpenID Connect and app-only responses', () => {
     const cache = new TokenCache();
     cache.add(entraEvent({ idTokenClaims: { sub: 's', oid: 'other-oid', tid: 'other-tid', preferred_username: 'bob@fabrikam.com' } }, entraResponse({ id_token: 'opaque' })), NOW);
     const [account] = cache.getAccounts();
-    assert.equal(account?.realm, 'other-tid');
+    assert.equal(account?.realm, TENANT, "the ID token's tid does not decide the realm (MSAL for Python)");
     assert.equal(account?.local_account_id, 'other-oid');
     assert.equal(account?.username, 'bob@fabrikam.com');
   });
@@ -261,11 +261,12 @@ describe('TokenCache.add: Entra, OpenID Connect and app-only responses', () => {
     const cache = new TokenCache();
     const response = entraResponse();
     delete response['id_token'];
-    cache.add(entraEvent({ grantType: 'password', data: { username: 'alice@contoso.com', password: 'not kept' } }, response), NOW);
+    cache.add(entraEvent({ grantType: 'password', data: { username: 'alice@contoso.com', password: 'not kept' }, tokenEndpoint: 'https://login.microsoftonline.com/organizations/oauth2/v2.0/token' }, response), NOW);
     const [account] = cache.getAccounts();
     assert.equal(account?.username, 'alice@contoso.com');
     assert.equal(account?.account_source, 'password');
-    assert.equal(account?.realm, 'organizations', 'no tid: the first path segment of the token endpoint');
+    assert.equal(account?.realm, 'organizations', 'the first path segment of the token endpoint');
+    assert.equal(account?.local_account_id, null, 'no ID token: null, as MSAL for Python writes it');
     assert.doesNotMatch(JSON.stringify(sections(cache)), /not kept/);
   });
 
@@ -402,7 +403,10 @@ describe('TokenCache lookups', () => {
   function filled(): TokenCache {
     const cache = new TokenCache();
     cache.add(entraEvent({ environment: 'login.windows.net' }), NOW);
-    cache.add(entraEvent({ environment: 'login.windows.net' }, entraResponse({}, { oid: 'bob-oid', tid: 'fabrikam-tid', username: 'Bob@Fabrikam.com' })), NOW);
+    cache.add(
+      entraEvent({ environment: 'login.windows.net', realm: 'fabrikam-tid' }, entraResponse({}, { oid: 'bob-oid', tid: 'fabrikam-tid', username: 'Bob@Fabrikam.com' })),
+      NOW,
+    );
     return cache;
   }
 
@@ -552,7 +556,7 @@ describe('TokenCache changes', () => {
     cache.deserialize(JSON.stringify({ RefreshToken: { 'wrong-key': sample } }));
     cache.modify(CredentialType.REFRESH_TOKEN, { ...sample }, { secret: 'this is a new RT' });
     assert.deepEqual(JSON.parse(cache.serialize()).RefreshToken, {
-      'uid.utid-login.example.com-refreshtoken-my_client_id--': { ...sample, secret: 'this is a new RT' },
+      'uid.utid-login.example.com-refreshtoken-my_client_id---': { ...sample, secret: 'this is a new RT' },
     });
   });
 
