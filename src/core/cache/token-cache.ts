@@ -414,6 +414,18 @@ function isKeyBound(entry: AccessTokenEntity): boolean {
   return typeof entry.key_id === 'string' ? entry.key_id !== '' : entry.key_id !== undefined && entry.key_id !== null;
 }
 
+/**
+ * Whether another library filed the access token in a partition of its own: msal-node's
+ * `additionalCacheKeyComponents` (an FMI path, client claims) or `requestedClaimsHash`, MSAL for
+ * Python's `ext_cache_key`. Such a token was asked for with more than scopes, and this library
+ * never asks that way: it is never served here.
+ */
+function isPartitioned(entry: AccessTokenEntity): boolean {
+  const components = entry['additionalCacheKeyComponents'];
+  if (isPlainObject(components) && Object.keys(components).length > 0) return true;
+  return Boolean(entry['requestedClaimsHash']) || Boolean(entry['ext_cache_key']);
+}
+
 /** The largest epoch-seconds value a Date can hold. */
 const MAX_DATE_S = 8.64e12;
 
@@ -919,7 +931,7 @@ export class TokenCache {
     for (const environment of environments) {
       for (const key of index.byGroup.get(home + SEP + environment + SEP + clientId + SEP + realm)) {
         const entry = this.entryAt(CredentialType.ACCESS_TOKEN, key);
-        if (!entry || !hasSecret(entry) || schemeOf(entry) !== tokenType || (entry.key_id ?? '') !== keyId) continue;
+        if (!entry || !hasSecret(entry) || schemeOf(entry) !== tokenType || (entry.key_id ?? '') !== keyId || isPartitioned(entry)) continue;
         const expiresOn = expiryOf(entry);
         if (expiresOn === undefined || expiresOn < now || !containsAll(lowerScopeSet(entry.target), wanted)) continue;
         if (!best || expiresOn > expiryOf(best)!) best = entry;
