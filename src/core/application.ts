@@ -480,9 +480,12 @@ export class ClientApplication {
   ): AuthenticationResult {
     const { response, idTokenClaims } = grant;
     const { data, skipAccountCreation = false } = extra;
+    // RFC 6749 §5.1: no scope means the requested ones; an empty one is read the same way (oidc-provider
+    // answers `""` to a refresh for the OpenID scopes alone), or the token could never be found again.
+    const granted = response.scope !== undefined && response.scope.trim() !== '' ? parseScopeString(response.scope) : requestedScopes;
     const written = this.tokenCache.add({
       clientId: this.clientId,
-      scope: response.scope !== undefined ? parseScopeString(response.scope) : requestedScopes,
+      scope: granted,
       tokenEndpoint: authority.metadata.token_endpoint,
       response,
       environment: authority.instance,
@@ -499,7 +502,7 @@ export class ClientApplication {
     const accountEntity = homeAccountId
       ? this.tokenCache.getAccounts({ homeAccountId, environments: [authority.instance] })[0]
       : undefined;
-    const scopes = response.scope !== undefined ? parseScopeString(response.scope) : requestedScopes;
+    const scopes = granted;
     return {
       accessToken: response.access_token,
       tokenType: response.token_type,

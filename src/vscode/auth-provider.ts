@@ -63,6 +63,8 @@ export class ConfigurationError extends Error {
 }
 
 const SESSION_ID_SEPARATOR = '#';
+/** No scopes, no overrides: the configured client and tenant, and the id of an account's listing session. */
+const ACCOUNT_LISTING = SessionScopes.parse(undefined);
 
 export class MsalAuthenticationProvider implements vscode.AuthenticationProvider, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>();
@@ -132,12 +134,20 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
     return {
       id: sessionId(account.homeAccountId, scopes),
       accessToken: result.accessToken,
-      account: { id: account.homeAccountId, label: account.username || account.name || account.homeAccountId },
+      account: accountInformation(account),
       scopes: scopes.requested,
     };
   }
 
+  /**
+   * Without scopes VS Code lists accounts (the Accounts menu, `authentication.getAccounts`, the
+   * menu's sign-out): see {@link accountSessions}. With scopes a consumer asks for a token: one
+   * session per account that can be served silently. OpenID scopes only (or `[]`) ask for the
+   * provider's `scopes` setting when it has some, else for what the core gives an empty scope
+   * list: a token for the userinfo endpoint.
+   */
   async getSessions(scopes: readonly string[] | undefined, options: vscode.AuthenticationProviderSessionOptions = {}): Promise<vscode.AuthenticationSession[]> {
+    if (scopes === undefined) return this.accountSessions(options.account);
     const parsed = SessionScopes.parse(scopes, this.config.defaultScopes);
     let app: PublicClientApplication;
     try {
@@ -162,6 +172,39 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
       this.rememberAccounts(await app.getAccounts());
       return sessions;
     });
+  }
+
+  /**
+   * One session per signed-in account, read from the cache alone, whatever the `scopes` setting.
+   * VS Code asks this way only to learn the accounts; its sign-out then removes each session by
+   * id. No token is asked for, so listing never waits on the network, and an account whose
+   * tokens can no longer be refreshed still shows, to be signed out of. The session carries no
+   * access token: a consumer always names scopes (`[]` too) and gets the other branch.
+   */
+  private async accountSessions(only: vscode.AuthenticationSessionAccountInformation | undefined): Promise<vscode.AuthenticationSession[]> {
+    await this.deps.store.load();
+    const accounts = await this.signedInAccounts();
+    this.rememberAccounts(accounts);
+    return accounts
+      .filter((account) => !only || only.id === account.homeAccountId)
+      .map((account) => ({ id: sessionId(account.homeAccountId, ACCOUNT_LISTING), accessToken: '', account: accountInformation(account), scopes: [] }));
+  }
+
+  /** Every account of the clients this provider has used, the configured client's first, once each. */
+  private async signedInAccounts(): Promise<Account[]> {
+    const byId = new Map<string, Account>();
+    for (const app of this.knownApps()) {
+      for (const account of await app.getAccounts()) if (!byId.has(account.homeAccountId)) byId.set(account.homeAccountId, account);
+    }
+    return [...byId.values()];
+  }
+
+  /** The configured client's application and those `VSCODE_CLIENT_ID:` asked for since the start. */
+  private knownApps(): PublicClientApplication[] {
+    const apps = new Set<PublicClientApplication>();
+    if (this.config.clientId) apps.add(this.appFor(ACCOUNT_LISTING));
+    for (const app of this.apps.values()) apps.add(app);
+    return [...apps];
   }
 
   async createSession(scopes: readonly string[], options: vscode.AuthenticationProviderSessionOptions = {}): Promise<vscode.AuthenticationSession> {
@@ -247,10 +290,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
   /** Removes an account's tokens for every client id used with it, and tells VS Code. */
   async signOut(homeAccountId: string): Promise<void> {
     await this.withCache(async () => {
-      const defaultScopes = SessionScopes.parse(undefined, this.config.defaultScopes);
-      const apps = new Set([...this.apps.values()]);
-      if (this.config.clientId) apps.add(this.appFor(defaultScopes));
-      for (const app of apps) {
+      for (const app of this.knownApps()) {
         const account = (await app.getAccounts()).find((candidate) => candidate.homeAccountId === homeAccountId);
         if (account) await app.removeAccount(account);
       }
@@ -264,7 +304,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
   /** Called when another window changed the stored cache: tells VS Code which accounts came and went. */
   async refreshFromStore(): Promise<void> {
     if (!this.config.clientId) return;
-    const app = this.appFor(SessionScopes.parse(undefined, this.config.defaultScopes));
+    const app = this.appFor(ACCOUNT_LISTING);
     const now = new Map((await app.getAccounts()).map((account) => [account.homeAccountId, account]));
     const added = [...now.values()].filter((account) => !this.knownAccounts.has(account.homeAccountId));
     const removed = [...this.knownAccounts.values()].filter((account) => !now.has(account.homeAccountId));
@@ -288,7 +328,17 @@ export function sessionId(homeAccountId: string, scopes: SessionScopes): string 
 
 /** A session in a change event: VS Code re-reads sessions on the event, it only needs the account. */
 function placeholderSession(homeAccountId: string, account: Account | undefined): vscode.AuthenticationSession {
-  return { id: `${homeAccountId}${SESSION_ID_SEPARATOR}`, accessToken: '', account: { id: homeAccountId, label: account?.username || homeAccountId }, scopes: [] };
+  return {
+    id: sessionId(homeAccountId, ACCOUNT_LISTING),
+    accessToken: '',
+    account: account ? accountInformation(account) : { id: homeAccountId, label: homeAccountId },
+    scopes: [],
+  };
+}
+
+/** How VS Code shows an account: its username, else its name, else its id. */
+function accountInformation(account: Account): vscode.AuthenticationSessionAccountInformation {
+  return { id: account.homeAccountId, label: account.username || account.name || account.homeAccountId };
 }
 
 function isCancellation(err: unknown): boolean {

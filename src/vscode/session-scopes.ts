@@ -16,7 +16,10 @@ export class SessionScopes {
   private constructor(
     /** The scopes as the consumer asked for them, sorted, modifiers included: the session's `scopes`. */
     readonly requested: readonly string[],
-    /** What the token is requested for (never empty: the provider's defaults fill in). */
+    /**
+     * What the token is requested for: the resource scopes asked for, else the provider's
+     * defaults, else none, which asks the core for OpenID scopes only (a userinfo token).
+     */
     readonly resourceScopes: readonly string[],
     /** A client id from `VSCODE_CLIENT_ID:`, overriding the provider's. */
     readonly clientId: string | undefined,
@@ -25,8 +28,8 @@ export class SessionScopes {
   ) {}
 
   /**
-   * Parses consumer scopes. `defaults` stand in when only OpenID scopes (or none) were asked for:
-   * the library needs a resource to ask a token for.
+   * Parses consumer scopes. `defaults` (the provider's `scopes` setting) stand in when only
+   * OpenID scopes (or none) were asked for; without defaults the resource scopes stay empty.
    */
   static parse(scopes: readonly string[] | undefined, defaults: readonly string[] = []): SessionScopes {
     const requested = [...new Set((scopes ?? []).map((scope) => scope.trim()).filter((scope) => scope.length > 0))].sort();

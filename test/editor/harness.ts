@@ -37,6 +37,8 @@ export interface EditorPaths {
   /** code-server's out/node/entry.js. */
   codeServerEntry: string;
   codeServerVersion: string;
+  /** The version of that Node (install.sh records it), without the `v`. */
+  nodeVersion?: string;
   /** Chromium binary for playwright-core. */
   chromium: string;
 }

@@ -29,7 +29,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { completeDeviceAuthorization } from '../idp/headless-login.js';
 import { startIdp, type Idp } from '../idp/server.js';
-import { ensureEditorInstalled, installVsix, launchBrowser, repoRoot, startCodeServer, type CodeServer, type EditorBrowser } from './harness.js';
+import { ensureEditorInstalled, installVsix, repoRoot, startCodeServer, type CodeServer, type EditorBrowser } from './harness.js';
 import { packageExtension, signInSettings, VSIX } from './sign-in-fixture.js';
 import { packageConsumerFixture } from './ui/consumer-fixture.js';
 import { signInOnLoginPage, waitForLoginPage } from './ui/idp-pages.js';
@@ -41,16 +41,16 @@ import {
   closeMenus,
   openAccountsMenu,
   openExternalPage,
-  openWorkbench,
   pickQuickItem,
   poll,
-  resetWorkbench,
   runAccountAction,
   runCommand,
   screenshot,
   STEP_MS,
   waitForDialog,
   waitForToast,
+  diagnosedBy,
+  openEditorWorkbench,
 } from './ui/workbench.js';
 
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(repoRoot, 'docs', 'screenshots') : join(tmpdir(), 'msal-signin-ui-screenshots');
@@ -68,22 +68,8 @@ describe('sign-in UI in a real workbench', () => {
   /** Workbench console errors, shown when a test fails. */
   const consoleErrors: string[] = [];
 
-  /** Runs a test body; on failure keeps a screenshot and the editor's last output for the report. */
-  const diagnosed = (name: string, body: () => Promise<void>) => async () => {
-    try {
-      await body();
-    } catch (error) {
-      const shot = join(FAILURES, `${name}.png`);
-      await mkdir(FAILURES, { recursive: true });
-      await workbench?.screenshot({ path: shot, timeout: 10_000 }).catch(() => undefined);
-      const pages = browser?.context.pages().map((p) => p.url()).join('\n  ') ?? '';
-      if (workbench && browser) await resetWorkbench(workbench, browser.context).catch(() => undefined);
-      throw new Error(
-        `${(error as Error).message}\n(screenshot: ${shot})\nopen tabs:\n  ${pages}\nIdP requests:\n  ${idp.requests.slice(-15).map((r) => `${r.method} ${r.url} ${r.status ?? ''}`).join('\n  ')}\nworkbench errors:\n  ${consoleErrors.slice(-15).join('\n  ')}`,
-        { cause: error },
-      );
-    }
-  };
+  /** Runs a test body; on failure keeps a screenshot and the IdP's last requests for the report. */
+  const diagnosed = diagnosedBy(FAILURES, '', () => ({ workbench, browser, requests: idp.requests, consoleErrors }));
 
   /** The authorization requests that reached the IdP since `from`, exactly as sent. */
   const authorizationRequests = (from: number) =>
@@ -94,7 +80,8 @@ describe('sign-in UI in a real workbench', () => {
     packageExtension();
     idp = await startIdp({ devicePollInterval: 1, host: '[::ffff:7f00:1]' });
     scratch = await mkdtemp(join(tmpdir(), 'msal-signin-ui-'));
-    tokenFile = join(scratch, 'consumer-token.json');
+    // The consumer fixture writes what each of its commands got into <scratch>/<name>.json.
+    tokenFile = join(scratch, 'get-session.json');
     const extensionsDir = join(scratch, 'extensions');
     await mkdir(join(scratch, 'workspace'));
     await installVsix(VSIX, extensionsDir);
@@ -110,19 +97,10 @@ describe('sign-in UI in a real workbench', () => {
         // The empty secondary side bar (chat is off) only takes room in the screenshots.
         'workbench.secondarySideBar.defaultVisibility': 'hidden',
       },
-      env: { CONSUMER_FIXTURE_TOKEN_FILE: tokenFile },
+      env: { CONSUMER_FIXTURE_RESULTS: scratch },
     });
     idp.allowRedirectUriPrefix(server.url);
-    browser = await launchBrowser();
-    // "Copy & Open" writes the user code to the clipboard; the test reads it back.
-    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
-    workbench = browser.context.pages()[0] ?? (await browser.context.newPage());
-    workbench.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text().slice(0, 500));
-    });
-    const url = new URL(server.url);
-    url.searchParams.set('folder', join(scratch, 'workspace'));
-    await openWorkbench(workbench, url.href);
+    ({ browser, workbench } = await openEditorWorkbench(server.url, join(scratch, 'workspace'), consoleErrors));
   });
 
   after(async () => {

@@ -4,8 +4,9 @@
  * sleeps for a fixed time. Selectors are the ones /work/shared/EDITOR-TESTING.md found to hold.
  */
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { type EditorBrowser, launchBrowser } from '../harness.js';
 
 /** Bound of one UI step (a dialog to appear, a toast to show). */
 export const STEP_MS = 20_000;
@@ -240,4 +241,55 @@ export async function runAccountAction(page: Page, account: string, actionLabel:
       console.log(`Accounts menu: "${actionLabel}" of ${account} opened no dialog; hovering and clicking again`);
     }
   }
+}
+
+/**
+ * A browser on the editor at `serverUrl` with `folder` open, its clipboard usable ("Copy & Open"
+ * of the device-code dialog writes the user code there) and the workbench's console errors
+ * collected into `consoleErrors` for failure reports.
+ */
+export async function openEditorWorkbench(serverUrl: string, folder: string, consoleErrors: string[]): Promise<{ browser: EditorBrowser; workbench: Page }> {
+  const browser = await launchBrowser();
+  await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(serverUrl).origin });
+  const workbench = browser.context.pages()[0] ?? (await browser.context.newPage());
+  workbench.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text().slice(0, 500));
+  });
+  const url = new URL(serverUrl);
+  url.searchParams.set('folder', folder);
+  await openWorkbench(workbench, url.href);
+  return { browser, workbench };
+}
+
+/** What a failing UI test reports beside its error. */
+export interface FailureContext {
+  workbench?: Page;
+  browser?: EditorBrowser;
+  /** The identity provider's request log (method, url, status). */
+  requests: readonly { method: string; url: string; status?: number }[];
+  consoleErrors: readonly string[];
+}
+
+/**
+ * Wraps test bodies so that a failure keeps a screenshot in `folder` (named `<prefix><name>.png`),
+ * resets the workbench for the next test, and reports the open tabs, the identity provider's last
+ * requests and the workbench's console errors with the error.
+ */
+export function diagnosedBy(folder: string, prefix: string, context: () => FailureContext) {
+  return (name: string, body: () => Promise<void>) => async () => {
+    try {
+      await body();
+    } catch (error) {
+      const { workbench, browser, requests, consoleErrors } = context();
+      const shot = join(folder, `${prefix}${name}.png`);
+      await mkdir(folder, { recursive: true });
+      await workbench?.screenshot({ path: shot, timeout: 10_000 }).catch(() => undefined);
+      const pages = browser?.context.pages().map((p) => p.url()).join('\n  ') ?? '';
+      if (workbench && browser) await resetWorkbench(workbench, browser.context).catch(() => undefined);
+      throw new Error(
+        `${(error as Error).message}\n(screenshot: ${shot})\nopen tabs:\n  ${pages}\nIdP requests:\n  ${requests.slice(-15).map((r) => `${r.method} ${r.url} ${r.status ?? ''}`).join('\n  ')}\nworkbench errors:\n  ${consoleErrors.slice(-15).join('\n  ')}`,
+        { cause: error },
+      );
+    }
+  };
 }

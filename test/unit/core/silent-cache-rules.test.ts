@@ -67,19 +67,21 @@ describe('one realm for the writer and the reader, whatever the issuer shape', (
     assert.equal(fake.count('https://tenant.example/oauth/token'), 1);
   });
 
-  it('no scopes asks for the OpenID scopes alone, and that token is served from the cache', async () => {
-    const fake = new FakeFetch()
-      .on('https://tenant.example/.well-known/openid-configuration', jsonResponse(discovery('https://tenant.example/')))
-      .on('https://tenant.example/oauth/token', jsonResponse({ access_token: 'userinfo-token', token_type: 'Bearer', expires_in: 3600, scope: 'openid profile offline_access' }));
-    const cache = new SerializableTokenCache();
-    cache.deserialize(JSON.stringify({ RefreshToken: { k: { home_account_id: SUB, environment: 'tenant.example', credential_type: 'RefreshToken', client_id: CLIENT, secret: 'rt' } } }));
-    const app = new PublicClientApplication({ clientId: CLIENT, oidcAuthority: 'https://tenant.example/', httpClient: fake.fetch, tokenCache: cache });
-    const account = { homeAccountId: SUB, environment: 'tenant.example', realm: '', localAccountId: SUB, username: '', authorityType: 'Generic' as const };
-    assert.equal((await app.acquireTokenSilent([], account))?.accessToken, 'userinfo-token');
-    assert.equal(new URLSearchParams(fake.requests.at(-1)!.init.body).get('scope'), 'openid profile offline_access');
-    assert.equal((await app.acquireTokenSilent([], account))?.tokenSource, 'cache');
-    assert.equal(fake.count('https://tenant.example/oauth/token'), 1);
-  });
+  for (const grantedScope of ['openid profile offline_access', '']) {
+    it(`no scopes asks for the OpenID scopes alone, and that token is served from the cache (granted scope ${JSON.stringify(grantedScope)})`, async () => {
+      const fake = new FakeFetch()
+        .on('https://tenant.example/.well-known/openid-configuration', jsonResponse(discovery('https://tenant.example/')))
+        .on('https://tenant.example/oauth/token', jsonResponse({ access_token: 'userinfo-token', token_type: 'Bearer', expires_in: 3600, scope: grantedScope }));
+      const cache = new SerializableTokenCache();
+      cache.deserialize(JSON.stringify({ RefreshToken: { k: { home_account_id: SUB, environment: 'tenant.example', credential_type: 'RefreshToken', client_id: CLIENT, secret: 'rt' } } }));
+      const app = new PublicClientApplication({ clientId: CLIENT, oidcAuthority: 'https://tenant.example/', httpClient: fake.fetch, tokenCache: cache });
+      const account = { homeAccountId: SUB, environment: 'tenant.example', realm: '', localAccountId: SUB, username: '', authorityType: 'Generic' as const };
+      assert.equal((await app.acquireTokenSilent([], account))?.accessToken, 'userinfo-token');
+      assert.equal(new URLSearchParams(fake.requests.at(-1)!.init.body).get('scope'), 'openid profile offline_access');
+      assert.equal((await app.acquireTokenSilent([], account))?.tokenSource, 'cache');
+      assert.equal(fake.count('https://tenant.example/oauth/token'), 1);
+    });
+  }
 });
 
 describe('the realm rule', () => {

@@ -1,0 +1,263 @@
+/**
+ * The provider over the `vscode` stand-in, against a scripted identity provider whose issuer is
+ * a host root (`https://idp.example/`, Auth0's and Okta's org server's shape), configured as the
+ * README's generic examples are: no `scopes`. What VS Code asks for without scopes (the Accounts
+ * menu, `authentication.getAccounts`, the menu's sign-out) lists every signed-in account from
+ * the cache, and a consumer asking for OpenID scopes only gets a session. Token requests are
+ * counted at the fake token endpoint.
+ */
+import assert from 'node:assert/strict';
+import { beforeEach, describe, test } from 'node:test';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type * as vscodeTypes from 'vscode';
+import '../../support/vscode/register.js';
+import { FakeSecrets } from '../../support/fake-secrets.js';
+import { FakeFetch, jsonResponse, type RecordedRequest } from '../core/fakes.js';
+
+const { MsalAuthenticationProvider } = await import('../../../src/vscode/auth-provider.js');
+const { SecretTokenCache } = await import('../../../src/vscode/secret-cache.js');
+const { parseSettings } = await import('../../../src/vscode/settings.js');
+const { editorPlatform } = await import('../../../src/vscode/platform.js');
+type Provider = InstanceType<typeof MsalAuthenticationProvider>;
+type SignInFlow = import('../../../src/vscode/flows.js').SignInFlow;
+
+const ORIGIN = 'https://idp.example';
+/** The discovered issuer has the trailing slash; the setting may have it or not. */
+const ISSUER = `${ORIGIN}/`;
+const TOKEN_ENDPOINT = `${ORIGIN}/oauth/token`;
+const JWKS_URI = `${ORIGIN}/.well-known/jwks.json`;
+const CLIENT_ID = 'vscode';
+const READ = 'api://demo/read';
+/** The README's Auth0 example, pointed at the fake IdP. */
+const README_ENTRY = { id: 'auth0', label: 'Auth0', issuer: ISSUER, clientId: CLIENT_ID, flow: 'deviceCode' };
+
+const USERS = {
+  alice: { sub: 'sub-alice', username: 'alice@example.com' },
+  bob: { sub: 'sub-bob', username: 'bob@example.com' },
+} as const;
+type UserName = keyof typeof USERS;
+
+const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] };
+
+/**
+ * A root-issuer IdP on a FakeFetch: discovery, keys, and a token endpoint that answers the
+ * password grant (the test flow below) and refresh tokens.
+ */
+class FakeRootIdp {
+  readonly fetch = new FakeFetch();
+  /** A refresh answers this error instead of tokens while set. */
+  refuseRefresh: string | undefined;
+  private readonly refreshTokens = new Map<string, UserName>();
+  private issued = 0;
+
+  constructor() {
+    this.fetch
+      .on(`${ORIGIN}/.well-known/openid-configuration`, jsonResponse({
+        issuer: ISSUER,
+        authorization_endpoint: `${ORIGIN}/authorize`,
+        token_endpoint: TOKEN_ENDPOINT,
+        device_authorization_endpoint: `${ORIGIN}/oauth/device/code`,
+        jwks_uri: JWKS_URI,
+      }))
+      .on(JWKS_URI, jsonResponse(jwks))
+      .on(TOKEN_ENDPOINT, (request) => this.token(request));
+  }
+
+  get tokenRequests(): number {
+    return this.fetch.count(TOKEN_ENDPOINT);
+  }
+
+  private async token(request: RecordedRequest) {
+    const form = new URLSearchParams(request.init.body);
+    let user: UserName | undefined;
+    if (form.get('grant_type') === 'password') user = form.get('username') as UserName;
+    if (form.get('grant_type') === 'refresh_token') {
+      if (this.refuseRefresh) return jsonResponse({ error: this.refuseRefresh }, 400);
+      user = this.refreshTokens.get(form.get('refresh_token') ?? '');
+    }
+    if (!user || !(user in USERS)) return jsonResponse({ error: 'invalid_grant' }, 400);
+    const now = Math.floor(Date.now() / 1000);
+    const idToken = await new SignJWT({ preferred_username: USERS[user].username })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setIssuer(ISSUER)
+      .setSubject(USERS[user].sub)
+      .setAudience(CLIENT_ID)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 3600)
+      .sign(privateKey);
+    const refreshToken = `rt-${user}-${++this.issued}`;
+    this.refreshTokens.set(refreshToken, user);
+    return jsonResponse({
+      access_token: `at-${user}-${this.issued}`,
+      token_type: 'Bearer',
+      expires_in: 3600,
+      refresh_token: refreshToken,
+      id_token: idToken,
+      scope: grantedScope(form.get('scope') ?? ''),
+    });
+  }
+}
+
+/** As oidc-provider and Entra answer: the resource scopes alone when there are some, else the OpenID ones. */
+function grantedScope(requested: string): string {
+  const scopes = requested.split(' ').filter(Boolean);
+  const resource = scopes.filter((scope) => !['openid', 'profile', 'offline_access', 'email'].includes(scope));
+  return (resource.length > 0 ? resource : scopes).join(' ');
+}
+
+/** Signs in by the password grant, as the user `next` names: the core's own write path. */
+function passwordFlow(next: { user: UserName }): SignInFlow {
+  return {
+    id: 'deviceCode',
+    label: 'test flow',
+    supportsRemoteExtensionHost: true,
+    supportsWebWorkerExtensionHost: true,
+    trigger: (context) => context.app.acquireTokenByUsernamePassword(next.user, 'password', context.scopes),
+  };
+}
+
+interface Harness {
+  provider: Provider;
+  idp: FakeRootIdp;
+  next: { user: UserName };
+  warnings: string[];
+  changes: vscodeTypes.AuthenticationProviderAuthenticationSessionsChangeEvent[];
+  signIn(user: UserName, scopes: readonly string[] | undefined): Promise<vscodeTypes.AuthenticationSession>;
+}
+
+/** A provider from settings as a user writes them (`msalSignIn.oidcProviders` plus what else is given). */
+function providerFrom(entry: Record<string, unknown>): Harness {
+  const settings = parseSettings((key) => ({ oidcProviders: [entry] })[key]);
+  const config = settings.providers.find((provider) => provider.id === entry.id);
+  assert.ok(config, `the entry was refused: ${settings.problems.join('; ')}`);
+  const idp = new FakeRootIdp();
+  const next = { user: 'alice' as UserName };
+  const warnings: string[] = [];
+  const log = (message: string) => void message;
+  const provider = new MsalAuthenticationProvider(config, {
+    store: new SecretTokenCache(new FakeSecrets(), `msalSignIn.tokenCache.${config.id}`, { onExternalChange: () => undefined, onUnreadable: () => undefined, onError: () => undefined }),
+    httpCache: new Map(),
+    httpClient: idp.fetch.fetch,
+    platform: editorPlatform,
+    logger: { error: log, warning: (message) => void warnings.push(message), info: log, verbose: log, trace: log },
+    logPii: false,
+    ui: {} as never, // the test flow needs none
+    callbacks: {} as never,
+    extensionHost: 'local',
+    externalCallbackUri: async () => 'vscode://msal-tools.msal-signin/signin-callback',
+    askTryAnotherWay: async () => false,
+    withProgress: (_title, work) => work(new AbortController().signal),
+    flows: [passwordFlow(next)],
+  });
+  const changes: Harness['changes'] = [];
+  provider.onDidChangeSessions((event) => changes.push(event));
+  return {
+    provider,
+    idp,
+    next,
+    warnings,
+    changes,
+    signIn: (user, scopes) => {
+      next.user = user;
+      return provider.signIn(scopes);
+    },
+  };
+}
+
+const labels = (sessions: readonly vscodeTypes.AuthenticationSession[]) => sessions.map((session) => session.account.label).sort();
+
+describe('MsalAuthenticationProvider: accounts as VS Code lists them (getSessions without scopes)', () => {
+  let harness: Harness;
+  beforeEach(() => {
+    harness = providerFrom(README_ENTRY);
+  });
+
+  test('a README entry without `scopes`: one session per signed-in account, no token request', async () => {
+    const { provider, idp, signIn } = harness;
+    await signIn('alice', [READ]);
+    await signIn('bob', ['openid', 'profile']);
+    const before = idp.tokenRequests;
+    const listed = await provider.getSessions(undefined, {});
+    assert.deepEqual(labels(listed), [USERS.alice.username, USERS.bob.username]);
+    for (const session of listed) {
+      assert.deepEqual(session.scopes, []);
+      assert.equal(session.id, `${session.account.id}#`, 'one listing session per account, keyed by the account');
+    }
+    assert.equal(idp.tokenRequests, before, 'listing accounts asks for no token');
+    const alice = listed.find((session) => session.account.label === USERS.alice.username)!;
+    assert.deepEqual(labels(await provider.getSessions(undefined, { account: alice.account })), [USERS.alice.username], 'filtered by account');
+  });
+
+  test('the same whatever the `scopes` setting: an account that never got a token for it is listed', async () => {
+    const { provider, idp, signIn } = (harness = providerFrom({ ...README_ENTRY, scopes: ['api://other/read'] }));
+    await signIn('alice', [READ]);
+    const before = idp.tokenRequests;
+    assert.deepEqual(labels(await provider.getSessions(undefined, {})), [USERS.alice.username]);
+    assert.equal(idp.tokenRequests, before);
+  });
+
+  test('an account whose refresh is refused gets no session for new scopes but stays listed, to be signed out of', async () => {
+    const { provider, idp, signIn } = harness;
+    await signIn('alice', [READ]);
+    idp.refuseRefresh = 'invalid_grant';
+    assert.deepEqual(await provider.getSessions(['api://demo/write'], {}), []);
+    assert.deepEqual(labels(await provider.getSessions(undefined, {})), [USERS.alice.username]);
+  });
+
+  test("removing a listed session (the Accounts menu's sign-out) signs the account out and tells VS Code", async () => {
+    const { provider, signIn, changes } = harness;
+    await signIn('alice', [READ]);
+    await signIn('bob', [READ]);
+    const [alice] = (await provider.getSessions(undefined, {})).filter((session) => session.account.label === USERS.alice.username);
+    changes.length = 0;
+    await provider.removeSession(alice!.id);
+    assert.deepEqual(labels(await provider.getSessions(undefined, {})), [USERS.bob.username]);
+    assert.deepEqual(labels(await provider.getSessions([READ], {})), [USERS.bob.username], "alice's tokens are gone");
+    assert.deepEqual(changes.map((event) => event.removed?.map((session) => session.account.label)), [[USERS.alice.username]]);
+  });
+
+  test('nothing signed in, or no client id configured: no account, no request beyond discovery', async () => {
+    assert.deepEqual(await harness.provider.getSessions(undefined, {}), []);
+    const unconfigured = providerFrom({ ...README_ENTRY, clientId: '' });
+    assert.deepEqual(await unconfigured.provider.getSessions(undefined, {}), []);
+    assert.equal(unconfigured.idp.fetch.requests.length, 0);
+  });
+});
+
+describe('MsalAuthenticationProvider: a consumer asking for OpenID scopes only', () => {
+  test('signed in for OpenID scopes only: [] and [openid, profile] are served from the cache', async () => {
+    const { provider, idp, signIn, warnings } = providerFrom(README_ENTRY);
+    const signedIn = await signIn('alice', ['openid', 'profile']);
+    const before = idp.tokenRequests;
+    const none = await provider.getSessions([], {});
+    assert.deepEqual(labels(none), [USERS.alice.username], `no session for []; warnings: ${warnings.join('; ')}`);
+    assert.equal(none[0]!.accessToken, signedIn.accessToken, "the sign-in's token");
+    const openId = await provider.getSessions(['profile', 'openid'], {});
+    assert.deepEqual(labels(openId), [USERS.alice.username]);
+    assert.deepEqual(openId[0]!.scopes, ['openid', 'profile']);
+    assert.equal(openId[0]!.id, signedIn.id, 'OpenID scopes in any order are the same session');
+    assert.equal(idp.tokenRequests, before, 'from the cache, no request');
+  });
+
+  test('signed in for a resource: an OpenID-only request gets a session, at most one refresh, then the cache', async () => {
+    const { provider, idp, signIn, warnings } = providerFrom(README_ENTRY);
+    await signIn('alice', [READ]);
+    const before = idp.tokenRequests;
+    assert.deepEqual(labels(await provider.getSessions(['openid'], {})), [USERS.alice.username], `warnings: ${warnings.join('; ')}`);
+    const afterFirst = idp.tokenRequests;
+    assert.ok(afterFirst - before <= 1, `${afterFirst - before} token requests for the first`);
+    assert.deepEqual(labels(await provider.getSessions([], {})), [USERS.alice.username]);
+    assert.deepEqual(labels(await provider.getSessions(['openid', 'profile'], {})), [USERS.alice.username]);
+    assert.equal(idp.tokenRequests, afterFirst, 'the next ones from the cache');
+  });
+
+  test('with a `scopes` setting, OpenID scopes only ask for it (as the README says)', async () => {
+    const { provider, idp, signIn } = providerFrom({ ...README_ENTRY, scopes: [READ] });
+    const signedIn = await signIn('alice', undefined);
+    const before = idp.tokenRequests;
+    const [session] = await provider.getSessions(['openid'], {});
+    assert.equal(session?.accessToken, signedIn.accessToken);
+    assert.equal(idp.tokenRequests, before);
+  });
+});
