@@ -85,13 +85,22 @@ describe('one realm for the writer and the reader, whatever the issuer shape', (
 });
 
 describe('the realm rule', () => {
-  const authority = (type: 'AAD' | 'OIDC' | 'B2C', tenant: string, isMultiTenant = false) => ({ type, tenant, isMultiTenant });
+  const authority = (type: 'AAD' | 'OIDC' | 'B2C', tenant: string, isMultiTenant = false, tokenTenant = tenant) => ({
+    type,
+    tenant,
+    isMultiTenant,
+    metadata: { issuer: '', authorization_endpoint: '', token_endpoint: `https://login.example/${tokenTenant}/oauth2/v2.0/token` },
+  });
   const account = { homeAccountId: 'uid.home-tenant', realm: 'msal-node-tid' };
 
-  it("writes under the authority's tenant or issuer path; '' at a host root", () => {
+  it("writes under the discovered token endpoint's tenant (Entra) or the issuer path; '' at a host root", () => {
     assert.equal(cacheRealmOf(authority('AAD', 'organizations', true)), 'organizations');
     assert.equal(cacheRealmOf(authority('OIDC', 'realms/dev')), 'realms/dev');
     assert.equal(cacheRealmOf(authority('OIDC', '')), '');
+    // A tenant named by its domain is discovered under its id: MSAL for Python and msal-node file it there.
+    assert.equal(cacheRealmOf(authority('AAD', 'contoso.onmicrosoft.com', false, 'tenant-guid')), 'tenant-guid');
+    // An OpenID Connect issuer's token endpoint path says nothing about the realm.
+    assert.equal(cacheRealmOf(authority('OIDC', 'realms/dev', false, 'oauth')), 'realms/dev');
   });
 
   it("reads msal-node's tid realms through common/organizations and at OpenID Connect issuers, never at one Entra tenant", () => {
