@@ -14,6 +14,8 @@ import type { ExtensionHostKind, SignInUi } from './vscode/flows.js';
 import { createEditorHttpClient } from './vscode/http.js';
 import { loggerFor } from './vscode/log.js';
 import { PendingCallbacks } from './vscode/pending-callbacks.js';
+import { decidePeerChannel } from './vscode/peer-gating.js';
+import { PeerKey } from './vscode/peer-key.js';
 import { editorPlatform } from './vscode/platform.js';
 import { ProviderRegistry } from './vscode/provider-registry.js';
 import { parseSettings, SETTINGS_SECTION } from './vscode/settings.js';
@@ -33,7 +35,15 @@ function extensionHostKind(context: vscode.ExtensionContext): ExtensionHostKind 
 
 /** The exported API, plus test hooks when the test harness asks for them. */
 export interface ExtensionExports extends MsalSignInApi {
-  testing?: { setUi(ui: SignInUi | undefined): void; extensionHost: ExtensionHostKind; httpClient: FetchLike };
+  testing?: {
+    setUi(ui: SignInUi | undefined): void;
+    extensionHost: ExtensionHostKind;
+    httpClient: FetchLike;
+    /** The token cache as this window's SecretStorage holds it (editor tests compare it byte for byte). */
+    storedTokenCache(providerId: string): Promise<string | undefined>;
+    /** Whether the cross-window channel opened here, and its id in the registry. */
+    peerChannel?: { id: string };
+  };
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<ExtensionExports> {
@@ -63,17 +73,43 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   };
 
   // Windows of a browser-based editor do not see each other's SecretStorage writes: each store
-  // hands what it writes to the other windows' extension hosts on this machine.
+  // hands what it writes to the other windows' extension hosts on this machine, over a channel
+  // only holders of a key kept with SecretStorage can use. Desktop windows share SecretStorage:
+  // there it does not open.
   let registry: ProviderRegistry | undefined;
-  const peers = await PeerChannel.open(
-    join(context.globalStorageUri.fsPath, 'peers'),
-    async (message) => registry?.storeFor(String(message.topic))?.handlePeerMessage(message),
-    (message) => log.warn(message),
-  ).catch((err: unknown) => {
-    log.warn(`windows of a browser-based editor will not stay in step: ${describeError(err)}`);
-    return undefined;
+  const peerDecision = decidePeerChannel({
+    uiKind: vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop',
+    remoteName: vscode.env.remoteName,
+    appHost: vscode.env.appHost,
+    extensionHost: hostKind,
+    hasNode: typeof process !== 'undefined' && !!process.versions?.node,
   });
-  if (peers) context.subscriptions.push({ dispose: () => void peers.close() });
+  log.info(`window channel ${peerDecision.open ? 'opens' : 'stays closed'}: ${peerDecision.reason}`);
+  const catchUpAll = () =>
+    Promise.all((registry?.providers ?? []).map((provider) => registry?.storeFor(`${SETTINGS_SECTION}.tokenCache.${provider.config.id}`)?.catchUp())).then(() => undefined);
+  let peers: PeerChannel | undefined;
+  if (peerDecision.open) {
+    try {
+      const key = await PeerKey.load(context.secrets, context.globalState, {
+        // Another window's older key was taken: re-list under it, then fetch what was missed.
+        onDidChange: () => void peers?.rekey().then(catchUpAll).catch((err: unknown) => log.warn(`the window channel could not take the new key: ${describeError(err)}`)),
+      });
+      context.subscriptions.push(key);
+      peers = await PeerChannel.open(
+        join(context.globalStorageUri.fsPath, 'peers'),
+        key,
+        async (message) => registry?.storeFor(String(message.topic))?.handlePeerMessage(message),
+        (message) => log.warn(message),
+      );
+    } catch (err) {
+      log.warn(`windows of a browser-based editor will not stay in step: ${describeError(err)}`);
+    }
+  }
+  const channel = peers;
+  if (channel) {
+    closeChannel = () => channel.close();
+    context.subscriptions.push({ dispose: () => void channel.close() });
+  }
 
   registry = new ProviderRegistry({
     secrets: context.secrets,
@@ -110,9 +146,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
 
   const api: ExtensionExports = createApi(() => providers.providers, providers.onDidChange);
   if (process.env.MSAL_SIGNIN_TEST_HOOKS === '1') {
-    api.testing = { setUi: (next) => (testUi = next), extensionHost: hostKind, httpClient };
+    api.testing = {
+      setUi: (next) => (testUi = next),
+      extensionHost: hostKind,
+      httpClient,
+      storedTokenCache: async (providerId) => context.secrets.get(`${SETTINGS_SECTION}.tokenCache.${providerId}`),
+      peerChannel: channel && { id: channel.id },
+    };
   }
   return api;
 }
 
-export function deactivate(): void {}
+/** Closes the window channel: its registry entry and socket folder go with it. */
+let closeChannel: (() => Promise<void>) | undefined;
+
+export async function deactivate(): Promise<void> {
+  await closeChannel?.();
+  closeChannel = undefined;
+}

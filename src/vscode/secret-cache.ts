@@ -22,7 +22,9 @@ export interface SecretStore {
 
 /**
  * The other windows' extension hosts on this machine (src/node/peer-channel.ts): a message to all
- * of them, answered by each once handled.
+ * of them, answered by each once handled. The channel hands over only messages and answers of
+ * windows holding its key (MACed, encrypted, never replayed), so what arrives here came from a
+ * window of this editor; it opens only where windows do not share SecretStorage.
  */
 export interface PeerLink {
   broadcast(message: Record<string, unknown>): Promise<unknown[]>;

@@ -1,34 +1,73 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { spawn } from 'node:child_process';
+import { createCipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
-import { PeerChannel, type PeerMessage } from '../../../src/node/peer-channel.js';
+import { PeerChannel, REPLAY_WINDOW_MS, type PeerMessage, type PeerSecret } from '../../../src/node/peer-channel.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'peer-channel-test-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 let folders = 0;
 const freshRegistry = () => join(scratch, `registry-${++folders}`);
+const KEY = randomBytes(32);
+const fixed = (key: Uint8Array): PeerSecret => ({ current: () => key });
 
 /** A peer that records what it applied; `gate` holds the apply until released. */
-async function openPeer(registry: string, options: { gate?: Promise<void>; timeoutMs?: number } = {}) {
+async function openPeer(registry: string, options: { gate?: Promise<void>; timeoutMs?: number; secret?: PeerSecret; now?: () => number } = {}) {
   const received: PeerMessage[] = [];
   const warnings: string[] = [];
   const channel = await PeerChannel.open(
     registry,
+    options.secret ?? fixed(KEY),
     async (message) => {
       await options.gate;
       received.push(message);
       return { handled: received.length };
     },
     (warning) => warnings.push(warning),
-    { timeoutMs: options.timeoutMs },
+    { timeoutMs: options.timeoutMs, now: options.now },
   );
   return { channel, received, warnings };
 }
 
-describe('PeerChannel', () => {
+function entryOf(registry: string, id: string): { id: string; endpoint: string; mac: string } {
+  return JSON.parse(readFileSync(join(registry, `${id}.peer`), 'utf8'));
+}
+
+/** Connects as any process of the user can, writes `payload`, resolves with everything answered. */
+function exchange(endpoint: string, payload: string): Promise<string> {
+  return new Promise((resolve) => {
+    const connection = createConnection(endpoint, () => connection.write(payload));
+    let text = '';
+    connection.setEncoding('utf8');
+    connection.on('data', (chunk: string) => (text += chunk));
+    connection.on('close', () => resolve(text));
+    connection.on('error', () => undefined);
+  });
+}
+
+/**
+ * The documented envelope, built independently of the implementation: HMAC-SHA256 over every
+ * field, AES-256-GCM payload, keys from HKDF-SHA256 with the channel's labels.
+ */
+function envelope(key: Uint8Array, fields: { type?: 'msg' | 'ans'; from: string; to: string; ts: number; nonce?: string; re?: string }, payload: unknown): string {
+  const derived = (label: string) => Buffer.from(hkdfSync('sha256', key, new Uint8Array(0), `msal-signin peer-channel v1 ${label}`, 32));
+  const header = { v: 1, type: fields.type ?? 'msg', from: fields.from, to: fields.to, ts: fields.ts, nonce: fields.nonce ?? randomBytes(16).toString('base64url'), ...(fields.re ? { re: fields.re } : {}) };
+  const ivBytes = randomBytes(12);
+  const iv = ivBytes.toString('base64url');
+  const covered = (data?: string) => Buffer.from(JSON.stringify([header.v, header.type, header.from, header.to, header.ts, header.nonce, header.re ?? '', iv, ...(data === undefined ? [] : [data])]));
+  const cipher = createCipheriv('aes-256-gcm', derived('enc'), ivBytes);
+  cipher.setAAD(covered());
+  const data = Buffer.concat([cipher.update(JSON.stringify(payload)), cipher.final(), cipher.getAuthTag()]).toString('base64url');
+  const mac = createHmac('sha256', derived('mac')).update(covered(data)).digest('base64url');
+  return `${JSON.stringify({ ...header, iv, data, mac })}\n`;
+}
+
+describe('PeerChannel: peers holding the key', () => {
   test('a broadcast reaches every other peer, not the sender, and resolves with their answers once handled', { timeout: 10_000 }, async () => {
     const registry = freshRegistry();
     let release!: () => void;
@@ -49,28 +88,6 @@ describe('PeerChannel', () => {
     for (const peer of [a, b, c]) await peer.channel.close();
   });
 
-  test('closing leaves the registry and removes the socket', { timeout: 10_000 }, async () => {
-    const registry = freshRegistry();
-    const peer = await openPeer(registry);
-    const [entry] = readdirSync(registry);
-    const socket = readFileSync(join(registry, entry!), 'utf8');
-    assert.ok(existsSync(socket));
-    await peer.channel.close();
-    assert.deepEqual(readdirSync(registry), []);
-    assert.equal(existsSync(dirname(socket)), false);
-  });
-
-  test('an entry of a process that ended without closing is removed at the next broadcast', { timeout: 10_000 }, async () => {
-    const registry = freshRegistry();
-    const a = await openPeer(registry);
-    const live = readdirSync(registry);
-    writeFileSync(join(registry, 'ended.peer'), join(scratch, 'no-such-socket.sock'));
-    await a.channel.broadcast({ topic: 't', text: 'x' });
-    assert.deepEqual(readdirSync(registry), live);
-    assert.deepEqual(a.warnings, []);
-    await a.channel.close();
-  });
-
   test('a peer that does not answer in time is passed over with a warning; the others still get it', { timeout: 10_000 }, async () => {
     const registry = freshRegistry();
     const a = await openPeer(registry, { timeoutMs: 200 });
@@ -83,34 +100,201 @@ describe('PeerChannel', () => {
     for (const peer of [a, stuck, c]) await peer.channel.close();
   });
 
-  test('a malformed message is dropped with a warning and not answered', { timeout: 10_000 }, async () => {
+  test('a window whose key changed (windows that started together converge) is heard after a recheck', { timeout: 10_000 }, async () => {
     const registry = freshRegistry();
-    const peer = await openPeer(registry);
-    const socket = readFileSync(join(registry, readdirSync(registry)[0]!), 'utf8');
-    const answer = (payload: string) =>
-      new Promise<string>((resolve) => {
-        const connection = createConnection(socket, () => connection.end(payload));
-        let text = '';
-        connection.setEncoding('utf8');
-        connection.on('data', (chunk: string) => (text += chunk));
-        connection.on('close', () => resolve(text));
-        connection.on('error', () => undefined);
-      });
-    assert.equal(await answer('not json\n'), '');
-    assert.equal(await answer('[1,2]\n'), '');
-    assert.deepEqual(peer.received, []);
-    assert.equal(peer.warnings.length, 2);
-    assert.equal(await answer(`${JSON.stringify({ topic: 't', text: 'ok' })}\n`), '{"answer":{"handled":1}}\n');
-    assert.deepEqual(peer.received, [{ topic: 't', text: 'ok' }]);
-    await peer.channel.close();
+    const other = randomBytes(32);
+    let held: Uint8Array = other;
+    let rechecks = 0;
+    const b = await openPeer(registry, {
+      secret: {
+        current: () => held,
+        recheck: async () => {
+          rechecks += 1;
+          held = KEY; // the older key the other window offered
+          return true;
+        },
+      },
+    });
+    const a = await openPeer(registry);
+    // B's entry is MACed with its old key: A does not send to it until B re-lists.
+    assert.deepEqual(await a.channel.broadcast({ topic: 't' }), []);
+    // B hears A once it rechecked its key (a message of A's arrives first).
+    const raw = await exchange(entryOf(registry, b.channel.id).endpoint, envelope(KEY, { from: a.channel.id, to: b.channel.id, ts: Date.now() }, { topic: 'hello' }));
+    assert.ok(raw.length > 0, 'answered after the recheck');
+    assert.equal(rechecks, 1);
+    assert.deepEqual(b.received, [{ topic: 'hello' }]);
+    assert.deepEqual(await a.channel.broadcast({ topic: 't' }), [{ handled: 2 }], 'B re-listed under the shared key');
+    for (const peer of [a, b]) await peer.channel.close();
+  });
+});
+
+describe('PeerChannel: a process without the key gets nothing and changes nothing', () => {
+  test('unauthenticated, malformed, misaddressed, stale and replayed messages are dropped unanswered', { timeout: 10_000 }, async () => {
+    const registry = freshRegistry();
+    let clock = Date.now();
+    const b = await openPeer(registry, { now: () => clock });
+    const { endpoint } = entryOf(registry, b.channel.id);
+    const to = b.channel.id;
+    const from = 'attacker';
+    const plain = JSON.stringify({ kind: 'cache-state', topic: 'msalSignIn.tokenCache.entra' });
+    const refused = [
+      ['the old plain format', `${plain}\n`],
+      ['not JSON', 'not json\n'],
+      ['an array', '[1,2]\n'],
+      ['another key', envelope(randomBytes(32), { from, to, ts: clock }, { kind: 'cache-state' })],
+      ['a forged MAC', envelope(KEY, { from, to, ts: clock }, { kind: 'cache-state' }).replace(/"mac":"[^"]+"/, `"mac":"${'A'.repeat(43)}"`)],
+      ['another recipient', envelope(KEY, { from, to: 'someone-else', ts: clock }, { kind: 'cache-state' })],
+      ['from itself', envelope(KEY, { from: to, to, ts: clock }, { kind: 'cache-state' })],
+      ['an answer, not a message', envelope(KEY, { type: 'ans', from, to, ts: clock }, { kind: 'cache-state' })],
+      ['too old', envelope(KEY, { from, to, ts: clock - REPLAY_WINDOW_MS - 1 }, { kind: 'cache-state' })],
+      ['from the future', envelope(KEY, { from, to, ts: clock + REPLAY_WINDOW_MS + 1 }, { kind: 'cache-state' })],
+    ] as const;
+    for (const [what, line] of refused) assert.equal(await exchange(endpoint, line), '', what);
+    assert.deepEqual(b.received, []);
+    assert.equal(b.warnings.length, 1, 'one warning a minute however many were dropped');
+    assert.match(b.warnings[0]!, /dropped 1 message/);
+
+    // A message of a key holder, recorded and replayed: handled once.
+    const recorded = envelope(KEY, { from, to, ts: clock }, { topic: 'once' });
+    assert.notEqual(await exchange(endpoint, recorded), '');
+    assert.equal(await exchange(endpoint, recorded), '', 'replayed at once');
+    clock += REPLAY_WINDOW_MS + 1;
+    assert.equal(await exchange(endpoint, recorded), '', 'replayed after the window: too old');
+    assert.deepEqual(b.received, [{ topic: 'once' }]);
+    await b.channel.close();
   });
 
-  test('the socket folder is private to its owner', { timeout: 10_000, skip: process.platform === 'win32' }, async () => {
+  test('an answer does not reveal the payload and binds the request', { timeout: 10_000 }, async () => {
+    const registry = freshRegistry();
+    const b = await openPeer(registry);
+    const { endpoint } = entryOf(registry, b.channel.id);
+    const request = envelope(KEY, { from: 'a', to: b.channel.id, ts: Date.now(), nonce: 'n'.repeat(22) }, { topic: 'token-secret-in-message' });
+    const answer = JSON.parse(await exchange(endpoint, request)) as Record<string, unknown>;
+    assert.equal(answer.type, 'ans');
+    assert.equal(answer.re, 'n'.repeat(22));
+    assert.equal(answer.to, 'a');
+    assert.equal(answer.from, b.channel.id);
+    assert.ok(!JSON.stringify(answer).includes('handled'), 'the answer travels encrypted');
+    await b.channel.close();
+  });
+
+  test('registry entries this key did not make are ignored: a foreign listener receives nothing', { timeout: 10_000 }, async () => {
+    const registry = freshRegistry();
+    const a = await openPeer(registry);
+    // The attacker's listener, in a folder shaped exactly like ours.
+    const folder = mkdtempSync(join(tmpdir(), 'msal-signin-peer-'));
+    const socket = join(folder, 'peer.sock');
+    const heard: string[] = [];
+    const listener: Server = createServer((connection) => connection.on('data', (chunk) => heard.push(chunk.toString())));
+    await new Promise<void>((resolve) => listener.listen(socket, resolve));
+    const wrongKey = createHmac('sha256', randomBytes(32)).update('x').digest('base64url');
+    writeFileSync(join(registry, 'plain.peer'), socket); // the old format
+    writeFileSync(join(registry, 'nomac.peer'), JSON.stringify({ v: 1, id: 'nomac', endpoint: socket, mac: '' }));
+    writeFileSync(join(registry, 'forged.peer'), JSON.stringify({ v: 1, id: 'forged', endpoint: socket, mac: wrongKey }));
+    // Even a correctly MACed entry (a window of another key) pointing outside our folders is ignored.
+    const derived = Buffer.from(hkdfSync('sha256', KEY, new Uint8Array(0), 'msal-signin peer-channel v1 registry', 32));
+    const elsewhere = join(scratch, 'elsewhere.sock');
+    const mac = createHmac('sha256', derived).update(JSON.stringify([1, 'entry', 'elsewhere', elsewhere])).digest('base64url');
+    writeFileSync(join(registry, 'elsewhere.peer'), JSON.stringify({ v: 1, id: 'elsewhere', endpoint: elsewhere, mac }));
+    assert.deepEqual(await a.channel.broadcast({ topic: 'cache', text: 'refresh-token-secret' }), []);
+    assert.deepEqual(heard, []);
+    await a.channel.close();
+    await new Promise<void>((resolve) => listener.close(() => resolve()));
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  test('a process that takes over the path of a listed socket receives only ciphertext and cannot answer', { timeout: 10_000, skip: process.platform === 'win32' }, async () => {
+    const registry = freshRegistry();
+    const a = await openPeer(registry);
+    const b = await openPeer(registry);
+    const { endpoint } = entryOf(registry, b.channel.id);
+    unlinkSync(endpoint); // same user: it may enter the 0700 folder
+    const heard: string[] = [];
+    const impostor: Server = createServer((connection) =>
+      connection.on('data', (chunk) => {
+        heard.push(chunk.toString());
+        // Answers with a replay of the request and with garbage: neither is taken.
+        connection.end(`${chunk.toString().split('\n')[0]}\n`);
+      }),
+    );
+    await new Promise<void>((resolve) => impostor.listen(endpoint, resolve));
+    assert.deepEqual(await a.channel.broadcast({ topic: 'cache', text: 'refresh-token-secret' }), []);
+    assert.equal(heard.length, 1);
+    assert.ok(!heard[0]!.includes('refresh-token-secret') && !heard[0]!.includes('cache'), 'the payload is encrypted');
+    await new Promise<void>((resolve) => impostor.close(() => resolve()));
+    for (const peer of [a, b]) await peer.channel.close();
+  });
+});
+
+describe('PeerChannel: nothing is left behind', () => {
+  test('closing leaves the registry and removes the socket', { timeout: 10_000 }, async () => {
     const registry = freshRegistry();
     const peer = await openPeer(registry);
-    const socket = readFileSync(join(registry, readdirSync(registry)[0]!), 'utf8');
-    const { statSync } = await import('node:fs');
-    assert.equal(statSync(dirname(socket)).mode & 0o077, 0);
+    const { endpoint } = entryOf(registry, peer.channel.id);
+    assert.ok(existsSync(endpoint));
+    await peer.channel.close();
+    assert.deepEqual(readdirSync(registry), []);
+    assert.equal(existsSync(dirname(endpoint)), false);
+  });
+
+  test('a process that exits without closing removes its entry and socket folder', { timeout: 20_000, skip: process.platform === 'win32' }, async () => {
+    const registry = freshRegistry();
+    const module = fileURLToPath(new URL('../../../src/node/peer-channel.js', import.meta.url));
+    const script = `
+      const { PeerChannel } = await import(${JSON.stringify(module)});
+      const channel = await PeerChannel.open(${JSON.stringify(registry)}, { current: () => Buffer.alloc(32, 7) }, async () => null, () => undefined);
+      const { readFileSync } = await import('node:fs');
+      const entry = JSON.parse(readFileSync(${JSON.stringify(registry)} + '/' + channel.id + '.peer', 'utf8'));
+      console.log(JSON.stringify({ id: channel.id, endpoint: entry.endpoint }));
+      process.exit(0);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0);
+    const { endpoint } = JSON.parse(out) as { endpoint: string };
+    assert.match(endpoint, /msal-signin-peer-/);
+    assert.deepEqual(readdirSync(registry), [], 'entry removed at exit');
+    assert.equal(existsSync(dirname(endpoint)), false, 'socket folder removed at exit');
+  });
+
+  test('at open, entries and socket folders of ended processes are swept; live ones and foreign folders stay', { timeout: 10_000, skip: process.platform === 'win32' }, async () => {
+    const registry = freshRegistry();
+    const live = await openPeer(registry);
+    // What a killed process leaves: a folder with a dead socket file, an entry pointing to it.
+    const deadFolder = mkdtempSync(join(tmpdir(), 'msal-signin-peer-'));
+    const deadSocket = join(deadFolder, 'peer.sock');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(deadSocket, resolve));
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+    });
+    writeFileSync(deadSocket, ''); // close() unlinked it; a killed process leaves a file behind
+    const old = new Date(Date.now() - 5 * 60_000);
+    utimesSync(deadFolder, old, old);
+    writeFileSync(join(registry, 'dead.peer'), JSON.stringify({ v: 1, id: 'dead', endpoint: deadSocket, mac: 'x' }));
+    writeFileSync(join(registry, 'garbage.peer'), 'not json');
+    // A folder that merely shares the prefix but holds other files is not ours.
+    const foreign = mkdtempSync(join(tmpdir(), 'msal-signin-peer-'));
+    writeFileSync(join(foreign, 'notes.txt'), 'keep');
+    utimesSync(foreign, old, old);
+
+    const next = await openPeer(registry);
+    assert.deepEqual(readdirSync(registry).sort(), [`${live.channel.id}.peer`, `${next.channel.id}.peer`].sort());
+    assert.equal(existsSync(deadFolder), false, 'dead socket folder swept');
+    assert.equal(existsSync(foreign), true, 'a folder that is not ours stays');
+    assert.ok(existsSync(entryOf(registry, live.channel.id).endpoint), 'the live peer keeps its socket');
+    rmSync(foreign, { recursive: true, force: true });
+    for (const peer of [live, next]) await peer.channel.close();
+  });
+
+  test('the socket folder and the registry are private to their owner', { timeout: 10_000, skip: process.platform === 'win32' }, async () => {
+    const registry = freshRegistry();
+    const peer = await openPeer(registry);
+    const { endpoint } = entryOf(registry, peer.channel.id);
+    assert.equal(statSync(dirname(endpoint)).mode & 0o077, 0);
+    assert.equal(statSync(join(registry, `${peer.channel.id}.peer`)).mode & 0o077, 0);
     await peer.channel.close();
   });
 });
