@@ -17,16 +17,33 @@ import { cacheRealmOf, realmsToSearch } from './cache-realm.js';
 import { AuthError, isRefreshTokenDead, ServerError } from './errors.js';
 import { type AuthCodeFlow, buildAuthorizationUrl, checkAuthorizationResponse, createAuthCodeFlow } from './grants/authorization-code.js';
 import { clientCredentialsParams } from './grants/client-credentials.js';
-import { DEVICE_CODE_GRANT, type DeviceFlow, parseDeviceAuthorizationResponse, pollDeviceFlow } from './grants/device-code.js';
+import { DEVICE_CODE_GRANT, type DeviceFlow, deviceAuthorizationParams, parseDeviceAuthorizationResponse, pollDeviceFlow } from './grants/device-code.js';
 import { onBehalfOfParams } from './grants/on-behalf-of.js';
 import { passwordParams } from './grants/password.js';
 import { refreshTokenParams } from './grants/refresh-token.js';
-import { createGlobalFetch, type FetchLike, type HttpCache, HttpPipeline } from './http.js';
+import { createGlobalFetch, type FetchLike, type HttpCache, HttpPipeline, retryOnceAfterConnectionError } from './http.js';
 import { LogContext, type Logger } from './logger.js';
+import {
+  type AuthCodeFlowRedeemOptions,
+  type AuthorityOption,
+  type AuthorizationCodeOptions,
+  type AuthorizationRequestUrlOptions,
+  checkOptionNames,
+  type ClientCredentialsOptions,
+  type DeviceFlowInitiateOptions,
+  mergeRequestData,
+  type OnBehalfOfOptions,
+  OPTION_NAMES,
+  refuseAuthScheme,
+  type RefreshTokenOptions,
+  type UsernamePasswordOptions,
+} from './options.js';
 import type { Platform, Proxies } from './platform.js';
 import { decorateScopes, parseScopeString, searchScopesFor, validateScopes } from './scopes.js';
 import { TokenClient, type TokenGrantResult } from './token-client.js';
+import { checkAzureRegion, regionalTokenEndpoint, regionToUse } from './region.js';
 import { IdTokenValidator } from './token-response.js';
+import { type AccountProfile, lookUpAccountProfile } from './userinfo.js';
 
 /** Constructor options shared by every application (MSAL Python's, camelCase). */
 export interface ClientApplicationOptions extends AuthorityOptions {
@@ -49,8 +66,12 @@ export interface ClientApplicationOptions extends AuthorityOptions {
   appVersion?: string;
   /** Capabilities such as `CP1` (continuous access evaluation), sent as `xms_cc`. */
   clientCapabilities?: string[];
-  /** An Azure region (`westus2`) or `TryAutoDetect`: client credentials then use regional endpoints. */
-  azureRegion?: string;
+  /**
+   * An Azure region (`westus2`), or `true` ({@link ClientApplication.ATTEMPT_REGION_DISCOVERY}; the
+   * string `TryAutoDetect` too) to detect it: a confidential client's client credentials then use
+   * the regional endpoint. `false` opts out, also of `MSAL_FORCE_REGION`. MSAL for Python's `azure_region`.
+   */
+  azureRegion?: string | boolean;
   /** Scopes never sent, such as `offline_access` for apps that must not get refresh tokens. */
   excludeScopes?: string[];
   /** A Map-like store for discovery documents, JWKS and throttle state; persist it to skip discovery next run. */
@@ -61,6 +82,16 @@ export interface ClientApplicationOptions extends AuthorityOptions {
   logger?: Logger;
   /** Host services (HTTP client factory, loopback listener, browser); see `src/node`. */
   platform?: Platform;
+  /**
+   * MSAL for Python's broker switches (public clients only). This library has no broker: they are
+   * accepted, and sign-in uses the browser and device flows, as MSAL for Python does where no
+   * broker is available; the log says so once.
+   */
+  allowBroker?: boolean;
+  enableBrokerOnWindows?: boolean;
+  enableBrokerOnMac?: boolean;
+  enableBrokerOnLinux?: boolean;
+  enableBrokerOnWsl?: boolean;
 }
 
 /** Options of silent acquisition. */
@@ -69,6 +100,15 @@ export interface SilentOptions {
   forceRefresh?: boolean;
   /** A claims challenge from a resource (WWW-Authenticate); it always bypasses cached access tokens. */
   claimsChallenge?: string;
+  /**
+   * Another authority (tenant) of the same cloud than the application's: the account's tokens for
+   * that tenant are served, or its refresh token is redeemed there. MSAL for Python's `authority`.
+   */
+  authority?: AuthorityOption;
+  /** Refused with `not_supported`: proof-of-possession needs a broker. */
+  authScheme?: unknown;
+  /** Extra token-request body parameters of a refresh (MSAL's `data`). */
+  data?: Record<string, string>;
 }
 
 /** Options of auth-code flows. */
@@ -94,8 +134,11 @@ function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-/** MSAL's `TryAutoDetect` value of `azureRegion`. */
-export const ATTEMPT_REGION_DISCOVERY = 'TryAutoDetect';
+/** `azureRegion: true`: detect the region (MSAL's `ATTEMPT_REGION_DISCOVERY`; the string `TryAutoDetect` still works). */
+export const ATTEMPT_REGION_DISCOVERY = true;
+
+/** The broker switches of MSAL for Python's applications; none has an effect here (no broker). */
+const BROKER_OPTIONS = ['allowBroker', 'enableBrokerOnWindows', 'enableBrokerOnMac', 'enableBrokerOnLinux', 'enableBrokerOnWsl'] as const;
 
 export class ClientApplication {
   static readonly ACQUIRE_TOKEN_SILENT_ID = '84';
@@ -108,6 +151,10 @@ export class ClientApplication {
   static readonly ACQUIRE_TOKEN_INTERACTIVE = '169';
   static readonly GET_ACCOUNTS_ID = '902';
   static readonly REMOVE_ACCOUNT_ID = '903';
+  /** `azureRegion: ClientApplication.ATTEMPT_REGION_DISCOVERY` detects the region. */
+  static readonly ATTEMPT_REGION_DISCOVERY = ATTEMPT_REGION_DISCOVERY;
+  /** `azureRegion: ClientApplication.DISABLE_MSAL_FORCE_REGION` opts out of regions, `MSAL_FORCE_REGION` included. */
+  static readonly DISABLE_MSAL_FORCE_REGION = false;
 
   readonly clientId: string;
   readonly tokenCache: TokenCache;
@@ -118,14 +165,22 @@ export class ClientApplication {
   protected readonly tokenClient: TokenClient;
   protected readonly platform: Platform;
   private authorityPromise?: Promise<Authority>;
+  /** Authorities given to silent calls, by URL (see otherAuthority). */
+  private readonly otherAuthorities = new Map<string, Promise<Authority>>();
   /** Claims of cached ID tokens already decoded, by cache entry (see idTokenClaimsOf). */
   private readonly decodedIdTokens = new WeakMap<IdTokenEntity, { secret: string; claims: JWTPayload | undefined }>();
   /** Refreshes under way, so concurrent silent calls needing the same refresh share one request. */
   private readonly refreshesInFlight = new Map<string, Promise<AuthenticationResult | undefined>>();
 
   constructor(options: ClientApplicationOptions) {
+    checkOptionNames(options, OPTION_NAMES.application, 'the application');
     if (typeof options?.clientId !== 'string' || options.clientId.length === 0) {
       throw new AuthError('invalid_argument', 'clientId is required');
+    }
+    checkAzureRegion(options.azureRegion);
+    const brokerOptions = BROKER_OPTIONS.filter((name) => options[name]);
+    if (brokerOptions.length > 0 && (options.clientCredential !== undefined || this instanceof ConfidentialClientApplication)) {
+      throw new AuthError('invalid_argument', `${brokerOptions.join(', ')}: brokers are for a PublicClientApplication only`);
     }
     if (options.authority !== undefined && options.oidcAuthority !== undefined) {
       throw new AuthError('invalid_argument', 'set authority or oidcAuthority, not both');
@@ -138,6 +193,9 @@ export class ClientApplication {
     this.tokenCache = options.tokenCache ?? new TokenCache();
     this.httpCache = options.httpCache ?? new Map<string, unknown>();
     this.log = new LogContext(options.logger, options.enablePiiLog === true);
+    if (brokerOptions.length > 0) {
+      this.log.info(`${brokerOptions.join(', ')}: no broker is available in this library, so sign-in uses the browser and device flows`);
+    }
     const fetchLike = options.httpClient ?? this.defaultHttpClient(options);
     this.pipeline = new HttpPipeline(fetchLike, this.httpCache);
     this.tokenClient = new TokenClient({
@@ -153,11 +211,36 @@ export class ClientApplication {
 
   private defaultHttpClient(options: ClientApplicationOptions): FetchLike {
     const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
-    if (this.platform.createHttpClient) return this.platform.createHttpClient({ timeout, proxies: options.proxies, verify: options.verify });
+    // Only the default client retries, as MSAL for Python mounts its retry on the requests session
+    // it makes itself: a caller's own httpClient is used as given.
+    if (this.platform.createHttpClient) return retryOnceAfterConnectionError(this.platform.createHttpClient({ timeout, proxies: options.proxies, verify: options.verify }));
     if (options.proxies !== undefined || options.verify !== undefined) {
       throw new AuthError('invalid_argument', 'proxies and verify need a platform HTTP client: import the application from the node entry point, or pass httpClient');
     }
-    return createGlobalFetch(timeout);
+    return retryOnceAfterConnectionError(createGlobalFetch(timeout));
+  }
+
+  /**
+   * Another authority for silent calls (MSAL's `acquire_token_silent(authority=)`): another tenant
+   * of the application's cloud. Its host must be one of the application's authority's aliases, as
+   * its kind must be the same: the account's refresh token is sent there, and must never go to a
+   * host the application was not configured for. Resolved once per URL, like the application's.
+   */
+  private otherAuthority(given: AuthorityOption): Promise<Authority> {
+    const other = parseAuthority({ ...this.options, oidcAuthority: undefined, authority: given });
+    const key = other.url.toString();
+    let found = this.otherAuthorities.get(key);
+    if (!found) {
+      found = this.getAuthority().then((own) => {
+        if (own.type !== other.type || !own.aliases.includes(other.url.host)) {
+          throw new AuthError('invalid_argument', `the authority of a silent call must be another tenant of ${own.instance}, the application's cloud`);
+        }
+        return resolveAuthority({ ...this.options, oidcAuthority: undefined, authority: key }, this.pipeline, this.httpCache, this.log);
+      });
+      found.catch(() => this.otherAuthorities.delete(key));
+      this.otherAuthorities.set(key, found);
+    }
+    return found;
   }
 
   /** The resolved authority (discovery happens once, on first use). */
@@ -183,10 +266,11 @@ export class ClientApplication {
   }
 
   /** Builds an authorization URL (MSAL's `get_authorization_request_url`). Prefer {@link initiateAuthCodeFlow}. */
-  async getAuthorizationRequestUrl(
-    scopes: string[],
-    options: AuthCodeFlowOptions & { nonce?: string; codeChallenge?: string; codeChallengeMethod?: 'S256' } = {},
-  ): Promise<string> {
+  async getAuthorizationRequestUrl(scopes: string[], options: AuthorizationRequestUrlOptions = {}): Promise<string> {
+    checkOptionNames(options, OPTION_NAMES.authorizationRequestUrl, 'getAuthorizationRequestUrl');
+    if (options.responseType !== undefined && (typeof options.responseType !== 'string' || !/^[a-z_]+( [a-z_]+)*$/.test(options.responseType))) {
+      throw new AuthError('invalid_argument', 'responseType must be response type names such as code, id_token or token');
+    }
     const authority = await this.getAuthority();
     return buildAuthorizationUrl(authority, this.clientId, this.decorate([...scopes, ...(options.extraScopesToConsent ?? [])]), {
       ...options,
@@ -199,6 +283,7 @@ export class ClientApplication {
    * the flow and the redirect's query parameters to {@link acquireTokenByAuthCodeFlow}.
    */
   async initiateAuthCodeFlow(scopes: string[], options: AuthCodeFlowOptions = {}): Promise<AuthCodeFlow> {
+    checkOptionNames(options, OPTION_NAMES.authCodeFlow, 'initiateAuthCodeFlow');
     validateScopes(scopes);
     const authority = await this.getAuthority();
     const consentScopes = options.extraScopesToConsent ? validateScopes(options.extraScopesToConsent, 'extraScopesToConsent') : [];
@@ -218,8 +303,9 @@ export class ClientApplication {
   async acquireTokenByAuthCodeFlow(
     authCodeFlow: AuthCodeFlow,
     authResponse: Record<string, string | undefined>,
-    options: { scopes?: string[] } = {},
+    options: AuthCodeFlowRedeemOptions = {},
   ): Promise<AuthenticationResult> {
+    checkOptionNames(options, OPTION_NAMES.authCodeFlowRedeem, 'acquireTokenByAuthCodeFlow');
     const authority = await this.getAuthority();
     const code = checkAuthorizationResponse(authCodeFlow, authResponse, authority);
     return this.redeemCode(authority, code, options.scopes ? this.decorate(options.scopes) : authCodeFlow.scope, {
@@ -228,6 +314,7 @@ export class ClientApplication {
       claimsChallenge: authCodeFlow.claimsChallenge,
       nonce: authCodeFlow.nonce,
       maxAge: authCodeFlow.maxAge,
+      data: options.data,
     });
   }
 
@@ -238,8 +325,9 @@ export class ClientApplication {
   async acquireTokenByAuthorizationCode(
     code: string,
     scopes: string[],
-    options: { redirectUri?: string; nonce?: string; claimsChallenge?: string; codeVerifier?: string } = {},
+    options: AuthorizationCodeOptions = {},
   ): Promise<AuthenticationResult> {
+    checkOptionNames(options, OPTION_NAMES.authorizationCode, 'acquireTokenByAuthorizationCode');
     if (typeof code !== 'string' || code.length === 0) throw new AuthError('invalid_argument', 'code is required');
     return this.redeemCode(await this.getAuthority(), code, this.decorate(scopes), options);
   }
@@ -249,12 +337,12 @@ export class ClientApplication {
     authority: Authority,
     code: string,
     scope: string[],
-    options: { redirectUri?: string; codeVerifier?: string; claimsChallenge?: string; nonce?: string; maxAge?: number },
+    options: { redirectUri?: string; codeVerifier?: string; claimsChallenge?: string; nonce?: string; maxAge?: number; data?: Record<string, string> },
   ): Promise<AuthenticationResult> {
     const correlationId = randomUuid();
     const result = await this.tokenClient.requestToken(
       authority,
-      {
+      mergeRequestData({
         grant_type: 'authorization_code',
         code,
         redirect_uri: options.redirectUri,
@@ -262,23 +350,26 @@ export class ClientApplication {
         scope: scope.join(' '),
         claims: this.claimsFor(options.claimsChallenge),
         client_info: '1',
-      },
+      }, options.data, 'the authorization code request'),
       { correlationId, idToken: { nonce: options.nonce, maxAge: options.maxAge } },
     );
-    return this.storeAndBuildResult(authority, result, scope, correlationId, 'authorization_code');
+    const profile = await this.accountProfileOf(authority, result);
+    return this.storeAndBuildResult(authority, result, scope, correlationId, 'authorization_code', { profile, data: options.data });
   }
 
   /**
    * Migrates a refresh token obtained elsewhere: redeems it and stores what comes back, so that
    * the account and its tokens then appear in the cache (MSAL's `acquire_token_by_refresh_token`).
    */
-  async acquireTokenByRefreshToken(refreshToken: string, scopes: string[]): Promise<AuthenticationResult> {
+  async acquireTokenByRefreshToken(refreshToken: string, scopes: string[], options: RefreshTokenOptions = {}): Promise<AuthenticationResult> {
+    checkOptionNames(options, OPTION_NAMES.refreshToken, 'acquireTokenByRefreshToken');
     if (typeof refreshToken !== 'string' || refreshToken.length === 0) throw new AuthError('invalid_argument', 'refreshToken is required');
     const authority = await this.getAuthority();
     const scope = this.decorate(scopes);
     const correlationId = randomUuid();
-    const result = await this.tokenClient.requestToken(authority, refreshTokenParams(refreshToken, scope, this.claimsFor(undefined)), { correlationId });
-    return this.storeAndBuildResult(authority, result, scope, correlationId, 'refresh_token');
+    const params = mergeRequestData(refreshTokenParams(refreshToken, scope, this.claimsFor(undefined)), options.data, 'acquireTokenByRefreshToken');
+    const result = await this.tokenClient.requestToken(authority, params, { correlationId });
+    return this.storeAndBuildResult(authority, result, scope, correlationId, 'refresh_token', { data: options.data });
   }
 
   /** Resource owner password credentials (not recommended; no MFA). */
@@ -286,18 +377,21 @@ export class ClientApplication {
     username: string,
     password: string,
     scopes: string[],
-    options: { claimsChallenge?: string } = {},
+    options: UsernamePasswordOptions = {},
   ): Promise<AuthenticationResult> {
+    checkOptionNames(options, OPTION_NAMES.usernamePassword, 'acquireTokenByUsernamePassword');
+    refuseAuthScheme(options.authScheme, 'acquireTokenByUsernamePassword');
     if (typeof username !== 'string' || username.length === 0) throw new AuthError('invalid_argument', 'username is required');
     if (typeof password !== 'string') throw new AuthError('invalid_argument', 'password is required');
     const authority = await this.getAuthority();
     const scope = this.decorate(scopes);
     const correlationId = randomUuid();
-    const result = await this.tokenClient.requestToken(authority, passwordParams(username, password, scope, this.claimsFor(options.claimsChallenge)), {
+    const params = mergeRequestData(passwordParams(username, password, scope, this.claimsFor(options.claimsChallenge)), options.data, 'acquireTokenByUsernamePassword');
+    const result = await this.tokenClient.requestToken(authority, params, {
       correlationId,
       headers: { 'X-AnchorMailbox': `upn:${username}` },
     });
-    return this.storeAndBuildResult(authority, result, scope, correlationId, 'password', { data: { username } });
+    return this.storeAndBuildResult(authority, result, scope, correlationId, 'password', { data: { ...options.data, username } });
   }
 
   /**
@@ -354,14 +448,24 @@ export class ClientApplication {
    * when the cache holds nothing for this account.
    */
   async acquireTokenSilentWithError(scopes: string[], account: Account | undefined, options: SilentOptions = {}): Promise<AuthenticationResult | undefined> {
+    checkOptionNames(options, OPTION_NAMES.silent, 'acquireTokenSilent');
+    refuseAuthScheme(options.authScheme, 'acquireTokenSilent');
     validateScopes(scopes);
     if (!account) return undefined;
-    const authority = await this.getAuthority();
+    const authority = options.authority === undefined ? await this.getAuthority() : await this.otherAuthority(options.authority);
     const correlationId = randomUuid();
     let fallback: AuthenticationResult | undefined;
     if (!options.forceRefresh && !options.claimsChallenge) {
       // No scopes means the OpenID scopes alone: a token for the userinfo endpoint, cached like any other.
-      const query = { homeAccountId: account.homeAccountId, environments: [...authority.aliases], clientId: this.clientId, scopes: searchScopesFor(scopes, this.options.excludeScopes) };
+      const query = {
+        homeAccountId: account.homeAccountId,
+        environments: [...authority.aliases],
+        clientId: this.clientId,
+        scopes: searchScopesFor(scopes, this.options.excludeScopes),
+        // A key-bound token (MSAL's `data.key_id`, an SSH certificate) is served only to a request naming its key.
+        tokenType: options.data?.token_type,
+        keyId: options.data?.key_id,
+      };
       let found: AccessTokenEntity | undefined;
       for (const realm of realmsToSearch(authority, account)) {
         found = this.tokenCache.findAccessToken({ ...query, realm });
@@ -374,7 +478,7 @@ export class ClientApplication {
         fallback = cached;
       }
     }
-    const key = JSON.stringify([account.homeAccountId, authority.url, [...scopes].map((s) => s.toLowerCase()).sort(), options.claimsChallenge ?? '', !!options.forceRefresh]);
+    const key = JSON.stringify([account.homeAccountId, authority.url, [...scopes].map((s) => s.toLowerCase()).sort(), options.claimsChallenge ?? '', !!options.forceRefresh, options.data ?? {}]);
     let refresh = this.refreshesInFlight.get(key);
     if (!refresh) {
       refresh = this.refreshSilently(authority, account, scopes, options, correlationId).finally(() => this.refreshesInFlight.delete(key));
@@ -406,7 +510,8 @@ export class ClientApplication {
     // library may have left a newer one beside it).
     for (const entry of refreshTokens) {
       try {
-        const result = await this.tokenClient.requestToken(authority, refreshTokenParams(entry.secret, scope, this.claimsFor(options.claimsChallenge)), {
+        const params = mergeRequestData(refreshTokenParams(entry.secret, scope, this.claimsFor(options.claimsChallenge)), options.data, 'acquireTokenSilent');
+        const result = await this.tokenClient.requestToken(authority, params, {
           correlationId,
           headers: account.homeAccountId.includes('.') ? { 'X-AnchorMailbox': `Oid:${account.homeAccountId.replace('.', '@')}` } : {},
         });
@@ -414,6 +519,7 @@ export class ClientApplication {
         return this.storeAndBuildResult(authority, result, scope, correlationId, 'refresh_token', {
           skipAccountCreation: true,
           homeAccountId: account.homeAccountId,
+          data: options.data,
         });
       } catch (err) {
         lastError = err;
@@ -463,6 +569,21 @@ export class ClientApplication {
     };
   }
 
+  /**
+   * At a user's sign-in (auth code, device code), the account's name from the userinfo endpoint
+   * when the ID token names nobody: one request then, none otherwise, and never a failure (see
+   * userinfo.ts). Not for refreshes, which do not recreate the account, nor app-only grants.
+   * Without the library's x-client-* headers: in a browser they would make the request need a
+   * CORS preflight that userinfo endpoints need not answer.
+   */
+  protected accountProfileOf(authority: Authority, grant: TokenGrantResult): Promise<AccountProfile | undefined> {
+    const endpoint = authority.metadata['userinfo_endpoint'];
+    return lookUpAccountProfile(typeof endpoint === 'string' ? endpoint : undefined, grant.response, grant.idTokenClaims, {
+      pipeline: this.pipeline,
+      log: this.log,
+    });
+  }
+
   /** Stores a token response in the cache and builds the caller's result. */
   protected storeAndBuildResult(
     authority: Authority,
@@ -476,6 +597,8 @@ export class ClientApplication {
       skipAccountCreation?: boolean;
       /** Whose refresh this was, for a response that names no account (no ID token, no client_info). */
       homeAccountId?: string;
+      /** The account's name from userinfo, when the ID token of a sign-in names nobody. */
+      profile?: AccountProfile;
     } = {},
   ): AuthenticationResult {
     const { response, idTokenClaims } = grant;
@@ -496,6 +619,7 @@ export class ClientApplication {
       grantType,
       skipAccountCreation,
       homeAccountId: extra.homeAccountId,
+      profile: extra.profile,
     });
     const issuedAt = nowSeconds();
     const homeAccountId = written.homeAccountId;
@@ -568,6 +692,12 @@ export interface InteractiveOptions extends Omit<AuthCodeFlowOptions, 'redirectU
   port?: number;
   /** Path of the loopback redirect URI. Default `/`. */
   path?: string;
+  /**
+   * Host the loopback redirect URI names: `127.0.0.1` (default) or `localhost` (both listened
+   * for on 127.0.0.1), or `[::1]` (listened for on ::1). For identity providers that compare the
+   * registered redirect URI exactly.
+   */
+  host?: '127.0.0.1' | 'localhost' | '[::1]';
   /** Milliseconds to wait for the user; default: no limit beyond `signal`. */
   timeout?: number;
   signal?: AbortSignal;
@@ -576,6 +706,17 @@ export interface InteractiveOptions extends Omit<AuthCodeFlowOptions, 'redirectU
   /** HTML shown in the browser after success / after an error. */
   successTemplate?: string;
   errorTemplate?: string;
+  /**
+   * The window a broker would parent its dialog to (MSAL's `parent_window_handle`, or
+   * `PublicClientApplication.CONSOLE_WINDOW_HANDLE`). There is no broker here: the browser is used.
+   */
+  parentWindowHandle?: unknown;
+  /** Called just before the browser opens, with `{ ui: 'browser' }` (MSAL's `on_before_launching_ui`). */
+  onBeforeLaunchingUi?: (event: { ui: 'browser' }) => void;
+  /** Refused with `not_supported`: proof-of-possession needs a broker. */
+  authScheme?: unknown;
+  /** Extra token-request body parameters (MSAL's `data`). */
+  data?: Record<string, string>;
 }
 
 /** Options of device-flow polling. */
@@ -583,10 +724,19 @@ export interface DeviceFlowOptions {
   signal?: AbortSignal;
   /** Checked before each poll; returning true stops the flow (MSAL's `exit_condition`). */
   exitCondition?: (flow: DeviceFlow) => boolean;
+  /** Replaces the flow's claims challenge for the token request (MSAL's `claims_challenge`). */
+  claimsChallenge?: string;
+  /** Extra token-request body parameters (MSAL's `data`). */
+  data?: Record<string, string>;
 }
 
 /** An app that runs on the user's device and cannot keep a secret. */
 export class PublicClientApplication extends ClientApplication {
+  /** MSAL's `CONSOLE_WINDOW_HANDLE`, for `parentWindowHandle` in a console app. */
+  static readonly CONSOLE_WINDOW_HANDLE: unique symbol = Symbol('CONSOLE_WINDOW_HANDLE');
+  /** The field of a device flow holding its correlation id (MSAL's `DEVICE_FLOW_CORRELATION_ID`). */
+  static readonly DEVICE_FLOW_CORRELATION_ID = 'correlationId';
+
   constructor(options: ClientApplicationOptions) {
     if (options?.clientCredential !== undefined) {
       throw new AuthError('invalid_argument', 'a public client application takes no clientCredential; use ConfidentialClientApplication');
@@ -599,7 +749,11 @@ export class PublicClientApplication extends ClientApplication {
    * (RFC 8252): opens the authorization URL, waits for the redirect, redeems the code.
    */
   async acquireTokenInteractive(scopes: string[], options: InteractiveOptions = {}): Promise<AuthenticationResult> {
+    checkOptionNames(options, OPTION_NAMES.interactive, 'acquireTokenInteractive');
+    refuseAuthScheme(options.authScheme, 'acquireTokenInteractive');
+    mergeRequestData({ grant_type: 'authorization_code', code: '', redirect_uri: '', code_verifier: '' }, options.data, 'acquireTokenInteractive'); // refused before the browser opens
     validateScopes(scopes);
+    if (options.parentWindowHandle !== undefined) this.log.verbose('parentWindowHandle is for a broker; without one the browser is used');
     const startListener = this.platform.startRedirectListener;
     const openBrowser = options.openBrowser ?? this.platform.openBrowser;
     if (!startListener) throw new AuthError('not_supported', 'interactive sign-in needs a loopback listener: use the node entry point or pass a platform');
@@ -608,6 +762,7 @@ export class PublicClientApplication extends ClientApplication {
     const listener = await startListener({
       port: options.port ?? 0,
       path: options.path,
+      host: options.host,
       expectedState: state,
       successPage: options.successTemplate,
       errorPage: options.errorTemplate,
@@ -615,54 +770,76 @@ export class PublicClientApplication extends ClientApplication {
       signal: options.signal,
     });
     try {
-      const flow = await this.initiateAuthCodeFlow(scopes, { ...options, redirectUri: listener.redirectUri, state });
+      const { prompt, loginHint, domainHint, claimsChallenge, maxAge, extraQueryParameters, extraScopesToConsent } = options;
+      const flow = await this.initiateAuthCodeFlow(scopes, {
+        prompt, loginHint, domainHint, claimsChallenge, maxAge, extraQueryParameters, extraScopesToConsent, redirectUri: listener.redirectUri, state,
+      });
+      options.onBeforeLaunchingUi?.({ ui: 'browser' });
       this.log.info('opening the browser for sign-in');
       await openBrowser(flow.authUri);
       const response = await listener.waitForResponse();
-      return await this.acquireTokenByAuthCodeFlow(flow, response);
+      return await this.acquireTokenByAuthCodeFlow(flow, response, { data: options.data });
     } finally {
       await listener.close();
     }
   }
 
-  /** Starts a device-code flow: show `flow.message` to the user, then call {@link acquireTokenByDeviceFlow}. */
-  async initiateDeviceFlow(scopes: string[], options: { claimsChallenge?: string } = {}): Promise<DeviceFlow> {
+  /**
+   * Whether the authority publishes a device authorization endpoint (RFC 8628), that is whether
+   * {@link initiateDeviceFlow} can work. Resolves the authority (discovery) on first use.
+   */
+  async supportsDeviceFlow(): Promise<boolean> {
+    return Boolean((await this.getAuthority()).metadata.device_authorization_endpoint);
+  }
+
+  /**
+   * Starts a device-code flow: show `flow.message` to the user, then call {@link acquireTokenByDeviceFlow}.
+   * `extraParameters` go into the device authorization request's form (Auth0's `audience`); they
+   * may not name `client_id`, `scope` or `claims`.
+   */
+  async initiateDeviceFlow(scopes: string[] = [], options: DeviceFlowInitiateOptions = {}): Promise<DeviceFlow> {
+    checkOptionNames(options, OPTION_NAMES.deviceFlowInitiate, 'initiateDeviceFlow');
+    // MSAL's `initiate_device_flow(scopes=None)`: no scopes asks for the OpenID scopes alone.
+    validateScopes(scopes);
     const authority = await this.getAuthority();
     const endpoint = authority.metadata.device_authorization_endpoint;
     if (!endpoint) throw new AuthError('not_supported', 'this authority publishes no device_authorization_endpoint');
     const scope = this.decorate(scopes);
+    const correlationId = randomUuid();
     const body = await this.tokenClient.postForm(
       endpoint,
-      { client_id: this.clientId, scope: scope.join(' '), claims: this.claimsFor(options.claimsChallenge) },
+      deviceAuthorizationParams(this.clientId, scope, this.claimsFor(options.claimsChallenge), options.extraParameters),
       'device authorization response',
-      { correlationId: randomUuid() },
+      { correlationId },
     );
-    return parseDeviceAuthorizationResponse(body, scope, options.claimsChallenge);
+    return { ...parseDeviceAuthorizationResponse(body, scope, options.claimsChallenge), correlationId };
   }
 
   /** Polls until the user completes the device flow; stores and returns the tokens. */
   async acquireTokenByDeviceFlow(flow: DeviceFlow, options: DeviceFlowOptions = {}): Promise<AuthenticationResult> {
+    checkOptionNames(options, OPTION_NAMES.deviceFlow, 'acquireTokenByDeviceFlow');
     if (typeof flow?.deviceCode !== 'string') throw new AuthError('invalid_argument', 'the flow is not one that initiateDeviceFlow returned');
+    const claimsChallenge = options.claimsChallenge ?? flow.claimsChallenge;
+    const params = mergeRequestData(
+      { grant_type: DEVICE_CODE_GRANT, device_code: flow.deviceCode, claims: this.claimsFor(claimsChallenge), client_info: '1' },
+      options.data,
+      'acquireTokenByDeviceFlow',
+    );
     const authority = await this.getAuthority();
-    const correlationId = randomUuid();
+    const correlationId = typeof flow.correlationId === 'string' ? flow.correlationId : randomUuid();
     const result = await pollDeviceFlow(
       flow,
       () =>
-        this.tokenClient.requestToken(
-          authority,
-          { grant_type: DEVICE_CODE_GRANT, device_code: flow.deviceCode, claims: this.claimsFor(flow.claimsChallenge), client_info: '1' },
-          { correlationId, signal: options.signal },
-        ),
+        this.tokenClient.requestToken(authority, params, { correlationId, signal: options.signal }),
       options,
     );
-    return this.storeAndBuildResult(authority, result, flow.scope, correlationId, DEVICE_CODE_GRANT);
+    const profile = await this.accountProfileOf(authority, result);
+    return this.storeAndBuildResult(authority, result, flow.scope, correlationId, DEVICE_CODE_GRANT, { profile, data: options.data });
   }
 }
 
 /** An app that runs on a server and keeps a secret or a certificate. */
 export class ConfidentialClientApplication extends ClientApplication {
-  static readonly ATTEMPT_REGION_DISCOVERY = ATTEMPT_REGION_DISCOVERY;
-
   constructor(options: ClientApplicationOptions) {
     if (options?.clientCredential === undefined) {
       throw new AuthError('invalid_argument', 'a confidential client application needs a clientCredential');
@@ -670,20 +847,16 @@ export class ConfidentialClientApplication extends ClientApplication {
     super(options);
   }
 
-  /** The regional token endpoint for client credentials, when `azureRegion` names one. */
+  /** The regional token endpoint for client credentials, when `azureRegion` (or `MSAL_FORCE_REGION`) asks for one. */
   private regionalTokenEndpoint(authority: Authority): string | undefined {
-    let region = this.options.azureRegion;
-    if (!region || authority.type !== 'AAD') return undefined;
-    if (region === ATTEMPT_REGION_DISCOVERY) region = this.platform.detectRegion?.();
-    if (!region) return undefined;
-    const url = new URL(authority.metadata.token_endpoint);
-    // MSAL: the public cloud's regional host is <region>.login.microsoft.com; other clouds prefix theirs.
-    url.hostname = url.hostname === 'login.microsoftonline.com' || url.hostname === 'login.windows.net' ? `${region}.login.microsoft.com` : `${region}.${url.hostname}`;
-    return url.toString();
+    if (authority.type !== 'AAD') return undefined;
+    return regionalTokenEndpoint(authority, regionToUse(this.options.azureRegion, this.platform, this.log));
   }
 
   /** An app-only token (client credentials), served from the cache while valid. */
-  async acquireTokenForClient(scopes: string[], options: { claimsChallenge?: string; forceRefresh?: boolean } = {}): Promise<AuthenticationResult> {
+  async acquireTokenForClient(scopes: string[], options: ClientCredentialsOptions = {}): Promise<AuthenticationResult> {
+    checkOptionNames(options, OPTION_NAMES.clientCredentials, 'acquireTokenForClient');
+    mergeRequestData(clientCredentialsParams(scopes), options.data, 'acquireTokenForClient'); // refused before the cache is read
     validateScopes(scopes);
     const authority = await this.getAuthority();
     const correlationId = randomUuid();
@@ -702,25 +875,26 @@ export class ConfidentialClientApplication extends ClientApplication {
     return this.requestForClient(authority, scopes, options, correlationId);
   }
 
-  private async requestForClient(authority: Authority, scopes: string[], options: { claimsChallenge?: string }, correlationId: string) {
-    const result = await this.tokenClient.requestToken(authority, clientCredentialsParams(scopes, this.claimsFor(options.claimsChallenge)), {
+  private async requestForClient(authority: Authority, scopes: string[], options: ClientCredentialsOptions, correlationId: string) {
+    const params = mergeRequestData(clientCredentialsParams(scopes, this.claimsFor(options.claimsChallenge)), options.data, 'acquireTokenForClient');
+    const result = await this.tokenClient.requestToken(authority, params, {
       correlationId,
       tokenEndpoint: this.regionalTokenEndpoint(authority),
     });
-    return this.storeAndBuildResult(authority, result, scopes, correlationId, 'client_credentials');
+    return this.storeAndBuildResult(authority, result, scopes, correlationId, 'client_credentials', { data: options.data });
   }
 
   /** Exchanges the access token a caller sent to this API for a token to a downstream API. */
-  async acquireTokenOnBehalfOf(userAssertion: string, scopes: string[], options: { claimsChallenge?: string } = {}): Promise<AuthenticationResult> {
+  async acquireTokenOnBehalfOf(userAssertion: string, scopes: string[], options: OnBehalfOfOptions = {}): Promise<AuthenticationResult> {
+    checkOptionNames(options, OPTION_NAMES.onBehalfOf, 'acquireTokenOnBehalfOf');
     if (typeof userAssertion !== 'string' || userAssertion.length === 0) throw new AuthError('invalid_argument', 'userAssertion is required');
     const authority = await this.getAuthority();
     // Decorated so that a refresh token and an ID token come back, as MSAL does.
     const scope = this.decorate(scopes);
     const correlationId = randomUuid();
-    const result = await this.tokenClient.requestToken(authority, onBehalfOfParams(userAssertion, scope, this.claimsFor(options.claimsChallenge)), {
-      correlationId,
-    });
-    return this.storeAndBuildResult(authority, result, scope, correlationId, 'urn:ietf:params:oauth:grant-type:jwt-bearer');
+    const params = mergeRequestData(onBehalfOfParams(userAssertion, scope, this.claimsFor(options.claimsChallenge)), options.data, 'acquireTokenOnBehalfOf');
+    const result = await this.tokenClient.requestToken(authority, params, { correlationId });
+    return this.storeAndBuildResult(authority, result, scope, correlationId, 'urn:ietf:params:oauth:grant-type:jwt-bearer', { data: options.data });
   }
 
   /** Removes this app's app-only tokens (those of client credentials) from the cache. */

@@ -10,6 +10,34 @@ import { describeUrl, type LogContext } from './logger.js';
 /** Kinds of authority, as MSAL distinguishes them. */
 export type AuthorityType = 'AAD' | 'B2C' | 'CIAM' | 'ADFS' | 'OIDC';
 
+/** Microsoft Entra's public cloud, China and US Government hosts, for {@link AuthorityBuilder} (MSAL's names). */
+export const AZURE_PUBLIC = 'login.microsoftonline.com';
+export const AZURE_CHINA = 'login.chinacloudapi.cn';
+export const AZURE_US_GOVERNMENT = 'login.microsoftonline.us';
+
+/**
+ * An Entra authority from a cloud host and a tenant, as MSAL's `AuthorityBuilder(AZURE_PUBLIC,
+ * "contoso.onmicrosoft.com")`: pass it as `authority`. It only spells the URL; the URL's checks
+ * run when the application is made, as for a string.
+ */
+export class AuthorityBuilder {
+  constructor(
+    readonly instance: string,
+    readonly tenant: string,
+  ) {
+    if (typeof instance !== 'string' || !/^[a-z0-9.-]+(:\d+)?$/i.test(instance)) {
+      throw new AuthError('invalid_authority', 'AuthorityBuilder needs a host name, such as AZURE_PUBLIC');
+    }
+    if (typeof tenant !== 'string' || !/^[^/?#\s]+$/.test(tenant)) {
+      throw new AuthError('invalid_authority', 'AuthorityBuilder needs a tenant (an id, a domain, common, organizations or consumers)');
+    }
+  }
+
+  toString(): string {
+    return `https://${this.instance}/${this.tenant}`;
+  }
+}
+
 /** The host MSAL asks to validate unknown Entra hosts. */
 export const WORLD_WIDE_HOST = 'login.microsoftonline.com';
 
@@ -43,8 +71,8 @@ export interface AuthorityMetadata {
 
 /** What the application says about its authority. */
 export interface AuthorityOptions {
-  /** An Entra/B2C/CIAM/ADFS authority URL. Ignored when `oidcAuthority` is set. */
-  authority?: string;
+  /** An Entra/B2C/CIAM/ADFS authority URL, or an {@link AuthorityBuilder}. Not with `oidcAuthority`. */
+  authority?: string | AuthorityBuilder;
   /** Any OpenID Connect issuer; discovery at `<oidcAuthority>/.well-known/openid-configuration`. */
   oidcAuthority?: string;
   /** Reject Entra hosts that instance discovery does not know. Default true. */
@@ -152,6 +180,7 @@ export interface ParsedAuthority {
 export function parseAuthority(options: AuthorityOptions): ParsedAuthority {
   const allowLoopback = options.allowInsecureLoopbackAuthority === true;
   if (options.oidcAuthority !== undefined) {
+    if (typeof options.oidcAuthority !== 'string') fail('oidcAuthority must be a URL string');
     const url = parseAuthorityUrl(options.oidcAuthority, allowLoopback);
     return {
       url,
@@ -160,7 +189,10 @@ export function parseAuthority(options: AuthorityOptions): ParsedAuthority {
       discoveryUrl: `${withoutTrailingSlash(url)}/.well-known/openid-configuration`,
     };
   }
-  const url = parseAuthorityUrl(options.authority ?? `https://${WORLD_WIDE_HOST}/common`, allowLoopback);
+  const given = options.authority instanceof AuthorityBuilder ? options.authority.toString() : options.authority;
+  // Never String() of anything else: an object or a boolean must not become a host name.
+  if (given !== undefined && typeof given !== 'string') fail('the authority must be a URL string or an AuthorityBuilder');
+  const url = parseAuthorityUrl(given ?? `https://${WORLD_WIDE_HOST}/common`, allowLoopback);
   const segments = pathSegments(url);
   const host = url.hostname.toLowerCase();
   const base = `${url.origin}`;

@@ -3,20 +3,32 @@
  * clients), client_secret_post, private_key_jwt from a certificate (signed with jose), or a
  * caller-made assertion. Each returns the form parameters to add; secrets never leave them.
  */
+import type { CryptoKey } from 'jose';
 import * as base64url from 'jose/base64url';
 import { randomUuid } from './crypto.js';
 import { AuthError } from './errors.js';
 
 /** A certificate credential, as MSAL's `client_credential` dict. */
 export interface CertificateCredential {
-  /** PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`). */
-  privateKey: string;
+  /**
+   * The private key: an unencrypted PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), or a key already
+   * imported for signing (a WebCrypto `CryptoKey`). The Node entry point also reads PKCS#1
+   * (`BEGIN RSA PRIVATE KEY`) and encrypted keys with {@link passphrase}, and hands the core one of these.
+   */
+  privateKey?: string | CryptoKey;
+  /** The passphrase of an encrypted `privateKey` or of a PFX. Read by the Node entry point. */
+  passphrase?: string;
+  /** A PKCS#12 (.pfx/.p12) file holding key and certificate (MSAL's `private_key_pfx_path`). Read by the Node entry point. */
+  privateKeyPfxPath?: string;
   /** SHA-1 thumbprint of the certificate, hex. Sent as `x5t` with RS256. */
   thumbprint?: string;
   /** SHA-256 thumbprint of the certificate, hex. Sent as `x5t#S256` with PS256; preferred. */
   thumbprintSha256?: string;
-  /** The PEM certificate (chain); when given it is sent as `x5c` (subject name / issuer auth). */
-  publicCertificate?: string;
+  /**
+   * The PEM certificate (chain), sent as `x5c` (subject name / issuer authentication). With a PFX,
+   * `true` sends the PFX's own certificate, as MSAL does.
+   */
+  publicCertificate?: string | true;
 }
 
 /** An assertion the caller made, or a function that makes a fresh one for each request. */
@@ -72,42 +84,59 @@ const ASSERTION_LIFETIME_S = 600;
 
 /**
  * private_key_jwt from a certificate: a JWT with `aud` = token endpoint, `iss` = `sub` = client
- * id, a fresh `jti`, and the certificate's thumbprint in the header. `clientClaims` are added to
- * the payload (MSAL's `client_claims`).
+ * id, a fresh `jti`, `iat`, `nbf` and `exp`, and the certificate's thumbprint in the header.
+ * `clientClaims` (MSAL's `client_claims`) are merged over these defaults, so they may replace any
+ * of them, as MSAL for Python's `payload.update(additional_claims)` does: a caller that needs
+ * another audience or lifetime (an ADFS or a federated token endpoint) can have it.
  */
 export function PrivateKeyJwt(credential: CertificateCredential, clientClaims: Record<string, unknown> = {}): ClientAuth {
-  if (typeof credential.privateKey !== 'string' || !credential.privateKey.includes('PRIVATE KEY')) {
+  if (credential.passphrase !== undefined || credential.privateKeyPfxPath !== undefined) {
+    throw new AuthError('not_supported', 'an encrypted key (passphrase) or a PFX file needs the Node entry point, which decrypts it (src/node)');
+  }
+  const givenKey = credential.privateKey;
+  const isCryptoKey = typeof givenKey === 'object' && givenKey !== null && (givenKey as { type?: unknown }).type === 'private';
+  if (!isCryptoKey && (typeof givenKey !== 'string' || !givenKey.includes('PRIVATE KEY'))) {
     throw new AuthError('invalid_argument', 'clientCredential.privateKey must be a PEM private key');
   }
   if (!credential.thumbprint && !credential.thumbprintSha256) {
     throw new AuthError('invalid_argument', 'clientCredential needs thumbprint or thumbprintSha256');
   }
+  if (typeof clientClaims !== 'object' || clientClaims === null || Array.isArray(clientClaims)) {
+    throw new AuthError('invalid_argument', 'clientClaims must be an object of claims');
+  }
   const alg = credential.thumbprintSha256 ? 'PS256' : 'RS256';
   const header: Record<string, unknown> = { alg, typ: 'JWT' };
   if (credential.thumbprintSha256) header['x5t#S256'] = hexToBase64Url(credential.thumbprintSha256, 'thumbprintSha256');
   else header.x5t = hexToBase64Url(credential.thumbprint!, 'thumbprint');
-  if (credential.publicCertificate) header.x5c = extractCertificates(credential.publicCertificate);
+  if (credential.publicCertificate === true) {
+    throw new AuthError('invalid_argument', 'publicCertificate: true takes the certificate of a PFX (privateKeyPfxPath); give the PEM certificate otherwise');
+  }
+  if (typeof credential.publicCertificate === 'string') header.x5c = extractCertificates(credential.publicCertificate);
   // jose's key import and JWT signing load only here, when an app has a certificate: public
   // clients, the common case, never pay for loading them (bench/, figure 6).
   const signing = Promise.all([import('jose/key/import'), import('jose/jwt/sign')]);
-  const keyPromise = signing.then(([{ importPKCS8 }]) => importPKCS8(credential.privateKey, alg)).catch((err: unknown) => {
-    throw new AuthError('invalid_argument', 'clientCredential.privateKey is not a PKCS#8 PEM RSA key (convert with openssl pkcs8 -topk8 -nocrypt)', { cause: err });
-  });
+  const keyPromise = isCryptoKey
+    ? Promise.resolve(givenKey as CryptoKey)
+    : signing.then(([{ importPKCS8 }]) => importPKCS8(givenKey as string, alg)).catch((err: unknown) => {
+        throw new AuthError(
+          'invalid_argument',
+          'clientCredential.privateKey is not an unencrypted PKCS#8 PEM RSA key (the Node entry point also reads PKCS#1, encrypted keys and PFX)',
+          { cause: err },
+        );
+      });
   keyPromise.catch(() => undefined); // reported on first use, not as an unhandled rejection
   return async (clientId, tokenEndpoint) => {
     const key = await keyPromise;
     const [, { SignJWT }] = await signing;
     const now = Math.floor(Date.now() / 1000);
-    const assertion = await new SignJWT({ ...clientClaims })
+    const defaults = { aud: tokenEndpoint, iss: clientId, sub: clientId, jti: randomUuid(), iat: now, nbf: now, exp: now + ASSERTION_LIFETIME_S };
+    // Not SignJWT's setters: they would run after the payload and overwrite the caller's claims.
+    const assertion = await new SignJWT({ ...defaults, ...clientClaims })
       .setProtectedHeader(header as { alg: string })
-      .setAudience(tokenEndpoint)
-      .setIssuer(clientId)
-      .setSubject(clientId)
-      .setJti(randomUuid())
-      .setIssuedAt(now)
-      .setNotBefore(now)
-      .setExpirationTime(now + ASSERTION_LIFETIME_S)
-      .sign(key);
+      .sign(key)
+      .catch((err: unknown) => {
+        throw new AuthError('invalid_argument', `clientCredential.privateKey cannot sign ${alg} assertions`, { cause: err });
+      });
     return { client_id: clientId, client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: assertion };
   };
 }
@@ -121,7 +150,7 @@ export function clientAuthFor(credential: ClientCredential | undefined, clientCl
   }
   if (typeof credential === 'object' && credential !== null) {
     if ('clientAssertion' in credential) return ClientAssertion(credential.clientAssertion);
-    if ('privateKey' in credential) return PrivateKeyJwt(credential, clientClaims);
+    if ('privateKey' in credential || 'privateKeyPfxPath' in credential) return PrivateKeyJwt(credential, clientClaims);
   }
   throw new AuthError('invalid_argument', 'clientCredential must be a secret string, a certificate { privateKey, thumbprint } or { clientAssertion }');
 }

@@ -169,3 +169,47 @@ export function createGlobalFetch(timeoutMs: number): FetchLike {
     return globalThis.fetch(url, { method: init.method, headers: init.headers, body: init.body, signal, redirect: 'manual' });
   };
 }
+
+/**
+ * Error codes (on an error or its `cause` chain) that say the connection was never made, so the
+ * request never reached the server: Node's and undici's names.
+ */
+const NOT_CONNECTED_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function neverConnected(err: unknown): boolean {
+  for (let current = err, depth = 0; typeof current === 'object' && current !== null && depth < 6; current = (current as { cause?: unknown }).cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_CONNECTED_CODES.has(code)) return true;
+  }
+  return false;
+}
+
+/**
+ * MSAL for Python's default HTTP client retries once after a connection error (requests'
+ * `HTTPAdapter(max_retries=1)`), and so does this wrapper of the default client, with urllib3's
+ * rule: any request whose connection could not be made is sent once more; a GET is also sent
+ * again when the connection broke after it was sent (a reset, a cut body). A POST that may have
+ * reached the server is not: a token request redeems a one-time code or rotates a refresh token,
+ * and a second copy would be refused, or worse. Timeouts are not retried: `timeout` bounds the
+ * whole request, and a retry would double the wait the caller asked for. Cancellation never is.
+ */
+export function retryOnceAfterConnectionError(fetchLike: FetchLike): FetchLike {
+  return async (url, init) => {
+    try {
+      return await fetchLike(url, init);
+    } catch (err) {
+      if (init.signal?.aborted) throw err;
+      const networkError = !(err instanceof AuthError) || err.code === 'network_error';
+      if (!networkError || isAbortError(err) || !(neverConnected(err) || init.method === 'GET')) throw err;
+      return fetchLike(url, init);
+    }
+  };
+}

@@ -11,7 +11,17 @@ export {
   PublicClientApplication,
   type SilentOptions,
 } from './application.js';
-export { Authority, type AuthorityMetadata, type AuthorityOptions, type AuthorityType, parseAuthority } from './authority.js';
+export {
+  Authority,
+  AuthorityBuilder,
+  type AuthorityMetadata,
+  type AuthorityOptions,
+  type AuthorityType,
+  AZURE_CHINA,
+  AZURE_PUBLIC,
+  AZURE_US_GOVERNMENT,
+  parseAuthority,
+} from './authority.js';
 export { mergeClaims } from './claims.js';
 export {
   type AssertionCredential,
@@ -23,5 +33,15 @@ export type { AuthCodeFlow } from './grants/authorization-code.js';
 export type { DeviceFlow } from './grants/device-code.js';
 export type { FetchLike, HttpCache, HttpRequest, HttpResponse } from './http.js';
 export type { LogLevel, Logger } from './logger.js';
+export type {
+  AuthCodeFlowRedeemOptions,
+  AuthorizationCodeOptions,
+  AuthorizationRequestUrlOptions,
+  ClientCredentialsOptions,
+  DeviceFlowInitiateOptions,
+  OnBehalfOfOptions,
+  RefreshTokenOptions,
+  UsernamePasswordOptions,
+} from './options.js';
 export type { HttpClientOptions, Platform, Proxies, RedirectListener, RedirectListenerOptions } from './platform.js';
 export { claimsChallengeFrom, parseWwwAuthenticate, type WwwAuthenticateChallenge } from './www-authenticate.js';

@@ -27,6 +27,8 @@ export interface RedirectListenerOptions {
   /** 0 (default) picks a free port. */
   port?: number;
   path?: string;
+  /** Host the redirect URI names: `127.0.0.1` (default), `localhost` or `[::1]`. */
+  host?: '127.0.0.1' | 'localhost' | '[::1]';
   /** Responses with another state are refused and do not end the wait. */
   expectedState?: string;
   successPage?: string;
@@ -47,6 +49,8 @@ export interface Platform {
   createHttpClient?(options: HttpClientOptions): FetchLike;
   startRedirectListener?(options: RedirectListenerOptions): Promise<RedirectListener>;
   openBrowser?(url: string): Promise<void>;
-  /** The Azure region this process runs in, for `azureRegion: 'TryAutoDetect'`. */
+  /** The Azure region this process runs in, for `azureRegion: true`. */
   detectRegion?(): string | undefined;
+  /** A region the environment forces when `azureRegion` is not set (MSAL's `MSAL_FORCE_REGION`). */
+  forcedRegion?(): string | undefined;
 }

@@ -13,4 +13,6 @@ export const nodePlatform: Platform = {
   openBrowser,
   // Azure sets REGION_NAME in App Service and Functions; MSAL reads the same variable.
   detectRegion: () => process.env.REGION_NAME?.replace(/\s+/g, '').toLowerCase() || undefined,
+  // MSAL for Python uses MSAL_FORCE_REGION when azure_region is not set.
+  forcedRegion: () => process.env.MSAL_FORCE_REGION || undefined,
 };

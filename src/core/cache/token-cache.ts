@@ -65,6 +65,11 @@ export interface TokenEvent {
    * app-only, where the account's next silent call never finds them.
    */
   homeAccountId?: string;
+  /**
+   * The account's username and name from the userinfo endpoint, for an ID token that names nobody
+   * (see `userinfo.ts`); the ID token's claims win where it has them.
+   */
+  profile?: { username?: string; name?: string };
   /** The account's `authority_type`; default `ADFS` when the realm is `adfs`, else `MSSTS`. */
   authorityType?: AuthorityType;
 }
@@ -712,10 +717,11 @@ export class TokenCache {
           stringClaim(claims, 'upn') ??
           stringClaim(claims, 'email') ??
           (Array.isArray(emails) && typeof emails[0] === 'string' && emails[0] !== '' ? emails[0] : undefined) ??
+          (typeof event.profile?.username === 'string' && event.profile.username !== '' ? event.profile.username : undefined) ??
           (typeof data['username'] === 'string' ? data['username'] : ''),
         authority_type: event.authorityType ?? (realm.toLowerCase() === 'adfs' ? 'ADFS' : 'MSSTS'),
       };
-      const name = stringClaim(claims, 'name');
+      const name = stringClaim(claims, 'name') ?? (typeof event.profile?.name === 'string' ? event.profile.name : undefined);
       if (name) account.name = name;
       if (event.grantType && GRANT_TYPES_THAT_ESTABLISH_AN_ACCOUNT.has(event.grantType)) account.account_source = event.grantType;
       this.put(CredentialType.ACCOUNT, makeAccountKey(account), account);

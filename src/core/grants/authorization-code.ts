@@ -22,14 +22,56 @@ export interface AuthorizationRequestOptions {
   codeChallenge?: string;
   codeChallengeMethod?: 'S256';
   extraQueryParameters?: Record<string, string>;
+  /** `code` unless given: MSAL's `get_authorization_request_url(response_type=)` may ask for another. */
+  responseType?: string;
 }
 
-/** Builds the authorization URL; parameters with no value are left out. */
+/**
+ * Parameters of the authorization request that come from the library's own state (client,
+ * redirect, state, nonce, PKCE, scope, response type and mode) or from an option the library also
+ * checks in the answer (`claims`, `max_age`): an extra parameter must never replace them, or a
+ * configured value could silently undo PKCE, state or the ID token checks. Compared without case,
+ * since some servers read names that way.
+ */
+export const LIBRARY_AUTHORIZATION_PARAMETERS: readonly string[] = [
+  'client_id',
+  'response_type',
+  'redirect_uri',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'response_mode',
+  'claims',
+  'max_age',
+];
+
+/** The names among `extra` that the library sets itself (see {@link LIBRARY_AUTHORIZATION_PARAMETERS}). */
+export function libraryOwnedParameters(extra: Record<string, string> | undefined): string[] {
+  return Object.keys(extra ?? {}).filter((name) => LIBRARY_AUTHORIZATION_PARAMETERS.includes(name.toLowerCase()));
+}
+
+/**
+ * Builds the authorization URL; parameters with no value are left out. Extra query parameters may
+ * not name a parameter the library sets (`invalid_argument`), nor one whose option is also given
+ * (`prompt` with `prompt`, `login_hint` with `loginHint`, `domain_hint` with `domainHint`): which
+ * of the two wins would otherwise be an accident of spelling.
+ */
 export function buildAuthorizationUrl(authority: Authority, clientId: string, scope: string[], options: AuthorizationRequestOptions): string {
+  const owned = libraryOwnedParameters(options.extraQueryParameters);
+  if (owned.length > 0) {
+    throw new AuthError('invalid_argument', `extraQueryParameters may not set ${owned.join(', ')}: the library sets it`);
+  }
+  const byOption: Record<string, string | undefined> = { prompt: options.prompt, login_hint: options.loginHint, domain_hint: options.domainHint };
+  const twice = Object.keys(options.extraQueryParameters ?? {}).filter((name) => Object.hasOwn(byOption, name.toLowerCase()) && byOption[name.toLowerCase()] !== undefined);
+  if (twice.length > 0) {
+    throw new AuthError('invalid_argument', `${twice.join(', ')} is given both as an option and in extraQueryParameters`);
+  }
   const url = new URL(authority.metadata.authorization_endpoint);
   const params: Record<string, string | undefined> = {
     client_id: clientId,
-    response_type: 'code',
+    response_type: options.responseType ?? 'code',
     redirect_uri: options.redirectUri,
     scope: scope.join(' '),
     state: options.state,

@@ -16,6 +16,25 @@ export const MIN_POLL_INTERVAL_S = 1;
 /** The longest delay a timer can hold (2^31 - 1 ms); a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Parameters of the device authorization request the library sets itself; extras may not replace them. */
+export const LIBRARY_DEVICE_AUTHORIZATION_PARAMETERS: readonly string[] = ['client_id', 'scope', 'claims'];
+
+/**
+ * The form of the device authorization request (RFC 8628 §3.1): client, scope, claims, then the
+ * caller's extra parameters (Auth0 reads `audience` here). An extra that names one the library
+ * sets is refused with `invalid_argument` rather than sent twice or in its place.
+ */
+export function deviceAuthorizationParams(
+  clientId: string,
+  scope: string[],
+  claims: string | undefined,
+  extraParameters: Record<string, string> = {},
+): Record<string, string | undefined> {
+  const owned = Object.keys(extraParameters).filter((name) => LIBRARY_DEVICE_AUTHORIZATION_PARAMETERS.includes(name.toLowerCase()));
+  if (owned.length > 0) throw new AuthError('invalid_argument', `extraParameters may not set ${owned.join(', ')}: the library sets it`);
+  return { ...extraParameters, client_id: clientId, scope: scope.join(' '), claims };
+}
+
 /** A started device flow, as MSAL's `initiate_device_flow` returns it (camelCase). */
 export interface DeviceFlow {
   userCode: string;
@@ -32,6 +51,8 @@ export interface DeviceFlow {
   message: string;
   scope: string[];
   claimsChallenge?: string;
+  /** The correlation id of the flow's requests, the polls included (MSAL's `_correlation_id`). */
+  correlationId?: string;
 }
 
 /** Checks a device authorization response and turns it into a {@link DeviceFlow}. */

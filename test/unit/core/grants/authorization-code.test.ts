@@ -8,6 +8,8 @@ import {
   buildAuthorizationUrl,
   checkAuthorizationResponse,
   createAuthCodeFlow,
+  LIBRARY_AUTHORIZATION_PARAMETERS,
+  libraryOwnedParameters,
 } from '../../../../src/core/grants/authorization-code.js';
 import { throwsWithCode } from '../fakes.js';
 
@@ -99,6 +101,34 @@ describe('buildAuthorizationUrl', () => {
     const url = buildAuthorizationUrl(entraAuthority(), CLIENT_ID, ['a&b=c'], { loginHint: 'a+b@x.com' });
     assert.equal(query(url).scope, 'a&b=c');
     assert.equal(query(url).login_hint, 'a+b@x.com');
+  });
+
+  test('extra parameters never replace what the library sets: each such name is refused, whatever its case', () => {
+    assert.deepEqual([...LIBRARY_AUTHORIZATION_PARAMETERS].sort(), [
+      'claims', 'client_id', 'code_challenge', 'code_challenge_method', 'max_age', 'nonce', 'redirect_uri', 'response_mode', 'response_type', 'scope', 'state',
+    ]);
+    for (const name of [...LIBRARY_AUTHORIZATION_PARAMETERS, 'Redirect_URI', 'STATE']) {
+      throwsWithCode(
+        () => buildAuthorizationUrl(entraAuthority(), CLIENT_ID, SCOPE, { state: 's', codeChallenge: 'c', extraQueryParameters: { audience: 'a', [name]: 'x' } }),
+        'invalid_argument',
+      );
+    }
+    assert.deepEqual(libraryOwnedParameters({ audience: 'a', Nonce: 'n', scope: 's' }), ['Nonce', 'scope']);
+    assert.deepEqual(libraryOwnedParameters(undefined), []);
+  });
+
+  test('an extra parameter that an option also sets is refused; alone it is sent', () => {
+    for (const [name, option] of [['prompt', { prompt: 'login' }], ['login_hint', { loginHint: 'a@b' }], ['domain_hint', { domainHint: 'contoso.com' }]] as const) {
+      throwsWithCode(() => buildAuthorizationUrl(entraAuthority(), CLIENT_ID, SCOPE, { ...option, extraQueryParameters: { [name]: 'x' } }), 'invalid_argument');
+      assert.equal(query(buildAuthorizationUrl(entraAuthority(), CLIENT_ID, SCOPE, { extraQueryParameters: { [name]: 'x' } }))[name], 'x');
+    }
+  });
+
+  test('extra parameters such as audience, resource, acr_values and ui_locales are sent as given', () => {
+    const extra = { audience: 'https://api.example.com', resource: 'https://api.example.com/', acr_values: 'urn:mfa', ui_locales: 'fr-CA fr', constructor: 'c' };
+    const params = query(buildAuthorizationUrl(entraAuthority(), CLIENT_ID, SCOPE, { state: 's', extraQueryParameters: extra }));
+    for (const [name, value] of Object.entries(extra)) assert.equal(params[name], value, name);
+    assert.equal(params.state, 's');
   });
 });
 

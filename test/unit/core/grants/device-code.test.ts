@@ -6,6 +6,7 @@ import {
   DEVICE_CODE_GRANT,
   type DeviceFlow,
   delay,
+  deviceAuthorizationParams,
   parseDeviceAuthorizationResponse,
   pollDeviceFlow,
 } from '../../../../src/core/grants/device-code.js';
@@ -304,5 +305,23 @@ describe('delay beyond what a timer holds', () => {
     mock.timers.tick(2 ** 31 - 1 - 1000);
     await flush();
     assert.equal(woke, true, 'at the longest delay a timer holds');
+  });
+});
+
+describe('deviceAuthorizationParams', () => {
+  test('client, scope and claims, with the extra parameters beside them (Auth0 reads audience here)', () => {
+    assert.deepEqual(deviceAuthorizationParams('c', ['openid', 'api://x/read'], '{"id_token":{}}', { audience: 'https://api.example.com' }), {
+      audience: 'https://api.example.com',
+      client_id: 'c',
+      scope: 'openid api://x/read',
+      claims: '{"id_token":{}}',
+    });
+    assert.deepEqual(deviceAuthorizationParams('c', ['openid'], undefined), { client_id: 'c', scope: 'openid', claims: undefined });
+  });
+
+  test('an extra parameter naming client_id, scope or claims (any case) is refused', () => {
+    for (const name of ['client_id', 'scope', 'claims', 'Scope']) {
+      throwsWithCode(() => deviceAuthorizationParams('c', ['openid'], undefined, { [name]: 'x' }), 'invalid_argument');
+    }
   });
 });
