@@ -5,8 +5,8 @@
  */
 export { createNodeHttpClient, DEFAULT_HTTP_TIMEOUT_MS } from './http-client.js';
 export type { NodeHttpClient, NodeHttpOptions, NodeHttpResponse, ProxyOptions, VerifyOption } from './http-client.js';
-export { startLoopbackListener } from './loopback-listener.js';
-export type { ErrorPage, LoopbackListener, LoopbackListenerOptions } from './loopback-listener.js';
+export { LoopbackPortInUseError, startLoopbackListener } from './loopback-listener.js';
+export type { ErrorPage, LoopbackHost, LoopbackListener, LoopbackListenerOptions } from './loopback-listener.js';
 export { DEFAULT_ERROR_PAGE, DEFAULT_SUCCESS_PAGE, escapeHtml } from './loopback-pages.js';
 export { ConfidentialClientApplication, PublicClientApplication } from './applications.js';
 export { openBrowser } from './open-browser.js';

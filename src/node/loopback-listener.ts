@@ -18,15 +18,29 @@ import { DEFAULT_ERROR_PAGE, DEFAULT_SUCCESS_PAGE, NOT_A_RESPONSE_PAGE, renderEr
 
 export type { ErrorPage } from './loopback-pages.js';
 
+/** The hosts a loopback redirect URI may name, and the address each is listened for on. */
+export const LOOPBACK_HOSTS = { '127.0.0.1': '127.0.0.1', localhost: '127.0.0.1', '[::1]': '::1' } as const;
+export type LoopbackHost = keyof typeof LOOPBACK_HOSTS;
+
 /**
- * Options of {@link startLoopbackListener}. There is deliberately no host option: the listener
- * always binds 127.0.0.1 only, never `0.0.0.0` or `::`, so nothing off the machine can reach it.
+ * Options of {@link startLoopbackListener}. There is deliberately no bind-address option: the
+ * listener binds 127.0.0.1 only (::1 only for a `[::1]` redirect URI), never `0.0.0.0` or `::`,
+ * so nothing off the machine can reach it.
  */
 export interface LoopbackListenerOptions {
   /** Port to bind; 0 (the default) lets the OS pick a free one, which Entra and RFC 8252 allow. */
   port?: number;
-  /** Path the redirect arrives on, starting with `/`. Default `/`. */
+  /**
+   * Path of the redirect URI, starting with `/`. Default `/`. An empty path gives a redirect URI
+   * without one (`http://127.0.0.1:8400`), for identity providers that registered it so and
+   * compare exactly; the browser then asks for `/`.
+   */
   path?: string;
+  /**
+   * Host the redirect URI names. Default `127.0.0.1`; `localhost` is listened for on 127.0.0.1
+   * too (browsers that try ::1 first fall back to it), `[::1]` on ::1.
+   */
+  host?: LoopbackHost;
   /**
    * HTML shown after a response with `code`. Served under `Content-Security-Policy:
    * default-src 'none'; style-src 'unsafe-inline'; img-src data:`, so it must be self-contained
@@ -47,9 +61,25 @@ export interface LoopbackListenerOptions {
   expectedState?: string;
 }
 
+/**
+ * The port of the listener is taken (`EADDRINUSE`): another program, or another sign-in, listens
+ * there. A `network_error` like every failure to bind, with the port and address for a message
+ * that names them (a fixed port comes from a setting the user can change).
+ */
+export class LoopbackPortInUseError extends AuthError {
+  override readonly name = 'LoopbackPortInUseError';
+  constructor(
+    readonly port: number,
+    readonly address: string,
+    options?: { cause?: unknown },
+  ) {
+    super('network_error', `port ${port} on ${address} is in use`, options);
+  }
+}
+
 /** A running loopback listener. */
 export interface LoopbackListener {
-  /** `http://127.0.0.1:PORT/path`: the `redirect_uri` to send in the authorization request. */
+  /** `http://127.0.0.1:PORT/path` (or the host asked for): the `redirect_uri` to send in the authorization request. */
   readonly redirectUri: string;
   /**
    * Resolves with every query parameter of the first valid authorization response (one with
@@ -88,8 +118,8 @@ const PAGE_HEADERS = {
  * `network_error` if the port cannot be bound (in use, not permitted).
  */
 export async function startLoopbackListener(options: LoopbackListenerOptions = {}): Promise<LoopbackListener> {
-  const { port: requestedPort = 0, path = '/', timeoutMs, signal, expectedState } = options;
-  checkOptions(requestedPort, path, timeoutMs);
+  const { port: requestedPort = 0, path = '/', host = '127.0.0.1', timeoutMs, signal, expectedState } = options;
+  checkOptions(requestedPort, path, host, timeoutMs);
   if (signal?.aborted) throw new AuthError('cancelled', 'the loopback listener was cancelled before it started');
   const successPage = options.successPage ?? DEFAULT_SUCCESS_PAGE;
   const errorPage = options.errorPage ?? DEFAULT_ERROR_PAGE;
@@ -101,9 +131,13 @@ export async function startLoopbackListener(options: LoopbackListenerOptions = {
     // How often Node enforces the two timeouts above (default 30 s).
     connectionsCheckingInterval: 1_000,
   });
-  const port = await listenOnLoopback(server, requestedPort);
-  const allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
-  if (port === 80) allowedHosts.add('127.0.0.1').add('localhost');
+  const address = LOOPBACK_HOSTS[host];
+  const port = await listenOnLoopback(server, address, requestedPort);
+  const names = address === '::1' ? ['[::1]'] : ['127.0.0.1', 'localhost'];
+  const allowedHosts = new Set(names.map((name) => `${name}:${port}`));
+  if (port === 80) for (const name of names) allowedHosts.add(name);
+  // The browser asks for `/` when the redirect URI has no path.
+  const requestPath = path || '/';
 
   let settled = false;
   let resolveResult!: (params: Record<string, string>) => void;
@@ -153,7 +187,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions = {
       req.socket.destroy();
       return;
     }
-    const verdict = judgeRequest(req, path, allowedHosts, expectedState);
+    const verdict = judgeRequest(req, requestPath, allowedHosts, expectedState);
     if (verdict.kind === 'reject') {
       respond(res, verdict.status, verdict.body, verdict.headers);
       return;
@@ -171,7 +205,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions = {
   if (signal?.aborted) onAbort(); // aborted while binding
 
   return {
-    redirectUri: `http://127.0.0.1:${port}${path}`,
+    redirectUri: `http://${host}:${port}${path}`,
     waitForResponse: () => result,
     close: () => {
       fail(new AuthError('cancelled', 'the loopback listener was closed'));
@@ -180,27 +214,33 @@ export async function startLoopbackListener(options: LoopbackListenerOptions = {
   };
 }
 
-function checkOptions(port: number, path: string, timeoutMs: number | undefined): void {
+function checkOptions(port: number, path: string, host: string, timeoutMs: number | undefined): void {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new AuthError('invalid_argument', 'port must be an integer from 0 to 65535');
   }
   // The path is compared with the request's raw path, so it must already be in that form.
-  if (typeof path !== 'string' || !/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/.test(path)) {
-    throw new AuthError('invalid_argument', 'path must start with / and hold only URL path characters (no query or fragment)');
+  if (typeof path !== 'string' || !/^(\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*)?$/.test(path)) {
+    throw new AuthError('invalid_argument', 'path must be empty or start with / and hold only URL path characters (no query or fragment)');
+  }
+  if (!Object.hasOwn(LOOPBACK_HOSTS, host)) {
+    throw new AuthError('invalid_argument', 'host must be 127.0.0.1, localhost or [::1]');
   }
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)) {
     throw new AuthError('invalid_argument', 'timeoutMs must be a positive number of milliseconds');
   }
 }
 
-function listenOnLoopback(server: http.Server, port: number): Promise<number> {
+function listenOnLoopback(server: http.Server, address: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (cause: NodeJS.ErrnoException): void => {
-      const reason = cause.code === 'EADDRINUSE' ? 'is in use' : `cannot be bound (${cause.code ?? 'error'})`;
-      reject(new AuthError('network_error', `port ${port} on 127.0.0.1 ${reason}`, { cause }));
+      reject(
+        cause.code === 'EADDRINUSE'
+          ? new LoopbackPortInUseError(port, address, { cause })
+          : new AuthError('network_error', `port ${port} on ${address} cannot be bound (${cause.code ?? 'error'})`, { cause }),
+      );
     };
     server.once('error', onError);
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => {
+    server.listen({ host: address, port, exclusive: true }, () => {
       server.off('error', onError);
       resolve((server.address() as AddressInfo).port);
     });

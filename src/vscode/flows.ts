@@ -6,7 +6,7 @@
 import type { AuthenticationResult } from '../core/account.js';
 import type { PublicClientApplication } from '../core/application.js';
 import type { DeviceFlow } from '../core/grants/device-code.js';
-import type { FlowId } from './settings.js';
+import type { FlowId, LoopbackRedirect } from './settings.js';
 
 /** Where the extension host runs, relative to the user's browser. */
 export type ExtensionHostKind = 'local' | 'remote' | 'webWorker';
@@ -15,6 +15,27 @@ export interface FlowQuery {
   extensionHost: ExtensionHostKind;
   /** The user's choice from the settings: tried first, wherever we run. */
   preferred?: FlowId;
+  /** An explicit request (a palette command, the API's `flow`): this flow alone, wherever we run. */
+  only?: FlowId;
+  /** The identity provider's discovery document names a `device_authorization_endpoint`. */
+  deviceAuthorizationEndpoint: boolean;
+}
+
+/** Why a flow asked for by name is not offered. */
+export type FlowUnavailableReason = 'noDeviceAuthorizationEndpoint';
+
+/**
+ * A flow asked for by name that the identity provider cannot do: the sign-in stops before any
+ * request, and the user is told why (user-errors.ts) rather than shown a protocol error.
+ */
+export class FlowUnavailableError extends Error {
+  override readonly name = 'FlowUnavailableError';
+  constructor(
+    readonly flow: FlowId,
+    readonly reason: FlowUnavailableReason,
+  ) {
+    super(`the ${flow} flow is not available: ${reason}`);
+  }
 }
 
 /** What a flow needs from the editor. */
@@ -40,6 +61,10 @@ export interface FlowContext {
   waitForCallback(state: string, signal: AbortSignal): Promise<Record<string, string>>;
   /** HTML shown in the browser after a loopback sign-in. */
   successPage?: string;
+  /** The provider's fixed loopback redirect URI (`redirectUri`); without it any free port. */
+  loopbackRedirect?: LoopbackRedirect;
+  /** Extra parameters of the authorization (and device authorization) request (`authorizationParameters`). */
+  authorizationParameters?: Record<string, string>;
   /** How long to wait for the user in the browser. */
   timeoutMs: number;
 }
@@ -51,24 +76,34 @@ export interface SignInFlow {
   readonly supportsRemoteExtensionHost: boolean;
   /** Works in a browser's web worker extension host (no sockets). */
   readonly supportsWebWorkerExtensionHost: boolean;
+  /** Needs the identity provider's device authorization endpoint (RFC 8628). */
+  readonly needsDeviceAuthorizationEndpoint?: boolean;
   trigger(context: FlowContext): Promise<AuthenticationResult>;
+}
+
+type FlowCapabilities = Pick<SignInFlow, 'id' | 'supportsRemoteExtensionHost' | 'supportsWebWorkerExtensionHost' | 'needsDeviceAuthorizationEndpoint'>;
+
+/** Why the identity provider cannot do `flow`, or undefined when it can. */
+export function unavailableReason(flow: FlowCapabilities, query: Pick<FlowQuery, 'deviceAuthorizationEndpoint'>): FlowUnavailableReason | undefined {
+  return flow.needsDeviceAuthorizationEndpoint && !query.deviceAuthorizationEndpoint ? 'noDeviceAuthorizationEndpoint' : undefined;
 }
 
 /**
  * The flows to try, in order. The loopback listener needs the browser on the extension host's
  * machine; the URI handler needs an editor the identity provider can redirect to; the device
- * code needs nothing but a second screen. A preferred flow goes first, wherever we run: the user
- * knows their setup (code-server on the same machine, for instance).
+ * code needs nothing but a second screen, and an identity provider that has a device
+ * authorization endpoint. A preferred flow goes first, wherever we run: the user knows their
+ * setup (code-server on the same machine, for instance). What the identity provider cannot do is
+ * never offered, preferred, asked for by name or not: it could only fail.
  */
-export function getFlows<T extends Pick<SignInFlow, 'id' | 'supportsRemoteExtensionHost' | 'supportsWebWorkerExtensionHost'>>(
-  all: readonly T[],
-  query: FlowQuery,
-): T[] {
-  const supported = all.filter((flow) => {
+export function getFlows<T extends FlowCapabilities>(all: readonly T[], query: FlowQuery): T[] {
+  const possible = all.filter((flow) => unavailableReason(flow, query) === undefined);
+  if (query.only) return possible.filter((flow) => flow.id === query.only);
+  const supported = possible.filter((flow) => {
     if (query.extensionHost === 'remote') return flow.supportsRemoteExtensionHost;
     if (query.extensionHost === 'webWorker') return flow.supportsWebWorkerExtensionHost;
     return true;
   });
-  const preferred = query.preferred ? all.find((flow) => flow.id === query.preferred) : undefined;
+  const preferred = query.preferred ? possible.find((flow) => flow.id === query.preferred) : undefined;
   return preferred ? [preferred, ...supported.filter((flow) => flow !== preferred)] : supported;
 }

@@ -2,6 +2,8 @@
  * The extension's settings, read into plain provider descriptions. The parsing is a pure
  * function of the raw values so that every rule is testable without an editor.
  */
+import { LIBRARY_AUTHORIZATION_PARAMETERS } from '../core/grants/authorization-code.js';
+import type { LoopbackHost } from '../node/loopback-listener.js';
 
 export const SETTINGS_SECTION = 'msalSignIn';
 
@@ -16,6 +18,44 @@ export const CLOUD_HOSTS = {
   AzureChinaCloud: 'login.chinacloudapi.cn',
 } as const;
 export type CloudName = keyof typeof CLOUD_HOSTS;
+
+/** A fixed loopback redirect URI (`redirectUri`), as written and as the listener needs it. */
+export interface LoopbackRedirect {
+  /** Exactly as the user wrote it (trimmed): identity providers that need it compare it exactly. */
+  uri: string;
+  host: LoopbackHost;
+  port: number;
+  /** `/…`, or empty for a URI without a path. */
+  path: string;
+}
+
+/** Where a provider setting lives: the key to open, and the field inside an `oidcProviders` entry. */
+export interface SettingLocation {
+  /** `msalSignIn.entra.redirectUri`, or `msalSignIn.oidcProviders` for a field of an entry. */
+  key: string;
+  /** The entry's id and field, for a setting inside `msalSignIn.oidcProviders`. */
+  entry?: { id: string; field: string };
+}
+
+/**
+ * A provider setting that cannot be used as written. The provider is still registered (its
+ * signed-in accounts keep working); an interactive sign-in stops with a ConfigurationError that
+ * says what is wrong (user-errors.ts) instead of sending a request the user did not mean.
+ */
+export type SettingProblem =
+  /** Not `http://` + 127.0.0.1, localhost or [::1] + `:port` + an optional path. */
+  | { kind: 'redirectUri'; where: SettingLocation; value: string }
+  /** Not an object whose values are strings; `names` holds the entries that are not strings. */
+  | { kind: 'authorizationParametersType'; where: SettingLocation; names: string[] }
+  /** Names the library sets itself (client_id, state, PKCE, …). */
+  | { kind: 'authorizationParametersOwned'; where: SettingLocation; names: string[] };
+
+/**
+ * Authorization request parameters a setting may not set: those the core sets itself (see
+ * LIBRARY_AUTHORIZATION_PARAMETERS) and `login_hint`, which the extension fills with the account
+ * being signed in to.
+ */
+export const OWNED_AUTHORIZATION_PARAMETERS: readonly string[] = [...LIBRARY_AUTHORIZATION_PARAMETERS, 'login_hint'];
 
 /** One authentication provider the extension registers. */
 export interface ProviderConfig {
@@ -38,6 +78,12 @@ export interface ProviderConfig {
   preferredFlow?: FlowId;
   /** Accept `http://127.0.0.1` / `localhost` issuers (local identity providers). */
   allowLoopbackHttp: boolean;
+  /** A fixed loopback redirect URI; without it the loopback flow takes any free port on 127.0.0.1. */
+  redirectUri?: LoopbackRedirect;
+  /** Extra parameters of the authorization request (and of the device authorization request). */
+  authorizationParameters?: Record<string, string>;
+  /** Settings of this provider that cannot be used; an interactive sign-in reports the first. */
+  settingProblems?: SettingProblem[];
 }
 
 /** Raw values as `workspace.getConfiguration(SETTINGS_SECTION).get(key)` returns them. */
@@ -65,6 +111,75 @@ function flowOrUndefined(value: unknown): FlowId | undefined {
   return typeof value === 'string' && (FLOW_IDS as readonly string[]).includes(value) ? (value as FlowId) : undefined;
 }
 
+/**
+ * `http://` + a loopback host + an explicit port + an optional path, nothing else: no https (the
+ * listener serves plain http), no other host (the listener binds loopback only), no query or
+ * fragment, the port without leading zeros so that the URI sent is the one written.
+ */
+const LOOPBACK_REDIRECT_URI = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):([1-9][0-9]{0,4})(\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*)?$/;
+
+/** Reads a `redirectUri` setting: undefined when unset, a problem when unusable. */
+export function parseLoopbackRedirect(value: unknown): LoopbackRedirect | 'invalid' | undefined {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
+  if (typeof value !== 'string') return 'invalid';
+  const uri = value.trim();
+  const match = LOOPBACK_REDIRECT_URI.exec(uri);
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) return 'invalid';
+  return { uri, host: match[1] as LoopbackHost, port, path: match[3] ?? '' };
+}
+
+/** Reads an `authorizationParameters` setting into parameters, or the problem with it. */
+export function parseAuthorizationParameters(
+  value: unknown,
+  where: SettingLocation,
+): { parameters?: Record<string, string>; problem?: SettingProblem } {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) return { problem: { kind: 'authorizationParametersType', where, names: [] } };
+  const entries = Object.entries(value as Record<string, unknown>);
+  const notStrings = entries.filter(([, item]) => typeof item !== 'string').map(([name]) => name);
+  if (notStrings.length > 0) return { problem: { kind: 'authorizationParametersType', where, names: notStrings } };
+  const owned = entries.map(([name]) => name).filter((name) => OWNED_AUTHORIZATION_PARAMETERS.includes(name.toLowerCase()));
+  if (owned.length > 0) return { problem: { kind: 'authorizationParametersOwned', where, names: owned } };
+  return entries.length > 0 ? { parameters: Object.fromEntries(entries as [string, string][]) } : {};
+}
+
+/** The setting name a person reads: `msalSignIn.entra.redirectUri`, or `"redirectUri" of "auth0" in msalSignIn.oidcProviders`. */
+export function describeSettingLocation(where: SettingLocation): string {
+  return where.entry ? `"${where.entry.field}" of "${where.entry.id}" in ${where.key}` : where.key;
+}
+
+/** The fixed redirect URI and extra parameters of one provider, with their problems. */
+function readRequestSettings(
+  redirectValue: unknown,
+  parametersValue: unknown,
+  locate: (field: 'redirectUri' | 'authorizationParameters') => SettingLocation,
+): Pick<ProviderConfig, 'redirectUri' | 'authorizationParameters' | 'settingProblems'> {
+  const settingProblems: SettingProblem[] = [];
+  const redirect = parseLoopbackRedirect(redirectValue);
+  if (redirect === 'invalid') settingProblems.push({ kind: 'redirectUri', where: locate('redirectUri'), value: String(redirectValue) });
+  const { parameters, problem } = parseAuthorizationParameters(parametersValue, locate('authorizationParameters'));
+  if (problem) settingProblems.push(problem);
+  return {
+    ...(redirect && redirect !== 'invalid' ? { redirectUri: redirect } : {}),
+    ...(parameters ? { authorizationParameters: parameters } : {}),
+    ...(settingProblems.length > 0 ? { settingProblems } : {}),
+  };
+}
+
+/** One line of the start-up warning per setting problem (the sign-in message says it in full). */
+function problemLine(problem: SettingProblem): string {
+  const where = describeSettingLocation(problem.where);
+  switch (problem.kind) {
+    case 'redirectUri':
+      return `${where}: must be http://127.0.0.1:<port>/…, http://localhost:<port>/… or http://[::1]:<port>/…`;
+    case 'authorizationParametersType':
+      return `${where}: must be an object of string values`;
+    case 'authorizationParametersOwned':
+      return `${where}: ${problem.names.join(', ')} cannot be set here (the extension sets them)`;
+  }
+}
+
 /** Reads every provider from the settings. */
 export function parseSettings(get: SettingsReader): ParsedSettings {
   const problems: string[] = [];
@@ -87,6 +202,7 @@ export function parseSettings(get: SettingsReader): ParsedSettings {
       defaultScopes: stringList(get('entra.defaultScopes')),
       preferredFlow,
       allowLoopbackHttp,
+      ...readRequestSettings(get('entra.redirectUri'), get('entra.authorizationParameters'), (field) => ({ key: `${SETTINGS_SECTION}.entra.${field}` })),
     },
   ];
   const seen = new Set(providers.map((provider) => provider.id));
@@ -122,7 +238,9 @@ export function parseSettings(get: SettingsReader): ParsedSettings {
       defaultScopes: stringList(item.scopes),
       preferredFlow: flowOrUndefined(item.flow) ?? preferredFlow,
       allowLoopbackHttp,
+      ...readRequestSettings(item.redirectUri, item.authorizationParameters, (field) => ({ key: `${SETTINGS_SECTION}.oidcProviders`, entry: { id, field } })),
     });
   }
+  for (const provider of providers) for (const problem of provider.settingProblems ?? []) problems.push(problemLine(problem));
   return { providers, problems, logPii: get('logPii') === true };
 }

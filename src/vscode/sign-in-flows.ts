@@ -17,6 +17,11 @@ export const loopbackFlow: SignInFlow = {
       signal: context.signal,
       timeout: context.timeoutMs,
       successTemplate: context.successPage,
+      // A fixed redirect URI (for identity providers that compare it exactly), else any free port.
+      ...(context.loopbackRedirect
+        ? { port: context.loopbackRedirect.port, path: context.loopbackRedirect.path, host: context.loopbackRedirect.host }
+        : {}),
+      extraQueryParameters: context.authorizationParameters,
       openBrowser: async (url) => {
         if (!(await context.ui.openUri(url))) throw new AuthError('cancelled', 'the browser was not opened');
       },
@@ -34,6 +39,7 @@ export const uriHandlerFlow: SignInFlow = {
       redirectUri,
       loginHint: context.loginHint,
       claimsChallenge: context.claimsChallenge,
+      extraQueryParameters: context.authorizationParameters,
     });
     const timeout = AbortSignal.timeout(context.timeoutMs);
     const stop = new AbortController();
@@ -57,8 +63,14 @@ export const deviceCodeFlow: SignInFlow = {
   label: 'device code',
   supportsRemoteExtensionHost: true,
   supportsWebWorkerExtensionHost: true,
+  needsDeviceAuthorizationEndpoint: true,
   async trigger(context: FlowContext) {
-    const flow = await context.app.initiateDeviceFlow(context.scopes, { claimsChallenge: context.claimsChallenge });
+    // The same extra parameters as the browser flows: RFC 8628 §3.1 allows them, and Auth0 needs
+    // `audience` here as well to issue a token for an API.
+    const flow = await context.app.initiateDeviceFlow(context.scopes, {
+      claimsChallenge: context.claimsChallenge,
+      extraParameters: context.authorizationParameters,
+    });
     // Poll while the code is on screen; closing the dialog without "Copy & Open" cancels.
     const stop = new AbortController();
     const signal = AbortSignal.any([context.signal, stop.signal]);

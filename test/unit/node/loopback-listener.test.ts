@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { describe, test } from 'node:test';
 import { escapeHtml, renderErrorPage } from '../../../src/node/loopback-pages.js';
-import { startLoopbackListener, type LoopbackListener, type LoopbackListenerOptions } from '../../../src/node/loopback-listener.js';
+import { LoopbackPortInUseError, startLoopbackListener, type LoopbackListener, type LoopbackListenerOptions } from '../../../src/node/loopback-listener.js';
 import { assertCannotConnect, findClosedPort, listen, sendRequest as send } from '../../support/servers.js';
 import { rejectsWithCode } from '../core/fakes.js';
 
@@ -46,14 +46,60 @@ describe('startLoopbackListener', () => {
     });
   });
 
-  test('a port in use fails with network_error', async () => {
+  test('a port in use fails with network_error, typed as LoopbackPortInUseError with the port and address', async () => {
     const blocker = net.createServer();
     const port = await listen(blocker);
     try {
       await rejectsWithCode(startLoopbackListener({ port }), 'network_error');
+      const err = await startLoopbackListener({ port, host: 'localhost' }).then(
+        () => assert.fail('expected a failure'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof LoopbackPortInUseError);
+      assert.equal(err.port, port);
+      assert.equal(err.address, '127.0.0.1');
+      assert.equal(err.message, `port ${port} on 127.0.0.1 is in use`);
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }
+  });
+
+  test('host localhost: the redirect URI says localhost, the listener is still on 127.0.0.1 only', async () => {
+    const port = await findClosedPort();
+    await withListener({ port, host: 'localhost', path: '/cb' }, async (listener) => {
+      assert.equal(listener.redirectUri, `http://localhost:${port}/cb`);
+      await assertCannotConnect(port, '127.0.0.2');
+      await assertCannotConnect(port, '::1');
+      const answer = await send(`http://127.0.0.1:${port}/cb?code=c`, { host: `localhost:${port}` });
+      assert.equal(answer.status, 200);
+      assert.deepEqual(await listener.waitForResponse(), { code: 'c' });
+    });
+  });
+
+  test('an empty path: a redirect URI without one, and the browser asks for /', async () => {
+    const port = await findClosedPort();
+    await withListener({ port, path: '' }, async (listener) => {
+      assert.equal(listener.redirectUri, `http://127.0.0.1:${port}`);
+      assert.equal((await send(`http://127.0.0.1:${port}/other?code=c`)).status, 404);
+      assert.equal((await send(`http://127.0.0.1:${port}/?code=c`)).status, 200);
+      assert.deepEqual(await listener.waitForResponse(), { code: 'c' });
+    });
+  });
+
+  test('host [::1]: listened for on ::1 only, with the Host header [::1]:PORT', async (t) => {
+    const probe = net.createServer();
+    const ipv6 = await new Promise<boolean>((resolve) => {
+      probe.once('error', () => resolve(false));
+      probe.listen({ host: '::1', port: 0 }, () => probe.close(() => resolve(true)));
+    });
+    if (!ipv6) return t.skip('this machine has no ::1');
+    await withListener({ host: '[::1]' }, async (listener, port) => {
+      assert.equal(listener.redirectUri, `http://[::1]:${port}/`);
+      await assertCannotConnect(port, '127.0.0.1');
+      assert.equal((await send(`http://[::1]:${port}/?code=c`, { host: `127.0.0.1:${port}` })).status, 400, 'another Host is refused');
+      assert.equal((await send(`http://[::1]:${port}/?code=c`)).status, 200);
+      assert.deepEqual(await listener.waitForResponse(), { code: 'c' });
+    });
   });
 
   test('binds 127.0.0.1 only', () =>
@@ -237,7 +283,7 @@ describe('startLoopbackListener', () => {
   });
 
   test('bad options fail with invalid_argument', async () => {
-    for (const options of [{ port: -1 }, { port: 70000 }, { port: 1.5 }, { path: 'cb' }, { path: '/cb?x=1' }, { path: '/cb#f' }, { timeoutMs: 0 }] as LoopbackListenerOptions[]) {
+    for (const options of [{ port: -1 }, { port: 70000 }, { port: 1.5 }, { path: 'cb' }, { path: '/cb?x=1' }, { path: '/cb#f' }, { timeoutMs: 0 }, { host: '0.0.0.0' }, { host: '::' }, { host: 'example.com' }] as LoopbackListenerOptions[]) {
       await rejectsWithCode(startLoopbackListener(options), 'invalid_argument');
     }
   });

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { getFlows, type ExtensionHostKind } from '../../../src/vscode/flows.js';
+import { getFlows, unavailableReason, type ExtensionHostKind } from '../../../src/vscode/flows.js';
 import type { FlowId } from '../../../src/vscode/settings.js';
 import { ALL_FLOWS } from '../../../src/vscode/sign-in-flows.js';
 
+type Table = Record<ExtensionHostKind, Record<FlowId | 'none', FlowId[]>>;
+
 /**
- * The flows offered, in order, per extension host and preferred flow. A preferred flow goes first
- * even where it is not supported (the user knows their setup), and is never listed twice.
+ * The flows offered, in order, per extension host and preferred flow, at an identity provider
+ * with a device authorization endpoint. A preferred flow goes first even where it is not
+ * supported (the user knows their setup), and is never listed twice.
  */
-const TABLE: Record<ExtensionHostKind, Record<FlowId | 'none', FlowId[]>> = {
+const TABLE: Table = {
   local: {
     none: ['loopback', 'uriHandler', 'deviceCode'],
     loopback: ['loopback', 'uriHandler', 'deviceCode'],
@@ -29,23 +32,93 @@ const TABLE: Record<ExtensionHostKind, Record<FlowId | 'none', FlowId[]>> = {
   },
 };
 
+/**
+ * The same at an identity provider whose discovery document names no device authorization
+ * endpoint: the device code is never offered, not even when preferred.
+ */
+const TABLE_WITHOUT_DEVICE_ENDPOINT: Table = {
+  local: {
+    none: ['loopback', 'uriHandler'],
+    loopback: ['loopback', 'uriHandler'],
+    uriHandler: ['uriHandler', 'loopback'],
+    deviceCode: ['loopback', 'uriHandler'],
+  },
+  remote: {
+    none: ['uriHandler'],
+    loopback: ['loopback', 'uriHandler'],
+    uriHandler: ['uriHandler'],
+    deviceCode: ['uriHandler'],
+  },
+  webWorker: {
+    none: ['uriHandler'],
+    loopback: ['loopback', 'uriHandler'],
+    uriHandler: ['uriHandler'],
+    deviceCode: ['uriHandler'],
+  },
+};
+
+/**
+ * A flow asked for by name (the palette's "Sign In with a Device Code", the API's `flow`): that
+ * flow alone wherever the extension host runs, and nothing when the identity provider cannot do
+ * it. Per device endpoint (yes / no), then the flow asked for.
+ */
+const ONLY_TABLE: Record<'withDeviceEndpoint' | 'withoutDeviceEndpoint', Record<FlowId, FlowId[]>> = {
+  withDeviceEndpoint: { loopback: ['loopback'], uriHandler: ['uriHandler'], deviceCode: ['deviceCode'] },
+  withoutDeviceEndpoint: { loopback: ['loopback'], uriHandler: ['uriHandler'], deviceCode: [] },
+};
+
 describe('getFlows with ALL_FLOWS', () => {
-  for (const [extensionHost, row] of Object.entries(TABLE) as [ExtensionHostKind, Record<FlowId | 'none', FlowId[]>][]) {
-    for (const [preferred, expected] of Object.entries(row) as [FlowId | 'none', FlowId[]][]) {
-      test(`${extensionHost} host, preferred ${preferred} → ${expected.join(', ')}`, () => {
-        const flows = getFlows(ALL_FLOWS, { extensionHost, preferred: preferred === 'none' ? undefined : preferred });
-        assert.deepEqual(
-          flows.map((flow) => flow.id),
-          expected,
-        );
-        assert.equal(new Set(flows).size, flows.length, 'no flow twice');
-      });
+  for (const [deviceAuthorizationEndpoint, table] of [
+    [true, TABLE],
+    [false, TABLE_WITHOUT_DEVICE_ENDPOINT],
+  ] as const) {
+    for (const [extensionHost, row] of Object.entries(table) as [ExtensionHostKind, Record<FlowId | 'none', FlowId[]>][]) {
+      for (const [preferred, expected] of Object.entries(row) as [FlowId | 'none', FlowId[]][]) {
+        test(`${extensionHost} host, ${deviceAuthorizationEndpoint ? 'with' : 'without'} a device endpoint, preferred ${preferred} → ${expected.join(', ')}`, () => {
+          const flows = getFlows(ALL_FLOWS, { extensionHost, preferred: preferred === 'none' ? undefined : preferred, deviceAuthorizationEndpoint });
+          assert.deepEqual(
+            flows.map((flow) => flow.id),
+            expected,
+          );
+          assert.equal(new Set(flows).size, flows.length, 'no flow twice');
+        });
+      }
     }
   }
 
+  for (const [endpoint, row] of Object.entries(ONLY_TABLE) as [keyof typeof ONLY_TABLE, Record<FlowId, FlowId[]>][]) {
+    for (const [only, expected] of Object.entries(row) as [FlowId, FlowId[]][]) {
+      for (const extensionHost of ['local', 'remote', 'webWorker'] as const) {
+        test(`only ${only}, ${endpoint}, ${extensionHost} host → ${expected.join(', ') || 'nothing'}`, () => {
+          const deviceAuthorizationEndpoint = endpoint === 'withDeviceEndpoint';
+          // A preferred flow does not change what was asked for by name.
+          const flows = getFlows(ALL_FLOWS, { extensionHost, only, preferred: 'loopback', deviceAuthorizationEndpoint });
+          assert.deepEqual(
+            flows.map((flow) => flow.id),
+            expected,
+          );
+        });
+      }
+    }
+  }
+
+  test('unavailableReason names the missing device endpoint for the device code only', () => {
+    for (const flow of ALL_FLOWS) {
+      assert.equal(unavailableReason(flow, { deviceAuthorizationEndpoint: true }), undefined, flow.id);
+      assert.equal(unavailableReason(flow, { deviceAuthorizationEndpoint: false }), flow.id === 'deviceCode' ? 'noDeviceAuthorizationEndpoint' : undefined, flow.id);
+    }
+  });
+
+  test('the tables cover every extension host and flow', () => {
+    for (const table of [TABLE, TABLE_WITHOUT_DEVICE_ENDPOINT]) {
+      assert.deepEqual(Object.keys(table).sort(), ['local', 'remote', 'webWorker']);
+      for (const row of Object.values(table)) assert.deepEqual(Object.keys(row).sort(), ['deviceCode', 'loopback', 'none', 'uriHandler']);
+    }
+  });
+
   test('returns the flow objects themselves and leaves ALL_FLOWS as it was', () => {
     const before = [...ALL_FLOWS];
-    const flows = getFlows(ALL_FLOWS, { extensionHost: 'remote', preferred: 'deviceCode' });
+    const flows = getFlows(ALL_FLOWS, { extensionHost: 'remote', preferred: 'deviceCode', deviceAuthorizationEndpoint: true });
     for (const flow of flows) assert.ok(ALL_FLOWS.includes(flow));
     assert.deepEqual(ALL_FLOWS, before);
   });
@@ -57,15 +130,15 @@ describe('getFlows with other flow lists', () => {
   test('remote and web worker hosts follow their own capability flags', () => {
     const all = [only('loopback', true, false), only('uriHandler', false, true), only('deviceCode', false, false)];
     assert.deepEqual(
-      getFlows(all, { extensionHost: 'remote' }).map((f) => f.id),
+      getFlows(all, { extensionHost: 'remote', deviceAuthorizationEndpoint: true }).map((f) => f.id),
       ['loopback'],
     );
     assert.deepEqual(
-      getFlows(all, { extensionHost: 'webWorker' }).map((f) => f.id),
+      getFlows(all, { extensionHost: 'webWorker', deviceAuthorizationEndpoint: true }).map((f) => f.id),
       ['uriHandler'],
     );
     assert.deepEqual(
-      getFlows(all, { extensionHost: 'local' }).map((f) => f.id),
+      getFlows(all, { extensionHost: 'local', deviceAuthorizationEndpoint: true }).map((f) => f.id),
       ['loopback', 'uriHandler', 'deviceCode'],
     );
   });
@@ -73,9 +146,9 @@ describe('getFlows with other flow lists', () => {
   test('a preferred flow missing from the list is no flow', () => {
     const all = [only('deviceCode', true, true)];
     assert.deepEqual(
-      getFlows(all, { extensionHost: 'local', preferred: 'loopback' }).map((f) => f.id),
+      getFlows(all, { extensionHost: 'local', preferred: 'loopback', deviceAuthorizationEndpoint: true }).map((f) => f.id),
       ['deviceCode'],
     );
-    assert.deepEqual(getFlows([], { extensionHost: 'local', preferred: 'loopback' }), []);
+    assert.deepEqual(getFlows([], { extensionHost: 'local', preferred: 'loopback', deviceAuthorizationEndpoint: true }), []);
   });
 });

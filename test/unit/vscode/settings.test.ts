@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CLOUD_HOSTS, parseSettings, type CloudName, type ProviderConfig } from '../../../src/vscode/settings.js';
+import { readFileSync } from 'node:fs';
+import { CLOUD_HOSTS, OWNED_AUTHORIZATION_PARAMETERS, parseLoopbackRedirect, parseSettings, type CloudName, type ProviderConfig } from '../../../src/vscode/settings.js';
 
 /** A settings reader over plain values, as `workspace.getConfiguration('msalSignIn').get` answers. */
 function reader(values: Record<string, unknown> = {}): (key: string) => unknown {
@@ -229,5 +230,165 @@ describe('parseSettings: shared switches', () => {
       off.providers.map((p) => p.allowLoopbackHttp),
       [false, false],
     );
+  });
+});
+
+describe('parseSettings: a fixed loopback redirect URI (redirectUri)', () => {
+  const accepted: [string, { host: string; port: number; path: string }][] = [
+    ['http://127.0.0.1:8400/', { host: '127.0.0.1', port: 8400, path: '/' }],
+    ['http://127.0.0.1:8400', { host: '127.0.0.1', port: 8400, path: '' }],
+    ['http://localhost:8400/oauth2/callback', { host: 'localhost', port: 8400, path: '/oauth2/callback' }],
+    ['http://[::1]:65535/cb', { host: '[::1]', port: 65535, path: '/cb' }],
+    ['  http://127.0.0.1:1/  ', { host: '127.0.0.1', port: 1, path: '/' }],
+  ];
+  for (const [value, expected] of accepted) {
+    test(`accepts ${JSON.stringify(value)}`, () => {
+      const { oidc, problems } = oidcOf([{ ...KEYCLOAK, redirectUri: value }]);
+      assert.deepEqual(problems, []);
+      assert.deepEqual(oidc[0]!.redirectUri, { uri: value.trim(), ...expected });
+      assert.equal(oidc[0]!.settingProblems, undefined);
+    });
+  }
+
+  const refused = [
+    'https://127.0.0.1:8400/', // the listener serves plain http
+    'http://127.0.0.1/', // no port: nothing fixed
+    'http://127.0.0.1:0/',
+    'http://127.0.0.1:08400/', // would not be sent as written
+    'http://127.0.0.1:65536/',
+    'http://0.0.0.0:8400/',
+    'http://192.168.1.10:8400/',
+    'http://127.0.0.2:8400/',
+    'http://localhost.example.com:8400/',
+    'http://LOCALHOST:8400/',
+    'http://user@127.0.0.1:8400/',
+    'http://127.0.0.1:8400/cb?x=1',
+    'http://127.0.0.1:8400/cb#f',
+    'http://127.0.0.1:8400/a b',
+    'vscode://msal-tools.msal-signin/signin-callback',
+    '127.0.0.1:8400',
+  ];
+  for (const value of refused) {
+    test(`refuses ${JSON.stringify(value)}: the provider stays, with a problem naming the setting`, () => {
+      const { oidc, problems } = oidcOf([{ ...KEYCLOAK, redirectUri: value }]);
+      assert.equal(oidc.length, 1, 'the provider is still registered');
+      assert.equal(oidc[0]!.redirectUri, undefined);
+      assert.deepEqual(oidc[0]!.settingProblems, [{ kind: 'redirectUri', where: { key: 'msalSignIn.oidcProviders', entry: { id: 'keycloak', field: 'redirectUri' } }, value }]);
+      assert.equal(problems.length, 1);
+      assert.match(problems[0]!, /^"redirectUri" of "keycloak" in msalSignIn\.oidcProviders: must be http:\/\/127\.0\.0\.1:<port>/);
+    });
+  }
+
+  test('a value that is not a string is a problem; an empty one or none is the default (any port)', () => {
+    assert.equal(oidcOf([{ ...KEYCLOAK, redirectUri: 8400 }]).oidc[0]!.settingProblems?.[0]?.kind, 'redirectUri');
+    for (const value of [undefined, null, '', '   ']) {
+      const { oidc, problems } = oidcOf([{ ...KEYCLOAK, redirectUri: value }]);
+      assert.deepEqual(problems, []);
+      assert.equal(oidc[0]!.redirectUri, undefined);
+    }
+  });
+
+  test('Entra reads msalSignIn.entra.redirectUri', () => {
+    assert.deepEqual(entraOf({ 'entra.redirectUri': 'http://localhost:3000/' }).redirectUri, { uri: 'http://localhost:3000/', host: 'localhost', port: 3000, path: '/' });
+    const parsed = parseSettings(reader({ 'entra.redirectUri': 'http://example.com:3000/' }));
+    assert.deepEqual(parsed.providers[0]!.settingProblems, [{ kind: 'redirectUri', where: { key: 'msalSignIn.entra.redirectUri' }, value: 'http://example.com:3000/' }]);
+    assert.match(parsed.problems[0]!, /^msalSignIn\.entra\.redirectUri: /);
+  });
+});
+
+describe('parseSettings: extra authorization parameters (authorizationParameters)', () => {
+  test('an object of strings is kept as it is', () => {
+    const parameters = { audience: 'https://api.example.com', resource: 'https://api.example.com/', acr_values: 'urn:mfa', ui_locales: 'fr-CA fr', prompt: 'login' };
+    const { oidc, problems } = oidcOf([{ ...KEYCLOAK, authorizationParameters: parameters }]);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(oidc[0]!.authorizationParameters, parameters);
+  });
+
+  test('none, null or an empty object: no parameters', () => {
+    for (const value of [undefined, null, {}]) {
+      const { oidc, problems } = oidcOf([{ ...KEYCLOAK, authorizationParameters: value }]);
+      assert.deepEqual(problems, []);
+      assert.equal(oidc[0]!.authorizationParameters, undefined);
+    }
+  });
+
+  test('every parameter the library sets is refused, whatever its case, and named', () => {
+    for (const name of ['client_id', 'redirect_uri', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'scope', 'response_type', 'response_mode', 'claims', 'max_age', 'login_hint', 'Client_ID']) {
+      const { oidc, problems } = oidcOf([{ ...KEYCLOAK, authorizationParameters: { audience: 'x', [name]: 'attacker' } }]);
+      assert.equal(oidc[0]!.authorizationParameters, undefined, name);
+      assert.deepEqual(oidc[0]!.settingProblems, [
+        { kind: 'authorizationParametersOwned', where: { key: 'msalSignIn.oidcProviders', entry: { id: 'keycloak', field: 'authorizationParameters' } }, names: [name] },
+      ]);
+      assert.match(problems[0]!, new RegExp(`"authorizationParameters" of "keycloak" in msalSignIn\\.oidcProviders: ${name} cannot be set here`));
+    }
+  });
+
+  test('values that are not strings, or a value that is not an object, are refused', () => {
+    const notStrings = oidcOf([{ ...KEYCLOAK, authorizationParameters: { audience: 'x', max_tries: 3, nested: { a: 1 }, none: null } }]).oidc[0]!;
+    assert.deepEqual(notStrings.settingProblems?.[0], {
+      kind: 'authorizationParametersType',
+      where: { key: 'msalSignIn.oidcProviders', entry: { id: 'keycloak', field: 'authorizationParameters' } },
+      names: ['max_tries', 'nested', 'none'],
+    });
+    for (const value of ['audience=x', ['audience', 'x'], 42, true]) {
+      const provider = oidcOf([{ ...KEYCLOAK, authorizationParameters: value }]).oidc[0]!;
+      assert.equal(provider.settingProblems?.[0]?.kind, 'authorizationParametersType', JSON.stringify(value));
+      assert.deepEqual((provider.settingProblems?.[0] as { names: string[] }).names, []);
+    }
+  });
+
+  test('a parameter named __proto__ stays plain data', () => {
+    const raw = JSON.parse('{"__proto__": "x", "audience": "a"}') as Record<string, string>;
+    const provider = oidcOf([{ ...KEYCLOAK, authorizationParameters: raw }]).oidc[0]!;
+    assert.deepEqual(Object.keys(provider.authorizationParameters!), ['__proto__', 'audience']);
+    assert.equal(Object.getPrototypeOf(provider.authorizationParameters), Object.prototype);
+  });
+
+  test('Entra reads msalSignIn.entra.authorizationParameters', () => {
+    assert.deepEqual(entraOf({ 'entra.authorizationParameters': { domain_hint: 'contoso.com' } }).authorizationParameters, { domain_hint: 'contoso.com' });
+    const parsed = parseSettings(reader({ 'entra.authorizationParameters': { nonce: 'n' } }));
+    assert.deepEqual(parsed.providers[0]!.settingProblems?.[0]?.where, { key: 'msalSignIn.entra.authorizationParameters' });
+  });
+
+  test('both settings wrong: both problems, in the order of the settings', () => {
+    const provider = oidcOf([{ ...KEYCLOAK, redirectUri: 'https://x', authorizationParameters: { scope: 'a' } }]).oidc[0]!;
+    assert.deepEqual(
+      provider.settingProblems?.map((problem) => problem.kind),
+      ['redirectUri', 'authorizationParametersOwned'],
+    );
+  });
+});
+
+describe('package.json schema of redirectUri and authorizationParameters', () => {
+  type Schema = { pattern?: string; propertyNames?: { not: { enum: string[] } }; markdownDescription?: string };
+  const manifest = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8'));
+  const nls = JSON.parse(readFileSync(new URL('../../../../package.nls.json', import.meta.url), 'utf8')) as Record<string, string>;
+  const properties = manifest.contributes.configuration.properties as Record<string, Schema & { items?: { properties: Record<string, Schema> } }>;
+  const entry = properties['msalSignIn.oidcProviders']!.items!.properties;
+
+  test('the refused parameter names are the parser’s, for Entra and for OIDC entries', () => {
+    for (const schema of [properties['msalSignIn.entra.authorizationParameters']!, entry.authorizationParameters!]) {
+      assert.deepEqual([...schema.propertyNames!.not.enum].sort(), [...OWNED_AUTHORIZATION_PARAMETERS].sort());
+    }
+  });
+
+  test('the redirect URI pattern accepts what the parser accepts', () => {
+    const pattern = new RegExp(entry.redirectUri!.pattern!);
+    const entraPattern = new RegExp(properties['msalSignIn.entra.redirectUri']!.pattern!);
+    for (const value of ['http://127.0.0.1:8400/', 'http://localhost:1/cb', 'http://[::1]:65535', 'http://127.0.0.1:99999/', 'https://127.0.0.1:8400/', 'http://127.0.0.1/', 'http://127.0.0.1:8400/?x', 'http://0.0.0.0:80/']) {
+      const parsed = parseLoopbackRedirect(value);
+      // The schema cannot see the port range: the parser refuses 99999 on its own.
+      if (value.includes('99999')) assert.equal(parsed, 'invalid');
+      else assert.equal(pattern.test(value), parsed !== 'invalid', value);
+      assert.equal(entraPattern.test(value), pattern.test(value), value);
+    }
+    assert.ok(entraPattern.test(''), 'Entra’s default is empty');
+  });
+
+  test('every description is in package.nls.json', () => {
+    for (const schema of [properties['msalSignIn.entra.redirectUri']!, properties['msalSignIn.entra.authorizationParameters']!, entry.redirectUri!, entry.authorizationParameters!]) {
+      const key = /^%(.+)%$/.exec(schema.markdownDescription ?? '')?.[1];
+      assert.ok(key && nls[key], `${schema.markdownDescription} is translated`);
+    }
   });
 });

@@ -109,11 +109,11 @@ function harness(app: Partial<Record<keyof PublicClientApplication, unknown>>, u
 describe('sign-in flow objects', () => {
   test('ids, capability flags and order of ALL_FLOWS', () => {
     assert.deepEqual(
-      ALL_FLOWS.map((flow) => [flow.id, flow.supportsRemoteExtensionHost, flow.supportsWebWorkerExtensionHost]),
+      ALL_FLOWS.map((flow) => [flow.id, flow.supportsRemoteExtensionHost, flow.supportsWebWorkerExtensionHost, flow.needsDeviceAuthorizationEndpoint === true]),
       [
-        ['loopback', false, false],
-        ['uriHandler', true, true],
-        ['deviceCode', true, true],
+        ['loopback', false, false, false],
+        ['uriHandler', true, true, false],
+        ['deviceCode', true, true, true],
       ],
     );
     for (const flow of ALL_FLOWS) assert.ok(flow.label.length > 0);
@@ -140,6 +140,33 @@ describe('loopbackFlow', () => {
     assert.equal(seen.options.timeout, 1234);
     assert.equal(seen.options.successTemplate, '<p>Signed in</p>');
     assert.deepEqual(h.opened, [AUTH_URI]);
+  });
+
+  test('without a fixed redirect URI: any free port (no port, path or host passed), no extra parameters', async () => {
+    let seen: Record<string, unknown> | undefined;
+    const h = harness({ acquireTokenInteractive: async (_scopes: string[], options: Record<string, unknown>) => ((seen = options), RESULT) });
+    await loopbackFlow.trigger(h.context);
+    assert.equal(seen?.port, undefined);
+    assert.equal(seen?.path, undefined);
+    assert.equal(seen?.host, undefined);
+    assert.equal(seen?.extraQueryParameters, undefined);
+  });
+
+  test('a fixed redirect URI gives its host, port and path to the listener; the extra parameters go to the authorization request', async () => {
+    let seen: Record<string, unknown> | undefined;
+    const h = harness(
+      { acquireTokenInteractive: async (_scopes: string[], options: Record<string, unknown>) => ((seen = options), RESULT) },
+      {},
+      {
+        loopbackRedirect: { uri: 'http://localhost:8400/callback', host: 'localhost', port: 8400, path: '/callback' },
+        authorizationParameters: { audience: 'https://api.example.com' },
+      },
+    );
+    await loopbackFlow.trigger(h.context);
+    assert.equal(seen?.port, 8400);
+    assert.equal(seen?.path, '/callback');
+    assert.equal(seen?.host, 'localhost');
+    assert.deepEqual(seen?.extraQueryParameters, { audience: 'https://api.example.com' });
   });
 
   test('a browser the user declined to open is a cancel', async () => {
@@ -206,6 +233,20 @@ describe('uriHandlerFlow', () => {
     assert.equal(redeemed?.flow, AUTH_FLOW);
     assert.deepEqual(redeemed?.params, { code: 'the-code', state: 'the-state', session_state: 's1', iss: 'https://idp.example' });
     assert.equal(h.pending.size, 0);
+  });
+
+  test('sends the extra authorization parameters', async () => {
+    let initiated: Record<string, unknown> | undefined;
+    const h = harness(
+      {
+        initiateAuthCodeFlow: async (_scopes: string[], options: Record<string, unknown>) => ((initiated = options), AUTH_FLOW),
+        acquireTokenByAuthCodeFlow: async () => RESULT,
+      },
+      { openUri: async () => (h.pending.deliver('code=c&state=the-state'), true) },
+      { authorizationParameters: { audience: 'https://api.example.com', ui_locales: 'fr' } },
+    );
+    await uriHandlerFlow.trigger(h.context);
+    assert.deepEqual(initiated?.extraQueryParameters, { audience: 'https://api.example.com', ui_locales: 'fr' });
   });
 
   test('waits for the callback carrying the flow’s state, not another one', async () => {
@@ -373,6 +414,21 @@ describe('deviceCodeFlow', () => {
     );
     await assert.rejects(deviceCodeFlow.trigger(h.context), /the dialog failed/);
     assert.equal(pollSignal?.aborted, true, 'no polling goes on behind an error the user has already seen');
+  });
+
+  test('sends the extra authorization parameters with the device authorization request', async () => {
+    let options: Record<string, unknown> | undefined;
+    const h = harness(
+      {
+        initiateDeviceFlow: async (_scopes: string[], given: Record<string, unknown>) => ((options = given), DEVICE_FLOW),
+        acquireTokenByDeviceFlow: async () => RESULT,
+      },
+      {},
+      { authorizationParameters: { audience: 'https://api.example.com' } },
+    );
+    assert.equal(await deviceCodeFlow.trigger(h.context), RESULT);
+    assert.deepEqual(options?.extraParameters, { audience: 'https://api.example.com' });
+    assert.equal(options?.claimsChallenge, h.context.claimsChallenge);
   });
 
   test('an error from initiateDeviceFlow passes through without a dialog', async () => {
