@@ -88,20 +88,31 @@ export function parseWwwAuthenticate(header: string): WwwAuthenticateChallenge[]
 }
 
 /**
- * The claims challenge of a Bearer `insufficient_claims` 401, decoded from base64 to the JSON
- * string `claimsChallenge` takes; undefined when the header carries none.
+ * The claims challenge of a Bearer `insufficient_claims` 401, decoded to the JSON string
+ * `claimsChallenge` takes; undefined when the header carries none.
  */
 export function claimsChallengeFrom(header: string): string | undefined {
   const bearer = parseWwwAuthenticate(header).find((challenge) => challenge.scheme === 'bearer' && challenge.params.claims);
-  if (!bearer) return undefined;
-  const encoded = bearer.params.claims;
+  return bearer ? decodeClaimsParameter(bearer.params.claims) : undefined;
+}
+
+/**
+ * A `claims` challenge parameter as JSON text: base64 or base64url of UTF-8 JSON, as Entra sends
+ * it, or the JSON itself, as VS Code's Microsoft provider also accepts (JSON never reads as
+ * base64: `{` is not in its alphabet). Anything else throws `invalid_response`.
+ */
+export function decodeClaimsParameter(encoded: string): string {
   let decoded: string;
   try {
-    const binary = atob(encoded.replace(/-/g, '+').replace(/_/g, '/'));
-    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    if (encoded.trimStart().startsWith('{')) {
+      decoded = encoded;
+    } else {
+      const binary = atob(encoded.replace(/-/g, '+').replace(/_/g, '/'));
+      decoded = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    }
     JSON.parse(decoded);
   } catch {
-    throw new AuthError('invalid_response', 'the claims challenge is not base64-encoded JSON');
+    throw new AuthError('invalid_response', 'the claims challenge is neither base64-encoded JSON nor JSON');
   }
   return decoded;
 }

@@ -8,12 +8,13 @@ import * as vscode from 'vscode';
 import type { Account, AuthenticationResult } from '../core/account.js';
 import { PublicClientApplication } from '../core/application.js';
 import { AuthError, ServerError } from '../core/errors.js';
-import { errorContextFor, explainMissingClientId } from './user-errors.js';
+import { readChallenges } from './challenges.js';
+import { ConfigurationError, errorContextFor, explainMissingClientId, explainSettingProblem, explainSignInError } from './user-errors.js';
 import type { FetchLike } from '../core/http.js';
 import type { Logger } from '../core/logger.js';
 import type { Platform } from '../core/platform.js';
 import type { CrossWindowLock } from './cross-window-lock.js';
-import { type ExtensionHostKind, type FlowContext, getFlows, type SignInFlow, type SignInUi } from './flows.js';
+import { type ExtensionHostKind, type FlowContext, type FlowQuery, FlowUnavailableError, getFlows, type SignInFlow, type SignInUi, unavailableReason } from './flows.js';
 import type { PendingCallbacks } from './pending-callbacks.js';
 import type { SecretTokenCache } from './secret-cache.js';
 import { SessionScopes } from './session-scopes.js';
@@ -48,19 +49,14 @@ export interface SignInOptions {
   flow?: SignInFlow['id'];
   loginHint?: string;
   claimsChallenge?: string;
+  /**
+   * The account the sign-in is for (a consumer's `{ account }`): its name is the login hint, and
+   * the person is told when they signed in as someone else.
+   */
+  account?: vscode.AuthenticationSessionAccountInformation;
 }
 
-/** Thrown when the provider cannot sign in until the user fixes a setting. */
-export class ConfigurationError extends Error {
-  override readonly name = 'ConfigurationError';
-  constructor(
-    message: string,
-    /** The setting to open for the fix. */
-    readonly setting: string,
-  ) {
-    super(message);
-  }
-}
+export { ConfigurationError } from './user-errors.js';
 
 const SESSION_ID_SEPARATOR = '#';
 /** No scopes, no overrides: the configured client and tenant, and the id of an account's listing session. */
@@ -87,7 +83,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
     const clientId = scopes.clientId ?? this.config.clientId;
     if (!clientId) {
       const explained = explainMissingClientId(errorContextFor(this.config), vscode.l10n.t);
-      throw new ConfigurationError(explained.message, explained.setting!);
+      throw new ConfigurationError(explained.message, explained.setting!, 'missingClientId');
     }
     const authority =
       this.config.kind === 'oidc'
@@ -96,7 +92,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
     const key = `${clientId}|${authority.oidcAuthority ?? authority.authority}`;
     let app = this.apps.get(key);
     if (!app) {
-      app = new PublicClientApplication({
+      app = this.createApp({
         clientId,
         ...authority,
         tokenCache: this.deps.store.cache,
@@ -111,6 +107,21 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
       this.apps.set(key, app);
     }
     return app;
+  }
+
+  /**
+   * The core checks the authority as the application is made; a refusal there (an http issuer
+   * without `msalSignIn.allowLoopbackHttp`, a malformed URL) is a setting to fix, told in the
+   * words of the settings rather than the library's option names.
+   */
+  private createApp(options: ConstructorParameters<typeof PublicClientApplication>[0]): PublicClientApplication {
+    try {
+      return new PublicClientApplication(options);
+    } catch (err) {
+      const explained = err instanceof AuthError ? explainSignInError(err, errorContextFor(this.config), vscode.l10n.t) : undefined;
+      if (explained?.next === 'openSettings' && explained.setting) throw new ConfigurationError(explained.message, explained.setting, 'unusableIssuer');
+      throw err;
+    }
   }
 
   /** Runs `work` on a freshly read cache, under the cross-window lock, and saves what changed. */
@@ -144,26 +155,56 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
    * menu's sign-out): see {@link accountSessions}. With scopes a consumer asks for a token: one
    * session per account that can be served silently. OpenID scopes only (or `[]`) ask for the
    * provider's `scopes` setting when it has some, else for what the core gives an empty scope
-   * list: a token for the userinfo endpoint.
+   * list: a token for the userinfo endpoint. With `account`, only that account's session.
+   *
+   * A provider nobody configured (no client id) has no sessions; one whose settings cannot work
+   * (an unusable issuer) rejects with a {@link ConfigurationError} that says which setting to fix.
    */
   async getSessions(scopes: readonly string[] | undefined, options: vscode.AuthenticationProviderSessionOptions = {}): Promise<vscode.AuthenticationSession[]> {
     if (scopes === undefined) return this.accountSessions(options.account);
+    return this.silentSessions(scopes, options.account, undefined);
+  }
+
+  /**
+   * A consumer's challenge request (VS Code 1.105+): the sessions that satisfy it. Without a claims
+   * challenge it is an ordinary request for the challenge's `scope` (else the fallback scopes).
+   * With one, no cached access token is handed out: each account's refresh token is redeemed with
+   * the claims, and an account whose refresh is refused is left out, for
+   * {@link createSessionFromChallenges} to sign in.
+   */
+  async getSessionsFromChallenges(constraint: vscode.AuthenticationConstraint, options: vscode.AuthenticationProviderSessionOptions = {}): Promise<vscode.AuthenticationSession[]> {
+    const { scopes, claimsChallenge } = readChallenges(constraint);
+    return this.silentSessions(scopes, options.account, claimsChallenge);
+  }
+
+  /** Signs in for a challenge request, with its claims challenge; see {@link getSessionsFromChallenges}. */
+  async createSessionFromChallenges(constraint: vscode.AuthenticationConstraint, options: vscode.AuthenticationProviderSessionOptions = {}): Promise<vscode.AuthenticationSession> {
+    const { scopes, claimsChallenge } = readChallenges(constraint);
+    return this.signIn(scopes, { claimsChallenge, account: options.account, loginHint: options.account?.label });
+  }
+
+  private async silentSessions(
+    scopes: readonly string[],
+    only: vscode.AuthenticationSessionAccountInformation | undefined,
+    claimsChallenge: string | undefined,
+  ): Promise<vscode.AuthenticationSession[]> {
     const parsed = SessionScopes.parse(scopes, this.config.defaultScopes);
     let app: PublicClientApplication;
     try {
       app = this.appFor(parsed);
     } catch (err) {
-      if (err instanceof ConfigurationError) return [];
+      if (err instanceof ConfigurationError && err.problem === 'missingClientId') return [];
       throw err;
     }
     return this.withCache(async () => {
-      const accounts = (await app.getAccounts()).filter((account) => !options.account || options.account.id === account.homeAccountId);
+      const accounts = (await app.getAccounts()).filter((account) => isAccount(account, only));
       const sessions: vscode.AuthenticationSession[] = [];
       for (const account of accounts) {
         try {
           // From the cache while valid (no request), else refreshed; an account that cannot be
-          // served silently is left out rather than handed an expired token.
-          const result = await app.acquireTokenSilent(parsed.resourceScopes.slice(), account);
+          // served silently is left out rather than handed an expired token. A claims challenge
+          // always skips the cache: the core redeems the refresh token with the claims.
+          const result = await app.acquireTokenSilent(parsed.resourceScopes.slice(), account, claimsChallenge ? { claimsChallenge } : {});
           if (result) sessions.push(this.toSession(result, parsed));
         } catch (err) {
           this.deps.logger.warning(`silent token for an account failed: ${describeError(err)}`);
@@ -183,10 +224,18 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
    */
   private async accountSessions(only: vscode.AuthenticationSessionAccountInformation | undefined): Promise<vscode.AuthenticationSession[]> {
     await this.deps.store.load();
-    const accounts = await this.signedInAccounts();
+    let accounts: Account[];
+    try {
+      accounts = await this.signedInAccounts();
+    } catch (err) {
+      // Listing is no request for a token: a provider whose settings cannot work lists nobody
+      // (a consumer's request for a token is told why).
+      if (err instanceof ConfigurationError) return [];
+      throw err;
+    }
     this.rememberAccounts(accounts);
     return accounts
-      .filter((account) => !only || only.id === account.homeAccountId)
+      .filter((account) => isAccount(account, only))
       .map((account) => ({ id: sessionId(account.homeAccountId, ACCOUNT_LISTING), accessToken: '', account: accountInformation(account), scopes: [] }));
   }
 
@@ -207,18 +256,33 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
     return [...apps];
   }
 
+  /** With `account` (a consumer's, or VS Code's remembered choice) the sign-in is for that account. */
   async createSession(scopes: readonly string[], options: vscode.AuthenticationProviderSessionOptions = {}): Promise<vscode.AuthenticationSession> {
-    return this.signIn(scopes, { loginHint: options.account?.label });
+    return this.signIn(scopes, { account: options.account, loginHint: options.account?.label });
   }
 
   /** Signs in interactively, walking the flows; fires `onDidChangeSessions`. */
   async signIn(scopes: readonly string[] | undefined, options: SignInOptions = {}): Promise<vscode.AuthenticationSession> {
     const parsed = SessionScopes.parse(scopes, this.config.defaultScopes);
     const app = this.appFor(parsed);
+    // A setting that cannot be used stops the sign-in before any request, with what to fix.
+    const [problem] = this.config.settingProblems ?? [];
+    if (problem) {
+      const explained = explainSettingProblem(problem, vscode.l10n.t);
+      throw new ConfigurationError(explained.message, explained.setting!, 'unusableSetting');
+    }
     const available = this.deps.flows ?? ALL_FLOWS;
-    const flows = options.flow
-      ? available.filter((flow) => flow.id === options.flow)
-      : getFlows(available, { extensionHost: this.deps.extensionHost, preferred: this.config.preferredFlow });
+    const candidates = options.flow ? available.filter((flow) => flow.id === options.flow) : available;
+    // Discovery (cached after) tells whether the device code can work at all; asked only when it is a candidate.
+    const query: FlowQuery = {
+      extensionHost: this.deps.extensionHost,
+      preferred: this.config.preferredFlow,
+      only: options.flow,
+      deviceAuthorizationEndpoint: candidates.some((flow) => flow.needsDeviceAuthorizationEndpoint) ? await app.supportsDeviceFlow() : true,
+    };
+    const flows = getFlows(available, query);
+    const refused = flows.length === 0 ? candidates.find((flow) => unavailableReason(flow, query)) : undefined;
+    if (refused) throw new FlowUnavailableError(refused.id, unavailableReason(refused, query)!);
     await this.deps.store.load();
     let lastError: unknown;
     for (const [index, flow] of flows.entries()) {
@@ -234,6 +298,13 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
         });
         const session = this.toSession(result, parsed);
         this.deps.logger.info(`signed in to ${this.config.id} with the ${flow.id} flow`);
+        if (options.account && !isAccount(result.account!, options.account)) {
+          // The tokens are the person's, and kept; VS Code then asks whether to keep them or try again.
+          this.deps.logger.warning(`signed in to ${this.config.id} as another account than the one asked for`);
+          void vscode.window.showWarningMessage(
+            vscode.l10n.t('You signed in to {0} as {1}, not as {2}, the account that was asked for.', this.config.label, session.account.label, options.account.label),
+          );
+        }
         this.rememberAccounts(await app.getAccounts());
         this.changeEmitter.fire({ added: [session], removed: [], changed: [] });
         return session;
@@ -261,6 +332,8 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
       externalCallbackUri: () => this.deps.externalCallbackUri(),
       waitForCallback: (state, waitSignal) => this.deps.callbacks.waitFor(state, waitSignal),
       successPage: this.deps.successPage,
+      loopbackRedirect: this.config.redirectUri,
+      authorizationParameters: this.config.authorizationParameters,
       timeoutMs: this.deps.signInTimeoutMs ?? 5 * 60_000,
     };
   }
@@ -304,7 +377,13 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
   /** Called when another window changed the stored cache: tells VS Code which accounts came and went. */
   async refreshFromStore(): Promise<void> {
     if (!this.config.clientId) return;
-    const app = this.appFor(ACCOUNT_LISTING);
+    let app: PublicClientApplication;
+    try {
+      app = this.appFor(ACCOUNT_LISTING);
+    } catch (err) {
+      if (err instanceof ConfigurationError) return;
+      throw err;
+    }
     const now = new Map((await app.getAccounts()).map((account) => [account.homeAccountId, account]));
     const added = [...now.values()].filter((account) => !this.knownAccounts.has(account.homeAccountId));
     const removed = [...this.knownAccounts.values()].filter((account) => !now.has(account.homeAccountId));
@@ -324,6 +403,17 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
 /** Session ids are stable across reloads: the account and the normalised scopes. */
 export function sessionId(homeAccountId: string, scopes: SessionScopes): string {
   return `${homeAccountId}${SESSION_ID_SEPARATOR}${scopes.key}`;
+}
+
+/**
+ * Whether `account` is the one a consumer named (all accounts without one): by id, or by name for
+ * an account the consumer knows only by name (one not signed in yet, as VS Code compares them).
+ */
+function isAccount(account: Account, wanted: vscode.AuthenticationSessionAccountInformation | undefined): boolean {
+  if (!wanted) return true;
+  if (wanted.id === account.homeAccountId) return true;
+  const name = wanted.label.toLowerCase();
+  return name.length > 0 && [account.username, account.name].some((candidate) => candidate?.toLowerCase() === name);
 }
 
 /** A session in a change event: VS Code re-reads sessions on the event, it only needs the account. */

@@ -98,10 +98,15 @@ export class ProviderRegistry implements vscode.Disposable {
       httpCache: new Map(),
       logPii,
     });
-    // A sign-in another extension started and that failed is explained to the user, as the
-    // palette commands do; the consumer still gets the rejection.
+    // A sign-in another extension started and that failed, or a setting that cannot work, is
+    // explained to the user as the palette commands do; the consumer still gets the rejection.
     const presented = reportingSignInFailures(provider, (err) => reportSignInError(err, log, provider));
-    const registration = vscode.authentication.registerAuthenticationProvider(config.id, config.label, presented, { supportsMultipleAccounts: true });
+    // supportsChallenges: VS Code 1.105+ hands consumers' `{ wwwAuthenticate }` requests to
+    // getSessionsFromChallenges / createSessionFromChallenges; older editors ignore it.
+    const registration = vscode.authentication.registerAuthenticationProvider(config.id, config.label, presented, {
+      supportsMultipleAccounts: true,
+      supportsChallenges: true,
+    });
     return { fingerprint, provider, store, disposables: [registration, provider, store] };
   }
 

@@ -9,7 +9,9 @@
  * `invalid_request` or `invalid_client`.
  */
 import { AuthError, ServerError } from '../core/errors.js';
-import type { ProviderConfig } from './settings.js';
+import { LoopbackPortInUseError } from '../node/loopback-listener.js';
+import { FlowUnavailableError } from './flows.js';
+import { describeSettingLocation, type ProviderConfig, type SettingProblem } from './settings.js';
 
 /** `vscode.l10n.t` with positional arguments. */
 export type Translate = (message: string, ...args: string[]) => string;
@@ -26,6 +28,8 @@ export interface UserErrorContext {
   issuerSetting: string;
   /** The issuer or authority URL, shown so the user sees which one failed. */
   issuer: string;
+  /** Where the provider's fixed loopback redirect URI is set, when it has one. */
+  redirectUriSetting?: { key: string; name: string };
 }
 
 export interface UserErrorMessage {
@@ -33,6 +37,26 @@ export interface UserErrorMessage {
   next: NextStep;
   /** With `openSettings`: the setting to open. */
   setting?: string;
+}
+
+/** Why a provider cannot sign in until a setting is fixed. */
+export type ConfigurationProblem = 'missingClientId' | 'unusableIssuer' | 'unusableSetting';
+
+/**
+ * Thrown when the provider cannot sign in until the user fixes a setting. Its message is the one
+ * shown to the person (and the one a consumer extension's request rejects with): it names the
+ * setting, never an option of the library underneath.
+ */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+  constructor(
+    message: string,
+    /** The setting to open for the fix. */
+    readonly setting: string,
+    readonly problem: ConfigurationProblem,
+  ) {
+    super(message);
+  }
 }
 
 /** Entra's AADSTS numbers for the cases below (login.microsoftonline.com error lookup). */
@@ -70,6 +94,33 @@ export function explainMissingClientId(context: Pick<UserErrorContext, 'provider
  */
 export function explainSignInError(err: unknown, context: UserErrorContext, t: Translate): UserErrorMessage | undefined {
   const { providerLabel: label } = context;
+  if (err instanceof LoopbackPortInUseError) {
+    // Only a fixed port can be taken: the default asks the system for a free one.
+    const setting = context.redirectUriSetting;
+    return setting
+      ? {
+          message: t(
+            'Port {0} on {1} is in use by another program, so the browser sign-in to {2} cannot receive its redirect. Close that program, or choose another port in {3} (and register that redirect URI at the identity provider).',
+            String(err.port),
+            err.address,
+            label,
+            setting.name,
+          ),
+          next: 'openSettings',
+          setting: setting.key,
+        }
+      : { message: t('Port {0} on {1} is in use by another program, so the browser sign-in to {2} cannot receive its redirect. Try again.', String(err.port), err.address, label), next: 'none' };
+  }
+  if (err instanceof FlowUnavailableError) {
+    return {
+      message: t(
+        '{0} does not offer sign-in with a device code: its discovery document at {1} names no device_authorization_endpoint. Use MSAL Sign-In: Sign In instead, or enable the device authorization grant for the client at the identity provider.',
+        label,
+        context.issuer,
+      ),
+      next: 'none',
+    };
+  }
   if (err instanceof ServerError) {
     const error = err.error;
     if (error === 'access_denied' || error === 'consent_required' || hasCode(err, AADSTS.consentDeclined)) {
@@ -147,6 +198,36 @@ export function explainSignInError(err: unknown, context: UserErrorContext, t: T
   return { message: t('Sign-in to {0} failed. See the log for details.', label), next: 'showLog' };
 }
 
+/** What is wrong with a provider setting (settings.ts found it), and the setting to open. */
+export function explainSettingProblem(problem: SettingProblem, t: Translate): UserErrorMessage {
+  const name = describeSettingLocation(problem.where);
+  const fix = { next: 'openSettings' as const, setting: problem.where.key };
+  switch (problem.kind) {
+    case 'redirectUri':
+      return {
+        message: t(
+          'The redirect URI {0} in {1} cannot be used: it must be a loopback http URI with a port and an optional path, such as http://127.0.0.1:8400/ (or localhost, or [::1]), with no query or fragment.',
+          problem.value,
+          name,
+        ),
+        ...fix,
+      };
+    case 'authorizationParametersType':
+      return problem.names.length > 0
+        ? { message: t('{0} must map parameter names to text; these values are not text: {1}.', name, problem.names.join(', ')), ...fix }
+        : { message: t('{0} must be an object that maps parameter names to text, such as "audience" to the identifier of your API.', name), ...fix };
+    case 'authorizationParametersOwned':
+      return {
+        message: t(
+          '{0} sets {1}, which the extension sets itself. Remove them from the setting: scopes go in "scopes" (or the scopes an extension asks for), the redirect URI in "redirectUri".',
+          name,
+          problem.names.join(', '),
+        ),
+        ...fix,
+      };
+  }
+}
+
 /** The OAuth error and Entra's numbers: safe to show, and what a search or a support call needs. */
 function describeServerError(err: ServerError): string {
   return err.errorCodes?.length ? `${err.error} (AADSTS${err.errorCodes.join(', AADSTS')})` : err.error;
@@ -154,8 +235,15 @@ function describeServerError(err: ServerError): string {
 
 /** The settings a message about this provider points to. */
 export function errorContextFor(config: ProviderConfig): UserErrorContext {
+  const redirectUriSetting = config.redirectUri ? redirectUriSettingOf(config) : undefined;
   if (config.kind === 'oidc') {
-    return { providerLabel: config.label, clientIdSetting: 'msalSignIn.oidcProviders', issuerSetting: 'msalSignIn.oidcProviders', issuer: config.issuer ?? '' };
+    return {
+      providerLabel: config.label,
+      clientIdSetting: 'msalSignIn.oidcProviders',
+      issuerSetting: 'msalSignIn.oidcProviders',
+      issuer: config.issuer ?? '',
+      ...(redirectUriSetting ? { redirectUriSetting } : {}),
+    };
   }
   const issuerSetting = config.authorityOverride ? 'msalSignIn.entra.authority' : 'msalSignIn.entra.tenant';
   return {
@@ -163,5 +251,11 @@ export function errorContextFor(config: ProviderConfig): UserErrorContext {
     clientIdSetting: 'msalSignIn.entra.clientId',
     issuerSetting,
     issuer: config.authorityOverride ?? `${config.authorityBase ?? ''}/${config.tenant ?? ''}`,
+    ...(redirectUriSetting ? { redirectUriSetting } : {}),
   };
+}
+
+function redirectUriSettingOf(config: ProviderConfig): { key: string; name: string } {
+  const where = config.kind === 'oidc' ? { key: 'msalSignIn.oidcProviders', entry: { id: config.id, field: 'redirectUri' } } : { key: 'msalSignIn.entra.redirectUri' };
+  return { key: where.key, name: describeSettingLocation(where) };
 }

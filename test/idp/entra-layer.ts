@@ -154,9 +154,10 @@ const MAX_TOKEN_REQUEST_BYTES = 56 * 1024;
 /**
  * Entra takes `grant_type=device_code` as well as the RFC 8628 URN, and msal-node sends the short
  * one; oidc-provider knows only the URN. Form posts are read here and handed on as a copy of the
- * request, with the URN in place of the short name when it was used.
+ * request, with the URN in place of the short name when it was used. `onForm` sees the form first
+ * (the request log's test-only record of it).
  */
-export async function normalizeTokenRequest(req: IncomingMessage): Promise<IncomingMessage> {
+export async function normalizeTokenRequest(req: IncomingMessage, onForm?: (form: URLSearchParams) => void): Promise<IncomingMessage> {
   if (req.method !== 'POST' || !(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return req;
   const chunks: Buffer[] = [];
   let size = 0;
@@ -167,6 +168,7 @@ export async function normalizeTokenRequest(req: IncomingMessage): Promise<Incom
   }
   const original = Buffer.concat(chunks);
   const params = new URLSearchParams(original.toString('utf8'));
+  onForm?.(params);
   let body = original;
   if (params.get('grant_type') === 'device_code') {
     params.set('grant_type', DEVICE_CODE_GRANT_TYPE);

@@ -105,6 +105,11 @@ export interface RequestLogEntry {
   time: number;
   /** Response status, set when the response has been sent. */
   status?: number;
+  /**
+   * Token requests of the Entra face only: the form's parameter names (never their values) and
+   * its `claims` (a claims request, no secret), so that tests can see a claims challenge arrive.
+   */
+  tokenForm?: { names: string[]; claims?: string };
 }
 
 export interface IdpErrorRecord {
@@ -206,6 +211,8 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
     sendJson(res, 503, { error: 'temporarily_unavailable' });
   };
 
+  /** The log entry of each request in flight, for what is learnt once its body is read. */
+  const entries = new WeakMap<IncomingMessage, RequestLogEntry>();
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const entry: RequestLogEntry = {
       method: req.method ?? 'GET',
@@ -214,6 +221,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
       time: Date.now(),
     };
     requests.push(entry);
+    entries.set(req, entry);
     res.on('finish', () => { entry.status = res.statusCode; });
     const tamper = entry.method === 'POST' && isTokenPath(entry.path, oidcMount) ? pendingTampers.shift() : undefined;
     if (tamper !== undefined) {
@@ -379,7 +387,13 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
         }, interactionOptions);
         return;
       }
-      const request = rest === ENTRA_ROUTES.token ? await normalizeTokenRequest(req) : req;
+      const request = rest === ENTRA_ROUTES.token
+        ? await normalizeTokenRequest(req, (form) => {
+          const entry = entries.get(req);
+          const claims = form.get('claims');
+          if (entry) entry.tokenForm = { names: [...new Set(form.keys())], ...(claims === null ? {} : { claims }) };
+        })
+        : req;
       await toProvider(request, res, mount, rest, url.search);
       return;
     }

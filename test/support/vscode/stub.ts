@@ -8,6 +8,8 @@
 export interface RecordedMessage {
   severity: 'information' | 'warning' | 'error';
   message: string;
+  /** The buttons it offered (`showErrorMessage(message, ...items)`). */
+  actions: string[];
 }
 
 /** What the tests set before activation and read after it. */
@@ -16,10 +18,19 @@ export const stub = {
   messages: [] as RecordedMessage[],
   logLines: [] as string[],
   providers: new Map<string, unknown>(),
+  /** The options each provider was registered with. */
+  registrationOptions: new Map<string, unknown>(),
   /** How many times a provider was registered. */
   registrations: 0,
+  /** Commands run through `commands.executeCommand`, with their arguments. */
+  executed: [] as unknown[][],
+  /** Which button the user clicks on a message (default: none, the message is dismissed). */
+  answer: undefined as ((message: RecordedMessage) => string | undefined) | undefined,
   reset(): void {
     this.registrations = 0;
+    this.registrationOptions.clear();
+    this.executed.length = 0;
+    this.answer = undefined;
     this.settings.clear();
     this.messages.length = 0;
     this.logLines.length = 0;
@@ -71,9 +82,10 @@ export const l10n = {
   t: (message: string, ...args: unknown[]) => message.replace(/\{(\d+)\}/g, (_all, index: string) => String(args[Number(index)])),
 };
 
-const show = (severity: RecordedMessage['severity']) => async (message: string) => {
-  stub.messages.push({ severity, message });
-  return undefined;
+const show = (severity: RecordedMessage['severity']) => async (message: string, ...items: unknown[]) => {
+  const recorded: RecordedMessage = { severity, message, actions: items.filter((item): item is string => typeof item === 'string') };
+  stub.messages.push(recorded);
+  return stub.answer?.(recorded);
 };
 
 const logAt = (level: string) => (message: string) => void stub.logLines.push(`${level} ${message}`);
@@ -106,14 +118,15 @@ export const workspace = {
 
 export const commands = {
   registerCommand: disposable,
-  executeCommand: async () => undefined,
+  executeCommand: async (...args: unknown[]) => void stub.executed.push(args),
 };
 
 export const authentication = {
-  registerAuthenticationProvider: (id: string, _label: string, provider: unknown) => {
+  registerAuthenticationProvider: (id: string, _label: string, provider: unknown, options?: unknown) => {
     // Like VS Code: one provider per id at a time.
     if (stub.providers.has(id)) throw new Error(`an authentication provider with id '${id}' is already registered`);
     stub.providers.set(id, provider);
+    stub.registrationOptions.set(id, options);
     stub.registrations += 1;
     return { dispose: () => stub.providers.get(id) === provider && stub.providers.delete(id) };
   },

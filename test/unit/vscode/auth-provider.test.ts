@@ -13,6 +13,7 @@ import type * as vscodeTypes from 'vscode';
 import '../../support/vscode/register.js';
 import { FakeSecrets } from '../../support/fake-secrets.js';
 import { FakeFetch, jsonResponse, type RecordedRequest } from '../core/fakes.js';
+import { stub } from '../../support/vscode/stub.js';
 
 const { MsalAuthenticationProvider } = await import('../../../src/vscode/auth-provider.js');
 const { SecretTokenCache } = await import('../../../src/vscode/secret-cache.js');
@@ -106,21 +107,30 @@ function grantedScope(requested: string): string {
   return (resource.length > 0 ? resource : scopes).join(' ');
 }
 
+/** What the sign-in flow was asked for: the login hint and claims challenge of each sign-in. */
+interface NextSignIn {
+  user: UserName;
+  asked: { loginHint?: string; claimsChallenge?: string }[];
+}
+
 /** Signs in by the password grant, as the user `next` names: the core's own write path. */
-function passwordFlow(next: { user: UserName }): SignInFlow {
+function passwordFlow(next: NextSignIn): SignInFlow {
   return {
     id: 'deviceCode',
     label: 'test flow',
     supportsRemoteExtensionHost: true,
     supportsWebWorkerExtensionHost: true,
-    trigger: (context) => context.app.acquireTokenByUsernamePassword(next.user, 'password', context.scopes),
+    trigger: (context) => {
+      next.asked.push({ loginHint: context.loginHint, claimsChallenge: context.claimsChallenge });
+      return context.app.acquireTokenByUsernamePassword(next.user, 'password', context.scopes, { claimsChallenge: context.claimsChallenge });
+    },
   };
 }
 
 interface Harness {
   provider: Provider;
   idp: FakeRootIdp;
-  next: { user: UserName };
+  next: NextSignIn;
   warnings: string[];
   changes: vscodeTypes.AuthenticationProviderAuthenticationSessionsChangeEvent[];
   signIn(user: UserName, scopes: readonly string[] | undefined): Promise<vscodeTypes.AuthenticationSession>;
@@ -132,7 +142,7 @@ function providerFrom(entry: Record<string, unknown>): Harness {
   const config = settings.providers.find((provider) => provider.id === entry.id);
   assert.ok(config, `the entry was refused: ${settings.problems.join('; ')}`);
   const idp = new FakeRootIdp();
-  const next = { user: 'alice' as UserName };
+  const next: NextSignIn = { user: 'alice', asked: [] };
   const warnings: string[] = [];
   const log = (message: string) => void message;
   const provider = new MsalAuthenticationProvider(config, {
@@ -259,5 +269,87 @@ describe('MsalAuthenticationProvider: a consumer asking for OpenID scopes only',
     const [session] = await provider.getSessions(['openid'], {});
     assert.equal(session?.accessToken, signedIn.accessToken);
     assert.equal(idp.tokenRequests, before);
+  });
+});
+
+/** The `claims` of each token request, in order (undefined for none). */
+function claimsSent(idp: FakeRootIdp, from = 0): (string | undefined)[] {
+  return idp.fetch.requests
+    .filter((request) => request.url === TOKEN_ENDPOINT)
+    .slice(from)
+    .map((request) => new URLSearchParams(request.init.body).get('claims') ?? undefined);
+}
+
+const ACRS = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
+const CLAIMS_CHALLENGE = { scheme: 'Bearer', params: { realm: '', error: 'insufficient_claims', claims: Buffer.from(ACRS).toString('base64') } };
+
+describe('MsalAuthenticationProvider: challenge requests (VS Code 1.105+)', () => {
+  test('a claims challenge: each account refreshed with the claims, never its cached token', async () => {
+    const { provider, idp, signIn } = providerFrom(README_ENTRY);
+    const alice = await signIn('alice', [READ]);
+    const bob = await signIn('bob', [READ]);
+    const from = idp.tokenRequests;
+    const sessions = await provider.getSessionsFromChallenges({ challenges: [CLAIMS_CHALLENGE], fallbackScopes: [READ] }, {});
+    assert.deepEqual(labels(sessions), [USERS.alice.username, USERS.bob.username]);
+    assert.deepEqual(claimsSent(idp, from), [ACRS, ACRS], 'one refresh per account, with the claims');
+    assert.ok(sessions.every((session) => session.accessToken !== alice.accessToken && session.accessToken !== bob.accessToken), 'no cached token');
+    assert.equal(sessions.find((session) => session.account.label === USERS.alice.username)?.id, alice.id, 'the same session, with a new token');
+    const [onlyBob] = await provider.getSessionsFromChallenges({ challenges: [CLAIMS_CHALLENGE], fallbackScopes: [READ] }, { account: bob.account });
+    assert.equal(onlyBob?.account.label, USERS.bob.username);
+  });
+
+  test('a refused refresh leaves the account out, for createSessionFromChallenges to sign in with the claims', async () => {
+    const { provider, idp, signIn, next } = providerFrom(README_ENTRY);
+    await signIn('alice', [READ]);
+    idp.refuseRefresh = 'interaction_required';
+    assert.deepEqual(await provider.getSessionsFromChallenges({ challenges: [CLAIMS_CHALLENGE], fallbackScopes: [READ] }, {}), []);
+    idp.refuseRefresh = undefined;
+    const from = idp.tokenRequests;
+    next.user = 'alice';
+    const session = await provider.createSessionFromChallenges({ challenges: [CLAIMS_CHALLENGE], fallbackScopes: [READ] }, {});
+    assert.equal(session.account.label, USERS.alice.username);
+    assert.deepEqual(session.scopes, [READ]);
+    assert.equal(next.asked.at(-1)?.claimsChallenge, ACRS);
+    assert.deepEqual(claimsSent(idp, from), [ACRS]);
+  });
+
+  test('only `scope`, or only fallback scopes: the ordinary session, from the cache', async () => {
+    const { provider, idp, signIn } = providerFrom(README_ENTRY);
+    const signedIn = await signIn('alice', [READ]);
+    const before = idp.tokenRequests;
+    const [byScope] = await provider.getSessionsFromChallenges({ challenges: [{ scheme: 'Bearer', params: { realm: '', scope: READ } }], fallbackScopes: ['ignored'] }, {});
+    const [byFallback] = await provider.getSessionsFromChallenges({ challenges: [{ scheme: 'Bearer', params: { realm: '' } }], fallbackScopes: [READ] }, {});
+    for (const session of [byScope, byFallback]) {
+      assert.equal(session?.id, signedIn.id);
+      assert.equal(session?.accessToken, signedIn.accessToken);
+    }
+    assert.equal(idp.tokenRequests, before);
+  });
+});
+
+describe('MsalAuthenticationProvider: sessions for a chosen account', () => {
+  test('getSessions({ account }) returns that account only, named by id or by user name', async () => {
+    const { provider, signIn } = providerFrom(README_ENTRY);
+    const alice = await signIn('alice', [READ]);
+    await signIn('bob', [READ]);
+    assert.deepEqual(labels(await provider.getSessions([READ], { account: alice.account })), [USERS.alice.username]);
+    assert.deepEqual(labels(await provider.getSessions([READ], { account: { id: 'unknown', label: 'BOB@example.com' } })), [USERS.bob.username]);
+    assert.deepEqual(await provider.getSessions([READ], { account: { id: 'unknown', label: 'carol@example.com' } }), []);
+  });
+
+  test('createSession({ account }) signs in with its name as login hint; as someone else, the person is told', async () => {
+    const { provider, next } = providerFrom(README_ENTRY);
+    stub.messages.length = 0;
+    next.user = 'bob';
+    const bob = await provider.createSession([READ], { account: { id: 'not-yet', label: USERS.bob.username } });
+    assert.equal(bob.account.label, USERS.bob.username);
+    assert.equal(next.asked.at(-1)?.loginHint, USERS.bob.username);
+    assert.equal(stub.messages.length, 0, 'the account asked for: nothing to say');
+    next.user = 'alice';
+    const alice = await provider.createSession([READ], { account: bob.account });
+    assert.equal(alice.account.label, USERS.alice.username, 'the session is for who signed in');
+    assert.deepEqual(stub.messages.map((message) => [message.severity, message.message]), [
+      ['warning', `You signed in to Auth0 as ${USERS.alice.username}, not as ${USERS.bob.username}, the account that was asked for.`],
+    ]);
   });
 });

@@ -4,7 +4,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AuthError, ServerError } from '../../../src/core/errors.js';
-import { errorContextFor, explainMissingClientId, explainSignInError, type UserErrorContext } from '../../../src/vscode/user-errors.js';
+import { errorContextFor, explainMissingClientId, explainSettingProblem, explainSignInError, type UserErrorContext } from '../../../src/vscode/user-errors.js';
+import { LoopbackPortInUseError } from '../../../src/node/loopback-listener.js';
+import { FlowUnavailableError } from '../../../src/vscode/flows.js';
+import { parseSettings } from '../../../src/vscode/settings.js';
 
 /** Stands in for vscode.l10n.t: fills {0}, {1}… as it does. */
 const t = (message: string, ...args: string[]) => message.replace(/\{(\d+)\}/g, (_, index: string) => args[Number(index)]);
@@ -72,5 +75,82 @@ describe('errorContextFor', () => {
     });
     assert.equal(errorContextFor({ ...base, authorityOverride: 'https://b2c.example/tfp/x' }).issuerSetting, 'msalSignIn.entra.authority');
     assert.equal(errorContextFor({ ...base, kind: 'oidc', issuer: 'https://kc.example' }).issuer, 'https://kc.example');
+  });
+});
+
+describe('explainSignInError: a fixed loopback port in use, a flow the provider lacks', () => {
+  const contextOf = (values: Record<string, unknown>, id: string) => {
+    const config = parseSettings((key) => values[key]).providers.find((provider) => provider.id === id);
+    assert.ok(config);
+    return errorContextFor(config);
+  };
+
+  test('the port and the setting that fixed it are named, with Open Settings', () => {
+    const context = contextOf({ oidcProviders: [{ id: 'llng', label: 'LemonLDAP::NG', issuer: 'https://auth.example', clientId: 'c', redirectUri: 'http://127.0.0.1:8400/' }] }, 'llng');
+    const explained = explainSignInError(new LoopbackPortInUseError(8400, '127.0.0.1'), context, t);
+    assert.equal(explained?.next, 'openSettings');
+    assert.equal(explained?.setting, 'msalSignIn.oidcProviders');
+    assert.equal(
+      explained?.message,
+      'Port 8400 on 127.0.0.1 is in use by another program, so the browser sign-in to LemonLDAP::NG cannot receive its redirect. Close that program, or choose another port in "redirectUri" of "llng" in msalSignIn.oidcProviders (and register that redirect URI at the identity provider).',
+    );
+    const entra = contextOf({ 'entra.clientId': 'c', 'entra.redirectUri': 'http://localhost:3000/' }, 'entra');
+    const forEntra = explainSignInError(new LoopbackPortInUseError(3000, '127.0.0.1'), entra, t);
+    assert.equal(forEntra?.setting, 'msalSignIn.entra.redirectUri');
+    assert.match(forEntra!.message, /Port 3000 on 127\.0\.0\.1 is in use.*choose another port in msalSignIn\.entra\.redirectUri/);
+  });
+
+  test('without a fixed port (a race for the one the system gave): no setting to open', () => {
+    const explained = explainSignInError(new LoopbackPortInUseError(51234, '127.0.0.1'), oidc, t);
+    assert.equal(explained?.next, 'none');
+    assert.match(explained!.message, /^Port 51234 on 127\.0\.0\.1 is in use .* Try again\.$/);
+  });
+
+  test('a port in use is not mistaken for an unreachable issuer (it is a network_error too)', () => {
+    const err = new LoopbackPortInUseError(8400, '127.0.0.1');
+    assert.equal(err.code, 'network_error');
+    assert.doesNotMatch(explainSignInError(err, oidc, t)!.message, /Could not reach/);
+  });
+
+  test('no device authorization endpoint: says so, naming the provider and its issuer', () => {
+    const explained = explainSignInError(new FlowUnavailableError('deviceCode', 'noDeviceAuthorizationEndpoint'), oidc, t);
+    assert.equal(explained?.next, 'none');
+    assert.equal(
+      explained?.message,
+      'Keycloak does not offer sign-in with a device code: its discovery document at https://kc.example/realms/dev names no device_authorization_endpoint. Use MSAL Sign-In: Sign In instead, or enable the device authorization grant for the client at the identity provider.',
+    );
+  });
+});
+
+describe('explainSettingProblem', () => {
+  const problemOf = (entry: Record<string, unknown>) => {
+    const [problem] = parseSettings((key) => (key === 'oidcProviders' ? [{ id: 'auth0', issuer: 'https://t.auth0.com/', clientId: 'c', ...entry }] : undefined)).providers[1]!.settingProblems ?? [];
+    assert.ok(problem);
+    return explainSettingProblem(problem, t);
+  };
+
+  test('a redirect URI that is not loopback http with a port', () => {
+    const explained = problemOf({ redirectUri: 'https://example.com/cb' });
+    assert.equal(explained.next, 'openSettings');
+    assert.equal(explained.setting, 'msalSignIn.oidcProviders');
+    assert.match(explained.message, /^The redirect URI https:\/\/example\.com\/cb in "redirectUri" of "auth0" in msalSignIn\.oidcProviders cannot be used: it must be a loopback http URI with a port/);
+  });
+
+  test('parameters the extension sets, each named', () => {
+    const explained = problemOf({ authorizationParameters: { audience: 'a', redirect_uri: 'x', state: 's' } });
+    assert.equal(explained.setting, 'msalSignIn.oidcProviders');
+    assert.match(explained.message, /^"authorizationParameters" of "auth0" in msalSignIn\.oidcProviders sets redirect_uri, state, which the extension sets itself\./);
+  });
+
+  test('values that are not text, or no object at all', () => {
+    assert.match(problemOf({ authorizationParameters: { audience: 1 } }).message, /must map parameter names to text; these values are not text: audience\./);
+    assert.match(problemOf({ authorizationParameters: 'audience=x' }).message, /must be an object that maps parameter names to text/);
+  });
+
+  test('every message goes through the translate function', () => {
+    const [problem] = parseSettings((key) => (key === 'entra.redirectUri' ? 'x' : undefined)).providers[0]!.settingProblems!;
+    const calls: string[] = [];
+    explainSettingProblem(problem!, (message, ...args) => (calls.push(message), t(message, ...args)));
+    assert.equal(calls.length, 1);
   });
 });
