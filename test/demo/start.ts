@@ -32,7 +32,7 @@ export const DEFAULT_EDITOR_PORT = 5381;
 /** The line that says the demo is up; the test waits for it. */
 export const READY_PREFIX = 'msal-signin demo ready: ';
 
-const EXTENSION_INPUTS = ['src', 'media', 'package.json', 'package.nls.json', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'scripts/bundle.mjs'];
+const EXTENSION_INPUTS = ['src', 'media', 'package.json', 'package.nls.json', 'EXTENSION.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'scripts/bundle.mjs', 'scripts/third-party-notices.mjs'];
 const CONSUMER_INPUTS = ['test/editor/fixtures/consumer-extension'];
 
 function listFiles(path: string): string[] {

@@ -1,5 +1,6 @@
 /**
- * The README's troubleshooting table is a promise: each row's failure shows a message that begins
+ * The extension's README (EXTENSION.md, packaged as the .vsix's README.md) has a troubleshooting
+ * table, and it is a promise: each row's failure shows a message that begins
  * as the row says, names the settings the row names, and offers the row's next step (Open
  * Settings opens the setting). This walks EVERY row of the table as the README has it, through the
  * registered provider over the `vscode` stand-in, twice: a palette sign-in (as the commands report
@@ -84,7 +85,7 @@ interface Row {
 
 /** The rows of the README's troubleshooting table, as written. */
 function troubleshootingRows(): Row[] {
-  const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
+  const readme = readFileSync(new URL('../../../../EXTENSION.md', import.meta.url), 'utf8');
   const section = readme.slice(readme.indexOf('### Troubleshooting'));
   const lines = section.split('\n');
   const header = lines.findIndex((line) => line.startsWith('| message begins |'));
