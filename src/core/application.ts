@@ -8,7 +8,7 @@ import type { JWTPayload } from 'jose';
 import { decodeJwt } from 'jose/jwt/decode';
 import type { Account, AuthenticationResult } from './account.js';
 import { type Authority, type AuthorityOptions, parseAuthority, resolveAuthority } from './authority.js';
-import type { AccessTokenEntity, AccountEntity, IdTokenEntity } from './cache/schema.js';
+import type { AccessTokenEntity, AccountEntity, IdTokenEntity, RefreshTokenEntity } from './cache/schema.js';
 import { TokenCache } from './cache/token-cache.js';
 import { mergeClaims } from './claims.js';
 import { type ClientCredential, clientAuthFor } from './client-auth.js';
@@ -133,6 +133,9 @@ const EXPIRY_BUFFER_S = 300;
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
+
+/** The family of Microsoft's first-party apps, the only one Entra has (MSAL for Python's `family_id="1"`). */
+const FIRST_PARTY_FAMILY_ID = '1';
 
 /** `azureRegion: true`: detect the region (MSAL's `ATTEMPT_REGION_DISCOVERY`; the string `TryAutoDetect` still works). */
 export const ATTEMPT_REGION_DISCOVERY = true;
@@ -403,18 +406,37 @@ export class ClientApplication {
     const environments = [...authority.aliases];
     // One pass in the cache, grouped by home account (see TokenCache.getAppAccounts): with
     // thousands of accounts, per-account lookups from here were the cost of this method.
-    const entities = this.tokenCache.getAppAccounts({ environments, clientId: this.clientId, familyId: this.familyIdOf(environments), username });
+    // An app the cache has never seen may be in the family (see refreshTokensToTry): its family's accounts are listed.
+    const metadata = this.tokenCache.findAppMetadata({ environments, clientId: this.clientId });
+    const familyId = metadata === undefined ? FIRST_PARTY_FAMILY_ID : metadata.family_id || undefined;
+    const entities = this.tokenCache.getAppAccounts({ environments, clientId: this.clientId, familyId, username });
     return entities.map(toAccount);
   }
 
-  /** The family this app belongs to, as its app metadata records it. */
-  private familyIdOf(environments: string[]): string | undefined {
-    return this.tokenCache.findAppMetadata({ environments, clientId: this.clientId })?.family_id || undefined;
-  }
-
-  /** This app's refresh tokens for an account, and its family's when it is in one, likeliest first. */
-  private findRefreshTokens(homeAccountId: string, environments: string[]) {
-    return this.tokenCache.findRefreshTokens({ homeAccountId, environments, clientId: this.clientId, familyId: this.familyIdOf(environments) });
+  /**
+   * The refresh tokens a silent call tries for an account, in MSAL for Python's order
+   * (`_acquire_token_silent_by_finding_rt_belongs_to_me_or_my_family`). The cache says whether
+   * the app is in a family: its app metadata, written at each token response, carries the
+   * response's `foci`. An app without app metadata is used here for the first time, and may be
+   * in the family without knowing it: the family's refresh tokens (family "1", the only one) are
+   * tried first, as `unknownApp` — never removed, whatever the answer, since they are likely not
+   * this app's, and abandoned when Entra says the app is not a family member (`client_mismatch`).
+   * A success stores a response whose `foci` writes the app metadata: the app has joined the
+   * family. Then, or for an app on record as outside any family, the app's own refresh tokens;
+   * for a family member, its family's and its own, likeliest first.
+   */
+  private refreshTokensToTry(homeAccountId: string, environments: string[]): { unknownApp: RefreshTokenEntity[]; known: RefreshTokenEntity[] } {
+    const metadata = this.tokenCache.findAppMetadata({ environments, clientId: this.clientId });
+    if (metadata !== undefined) {
+      return { unknownApp: [], known: this.tokenCache.findRefreshTokens({ homeAccountId, environments, clientId: this.clientId, familyId: metadata.family_id || undefined }) };
+    }
+    const family = this.tokenCache
+      .findRefreshTokens({ homeAccountId, environments, clientId: this.clientId, familyId: FIRST_PARTY_FAMILY_ID })
+      .filter((entry) => entry.family_id?.toLowerCase() === FIRST_PARTY_FAMILY_ID);
+    const own = this.tokenCache
+      .findRefreshTokens({ homeAccountId, environments, clientId: this.clientId })
+      .filter((entry) => !family.some((tried) => tried.secret === entry.secret));
+    return { unknownApp: family, known: own };
   }
 
   /** Signs the account out of this app and forgets it: its tokens, ID tokens and account entries. */
@@ -502,25 +524,40 @@ export class ClientApplication {
     options: SilentOptions,
     correlationId: string,
   ): Promise<AuthenticationResult | undefined> {
-    const refreshTokens = this.findRefreshTokens(account.homeAccountId, [...authority.aliases]);
-    if (refreshTokens.length === 0) return undefined;
+    const { unknownApp, known } = this.refreshTokensToTry(account.homeAccountId, [...authority.aliases]);
+    if (unknownApp.length === 0 && known.length === 0) return undefined;
     const scope = this.decorate(scopes);
+    const redeem = async (entry: RefreshTokenEntity) => {
+      const params = mergeRequestData(refreshTokenParams(entry.secret, scope, this.claimsFor(options.claimsChallenge)), options.data, 'acquireTokenSilent');
+      const result = await this.tokenClient.requestToken(authority, params, {
+        correlationId,
+        headers: account.homeAccountId.includes('.') ? { 'X-AnchorMailbox': `Oid:${account.homeAccountId.replace('.', '@')}` } : {},
+      });
+      // A concurrent removeAccount() must win: refreshing does not recreate the account.
+      return this.storeAndBuildResult(authority, result, scope, correlationId, 'refresh_token', {
+        skipAccountCreation: true,
+        homeAccountId: account.homeAccountId,
+        data: options.data,
+      });
+    };
+    for (const entry of unknownApp) {
+      try {
+        return await redeem(entry);
+      } catch (err) {
+        if (!(err instanceof ServerError)) throw err;
+        this.log.verbose(`the family refresh token was refused to this app: ${err.error}`);
+        if (err.errorAdditionalInfo?.includes('client_mismatch')) break;
+      }
+    }
+    // A refused family attempt is no answer about this app's own tokens: with none, nothing is
+    // found (MSAL for Python returns nothing then too).
+    if (known.length === 0) return undefined;
     let lastError: unknown;
     // The likeliest to be valid first; after a refusal the next one is tried (another MSAL
     // library may have left a newer one beside it).
-    for (const entry of refreshTokens) {
+    for (const entry of known) {
       try {
-        const params = mergeRequestData(refreshTokenParams(entry.secret, scope, this.claimsFor(options.claimsChallenge)), options.data, 'acquireTokenSilent');
-        const result = await this.tokenClient.requestToken(authority, params, {
-          correlationId,
-          headers: account.homeAccountId.includes('.') ? { 'X-AnchorMailbox': `Oid:${account.homeAccountId.replace('.', '@')}` } : {},
-        });
-        // A concurrent removeAccount() must win: refreshing does not recreate the account.
-        return this.storeAndBuildResult(authority, result, scope, correlationId, 'refresh_token', {
-          skipAccountCreation: true,
-          homeAccountId: account.homeAccountId,
-          data: options.data,
-        });
+        return await redeem(entry);
       } catch (err) {
         lastError = err;
         if (!(err instanceof ServerError)) throw err;

@@ -208,12 +208,18 @@ export function parseAuthority(options: AuthorityOptions): ParsedAuthority {
     url.pathname = '/adfs';
     return { url, type: 'ADFS', tenant: 'adfs', discoveryUrl: `${base}/adfs/.well-known/openid-configuration` };
   }
-  const isB2c = host.endsWith('.b2clogin.com') || (segments.length >= 2 && /^b2c_/i.test(segments[1]));
+  // B2C's older `tfp` form (https://<tenant>.b2clogin.com/tfp/<tenant>/<policy>) puts the tenant
+  // second: the policy is then the third segment, and discovery is at the whole path, as MSAL
+  // for Python asks it. The cache realm is unaffected: it comes from the discovered token
+  // endpoint (cache-realm.ts), which B2C spells without `tfp`.
+  const tfp = tenant.toLowerCase() === 'tfp';
+  const policyIndex = tfp ? 2 : 1;
+  const isB2c = host.endsWith('.b2clogin.com') || (segments.length > policyIndex && /^b2c_/i.test(segments[policyIndex]));
   if (isB2c) {
-    if (segments.length < 2) fail('a B2C authority must name its policy: https://<tenant>.b2clogin.com/<tenant>/<policy>');
-    const policyPath = segments.slice(0, 2).join('/');
+    if (segments.length <= policyIndex) fail('a B2C authority must name its policy: https://<tenant>.b2clogin.com/<tenant>/<policy>');
+    const policyPath = segments.slice(0, policyIndex + 1).join('/');
     url.pathname = `/${policyPath}`;
-    return { url, type: 'B2C', tenant, discoveryUrl: `${base}/${policyPath}/v2.0/.well-known/openid-configuration` };
+    return { url, type: 'B2C', tenant: segments[policyIndex - 1], discoveryUrl: `${base}/${policyPath}/v2.0/.well-known/openid-configuration` };
   }
   url.pathname = `/${tenant}`;
   return { url, type: 'AAD', tenant, discoveryUrl: `${base}/${tenant}/v2.0/.well-known/openid-configuration` };

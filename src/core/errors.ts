@@ -30,7 +30,7 @@ export type AuthErrorCode =
   | 'issuer_mismatch'
   /** The authorization server answered with an OAuth error (see {@link ServerError}). */
   | 'server_error'
-  /** Requests are throttled after a 429/5xx with Retry-After; retry after `retryAfter`. */
+  /** Requests are throttled after a 429/5xx (its Retry-After, else five seconds); retry after `retryAfter`. */
   | 'throttled'
   /** The token cache could not be read (corrupt JSON, wrong shape). */
   | 'invalid_cache'
@@ -62,6 +62,14 @@ export interface ServerErrorFields {
   status?: number;
   /** The `grant_type` of the token request the server refused, when it was one. */
   grantType?: string;
+  /** Entra's `error_additional_info` (`client_mismatch`: the app is not in the refresh token's family). */
+  errorAdditionalInfo?: string[];
+  /**
+   * When a 429 or 5xx answer throttles this request, the epoch milliseconds when it may be sent
+   * again (its Retry-After, else MSAL's default of five seconds): until then it fails with a
+   * {@link ThrottledError} without reaching the server.
+   */
+  retryAfter?: number;
 }
 
 /** An OAuth 2.0 / OpenID Connect error returned by the authorization server. */
@@ -77,6 +85,8 @@ export class ServerError extends AuthError {
   readonly timestamp?: string;
   readonly status?: number;
   readonly grantType?: string;
+  readonly errorAdditionalInfo?: string[];
+  readonly retryAfter?: number;
 
   constructor(fields: ServerErrorFields) {
     super('server_error', fields.errorDescription ? `${fields.error}: ${fields.errorDescription}` : fields.error);
@@ -90,17 +100,27 @@ export class ServerError extends AuthError {
     this.timestamp = fields.timestamp;
     this.status = fields.status;
     this.grantType = fields.grantType;
+    this.errorAdditionalInfo = fields.errorAdditionalInfo;
+    this.retryAfter = fields.retryAfter;
   }
 }
 
-/** Thrown while requests to an endpoint are throttled (HTTP 429 or 5xx with Retry-After). */
+/**
+ * Thrown while requests to an endpoint are throttled (after an HTTP 429 or 5xx), and for the
+ * throttling answer itself when its body is no OAuth error (Entra's 429 is plain text): then
+ * `status` is that answer's. A 429 or 5xx with an OAuth error body is a {@link ServerError}
+ * carrying `retryAfter` instead, so its OAuth fields are not lost.
+ */
 export class ThrottledError extends AuthError {
   override readonly name: string = 'ThrottledError';
   /** When requests may be sent again, in epoch milliseconds. */
   readonly retryAfter: number;
-  constructor(retryAfter: number, message: string) {
-    super('throttled', message);
+  /** The HTTP status of the throttling answer, when this error is that answer (not a later call). */
+  readonly status?: number;
+  constructor(retryAfter: number, message: string, options?: { status?: number; cause?: unknown }) {
+    super('throttled', message, options);
     this.retryAfter = retryAfter;
+    this.status = options?.status;
   }
 }
 

@@ -75,6 +75,14 @@ export interface HttpCache {
 /** The longest a server's Retry-After is honoured; a hostile value cannot lock the app out for days. */
 export const MAX_THROTTLE_MS = 60 * 60 * 1000;
 
+/** How long a 429 or 5xx without a usable Retry-After throttles (MSAL for Python's default, 5 s). */
+export const DEFAULT_THROTTLE_MS = 5_000;
+
+/** The statuses that throttle a request: 429 and every 5xx, as in MSAL for Python. */
+export function isThrottlingStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
 interface ThrottleEntry {
   until: number;
 }
@@ -103,7 +111,11 @@ function isAbortError(err: unknown): boolean {
 
 /**
  * Sends requests through the injected fetch: maps transport failures to {@link AuthError}s and
- * keeps per-request throttle state in the {@link HttpCache} after a 429/5xx with Retry-After.
+ * keeps per-request throttle state in the {@link HttpCache} after a 429/5xx: for its Retry-After,
+ * or for a POST {@link DEFAULT_THROTTLE_MS} when it has none (or one that is not a number or a date), at
+ * most {@link MAX_THROTTLE_MS}. A Retry-After of 0 or a date already past does not throttle.
+ * Unlike MSAL for Python, a Retry-After on another status (a 200, a 400) does not throttle:
+ * MSAL replays the cached answer then, and this pipeline keeps no answers.
  */
 export class HttpPipeline {
   constructor(
@@ -138,11 +150,19 @@ export class HttpPipeline {
       if (isAbortError(err)) throw new AuthError('timeout', 'the request timed out', { cause: err });
       throw new AuthError('network_error', `the request to ${originOf(url)} failed`, { cause: err });
     }
-    if (cacheKey !== undefined && (response.status === 429 || response.status >= 500)) {
-      const until = parseRetryAfter(response.headers.get('retry-after'), now);
-      if (until !== undefined && until > now) this.cache.set(cacheKey, { until: Math.min(until, now + MAX_THROTTLE_MS) });
+    if (cacheKey !== undefined && isThrottlingStatus(response.status)) {
+      // Entra's 429 often comes without Retry-After; sending again at once only prolongs it. A GET
+      // (discovery) waits only when asked: MSAL for Python throttles POSTs alone.
+      const until = parseRetryAfter(response.headers.get('retry-after'), now) ?? (init.method === 'POST' ? now + DEFAULT_THROTTLE_MS : now);
+      if (until > now) this.cache.set(cacheKey, { until: Math.min(until, now + MAX_THROTTLE_MS) });
     }
     return response;
+  }
+
+  /** Until when (epoch ms) requests named `throttleKey` are throttled; undefined when they are not. */
+  throttledUntil(throttleKey: string): number | undefined {
+    const entry = this.cache.get(`throttle:${throttleKey}`) as ThrottleEntry | undefined;
+    return entry && typeof entry.until === 'number' && entry.until > Date.now() ? entry.until : undefined;
   }
 }
 

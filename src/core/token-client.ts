@@ -5,7 +5,8 @@
 import type { JWTPayload } from 'jose';
 import type { Authority } from './authority.js';
 import type { ClientAuth } from './client-auth.js';
-import type { HttpPipeline } from './http.js';
+import { sha256Base64Url } from './crypto.js';
+import { type HttpPipeline, isThrottlingStatus } from './http.js';
 import { ServerError } from './errors.js';
 import { describeUrl, type LogContext } from './logger.js';
 import { checkTokenResponse, type IdTokenExpectations, type IdTokenValidator, readOAuthJson, type TokenResponse } from './token-response.js';
@@ -75,15 +76,20 @@ export class TokenClient {
       },
       options.throttleKey,
     );
-    return readOAuthJson(response, what);
+    const throttled = options.throttleKey !== undefined && isThrottlingStatus(response.status) ? this.config.pipeline.throttledUntil(options.throttleKey) : undefined;
+    return readOAuthJson(response, what, throttled);
   }
 
   /** Sends one token request with `params` (grant-specific) and returns the checked result. */
   async requestToken(authority: Authority, params: Record<string, string | undefined>, options: TokenRequestOptions): Promise<TokenGrantResult> {
     const tokenEndpoint = options.tokenEndpoint ?? authority.metadata.token_endpoint;
     const auth = await this.config.clientAuth(this.config.clientId, tokenEndpoint);
-    // The throttle key names the request by grant, client and scope: never by a secret value.
-    const throttleKey = `POST ${tokenEndpoint}|${this.config.clientId}|${params.grant_type}|${params.scope ?? ''}`;
+    // The throttle key names the request by endpoint, client, grant, scope and account, as MSAL
+    // for Python's does (its account part is a hash of the refresh token, code or username), so
+    // that one account's 429 does not block the client's other accounts. A hash, never a secret.
+    const accountOf = params.refresh_token ?? params.code ?? params.username;
+    const account = accountOf ? await sha256Base64Url(accountOf) : '';
+    const throttleKey = `POST ${tokenEndpoint}|${this.config.clientId}|${params.grant_type}|${params.scope ?? ''}|${account}`;
     this.config.log.verbose(`token request (${params.grant_type}) to ${describeUrl(tokenEndpoint)}, correlation id ${options.correlationId}`);
     const body = await this.postForm(tokenEndpoint, { ...params, ...auth }, 'token response', {
       correlationId: options.correlationId,

@@ -10,7 +10,7 @@ import { decodeJwt } from 'jose/jwt/decode';
 import type { jwtVerify } from 'jose/jwt/verify';
 import type { Authority } from './authority.js';
 import { getCachedJson } from './authority.js';
-import { AuthError, ServerError } from './errors.js';
+import { AuthError, ServerError, ThrottledError } from './errors.js';
 import { type HttpCache, type HttpPipeline, type HttpResponse, readJsonObject } from './http.js';
 
 /** A token endpoint response that passed its checks. Field names are the wire's. */
@@ -53,7 +53,7 @@ function optionalSeconds(body: Record<string, unknown>, name: string): number | 
 }
 
 /** Builds a {@link ServerError} from an OAuth error body. */
-export function serverErrorFrom(body: Record<string, unknown>, status: number): ServerError {
+export function serverErrorFrom(body: Record<string, unknown>, status: number, retryAfter?: number): ServerError {
   const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : undefined);
   const codes = Array.isArray(body.error_codes) ? body.error_codes.filter((code): code is number => typeof code === 'number') : undefined;
   return new ServerError({
@@ -66,27 +66,32 @@ export function serverErrorFrom(body: Record<string, unknown>, status: number): 
     traceId: text('trace_id'),
     timestamp: text('timestamp'),
     status,
+    errorAdditionalInfo: Array.isArray(body.error_additional_info) ? body.error_additional_info.filter((info): info is string => typeof info === 'string') : undefined,
+    retryAfter,
   });
 }
 
 /**
  * Reads an OAuth JSON response: an `error` body (any status) becomes a {@link ServerError};
- * a non-2xx status without one an `invalid_response`; otherwise the JSON object.
+ * a non-2xx status without one an `invalid_response`; otherwise the JSON object. `retryAfter`
+ * says that this answer throttles its request (see HttpPipeline): the ServerError carries it,
+ * and an answer without an OAuth error body (Entra's plain-text 429) is a {@link ThrottledError}
+ * with its status, the same type the calls made during the wait get.
  */
-export async function readOAuthJson(response: HttpResponse, what: string): Promise<Record<string, unknown>> {
+export async function readOAuthJson(response: HttpResponse, what: string, retryAfter?: number): Promise<Record<string, unknown>> {
+  const withoutOAuthBody = (cause?: unknown) =>
+    retryAfter !== undefined
+      ? new ThrottledError(retryAfter, `${what}: HTTP ${response.status}; the server asked to wait ${Math.ceil((retryAfter - Date.now()) / 1000)} s`, { status: response.status, cause })
+      : new AuthError('invalid_response', `${what}: HTTP ${response.status} without an OAuth error body`, { cause });
   let body: Record<string, unknown>;
   try {
     body = await readJsonObject(response, what);
   } catch (err) {
-    if (err instanceof AuthError && err.code === 'invalid_response' && (response.status < 200 || response.status > 299)) {
-      throw new AuthError('invalid_response', `${what}: HTTP ${response.status} without an OAuth error body`);
-    }
+    if (err instanceof AuthError && err.code === 'invalid_response' && (response.status < 200 || response.status > 299)) throw withoutOAuthBody(err);
     throw err;
   }
-  if (typeof body.error === 'string') throw serverErrorFrom(body, response.status);
-  if (response.status < 200 || response.status > 299) {
-    throw new AuthError('invalid_response', `${what}: HTTP ${response.status} without an OAuth error body`);
-  }
+  if (typeof body.error === 'string') throw serverErrorFrom(body, response.status, retryAfter);
+  if (response.status < 200 || response.status > 299) throw withoutOAuthBody();
   return body;
 }
 
@@ -102,8 +107,9 @@ export function checkTokenResponse(body: Record<string, unknown>): TokenResponse
     ...body,
     access_token: accessToken,
     token_type: tokenType,
-    // RFC 6749 makes expires_in optional; MSAL assumes an hour when it is missing.
-    expires_in: expiresIn ?? 3600,
+    // RFC 6749 makes expires_in optional; MSAL for Python then files the token for 600 s
+    // (token_cache.add), short enough that a token living less than an hour is not served stale.
+    expires_in: expiresIn ?? DEFAULT_EXPIRES_IN_S,
     ext_expires_in: optionalSeconds(body, 'ext_expires_in'),
     refresh_in: optionalSeconds(body, 'refresh_in'),
     refresh_token: optionalString(body, 'refresh_token'),
@@ -113,6 +119,9 @@ export function checkTokenResponse(body: Record<string, unknown>): TokenResponse
     foci: optionalString(body, 'foci'),
   };
 }
+
+/** The lifetime assumed for a token response without `expires_in` (MSAL for Python's). */
+export const DEFAULT_EXPIRES_IN_S = 600;
 
 /** Asymmetric algorithms only: `none` and HMAC (keyed with a public key) are never accepted. */
 const ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];

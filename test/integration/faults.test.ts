@@ -109,8 +109,10 @@ describe('identity provider faults through a fault-injecting proxy', () => {
   });
 
   describe('token endpoint', () => {
-    it('500 without an OAuth body: invalid_response', async () => {
-      await expectFault(TOKEN_PATH, { kind: 'status', status: 500 }, 'invalid_response', () => refresh());
+    it('500 without an OAuth body: throttled with its status, for MSAL for Python’s 5 s', async () => {
+      const err = await expectFault(TOKEN_PATH, { kind: 'status', status: 500 }, 'throttled', () => refresh());
+      assert.ok(err instanceof ThrottledError && err.status === 500);
+      await waitUntil(err.retryAfter);
       await expectServed();
     });
 
@@ -170,8 +172,10 @@ describe('identity provider faults through a fault-injecting proxy', () => {
       await expectServed();
     });
 
-    it('an HTML error page: invalid_response', async () => {
-      await expectFault(TOKEN_PATH, { kind: 'status', status: 502, headers: { 'content-type': 'text/html' }, body: HTML_PAGE }, 'invalid_response', () => refresh());
+    it('an HTML error page: throttled on a 502, invalid_response on a 200', async () => {
+      const err = await expectFault(TOKEN_PATH, { kind: 'status', status: 502, headers: { 'content-type': 'text/html' }, body: HTML_PAGE }, 'throttled', () => refresh());
+      assert.ok(err instanceof ThrottledError && err.status === 502);
+      await waitUntil(err.retryAfter);
       await expectFault(TOKEN_PATH, { kind: 'status', status: 200, headers: { 'content-type': 'text/html' }, body: HTML_PAGE }, 'invalid_response', () => refresh());
       await expectServed();
     });
@@ -267,15 +271,19 @@ describe('identity provider faults through a fault-injecting proxy', () => {
       await cca.acquireTokenForClient(scopes);
       const faults: [Fault, string][] = [
         [{ kind: 'reset' }, 'network_error'],
-        [{ kind: 'status', status: 500 }, 'invalid_response'],
         [{ kind: 'stream', bytes: TEN_MB }, 'response_too_large'],
+        // Last: a 5xx throttles the request for MSAL for Python's 5 s, waited out below.
+        [{ kind: 'status', status: 500 }, 'throttled'],
       ];
+      let throttledUntil = 0;
       for (const [fault, code] of faults) {
         const before = appCache.serialize();
         proxy.inject({ path: TOKEN_PATH }, fault);
-        await rejectsWithCode(cca.acquireTokenForClient(scopes, { forceRefresh: true }), code);
+        const err = await rejectsWithCode(cca.acquireTokenForClient(scopes, { forceRefresh: true }), code);
+        if (err instanceof ThrottledError) throttledUntil = err.retryAfter;
         assert.equal(appCache.serialize(), before, `${fault.kind}: the cache is unchanged`);
       }
+      await waitUntil(throttledUntil);
       assert.equal((await cca.acquireTokenForClient(scopes, { forceRefresh: true })).tokenSource, 'identity_provider');
     });
   });

@@ -80,7 +80,8 @@ const ATTACKS: Attack[] = [
       assert.equal(err.errorDescription, undefined);
     },
   },
-  { name: 'an HTTP 500 without an OAuth body', code: 'invalid_response', reason: /HTTP 500 without an OAuth error body/, tamper: () => ({ status: 500, body: '<html>Internal Server Error</html>' }) },
+  // A 5xx throttles its request (MSAL for Python's 5 s); the next sign-in redeems another code, so it is another request.
+  { name: 'an HTTP 500 without an OAuth body', code: 'throttled', reason: /HTTP 500; the server asked to wait/, tamper: () => ({ status: 500, body: '<html>Internal Server Error</html>' }) },
   {
     name: 'a token response without access_token',
     code: 'invalid_response',

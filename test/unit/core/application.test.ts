@@ -12,26 +12,7 @@ import {
   PublicClientApplication,
 } from '../../../src/core/application.js';
 import { ThrottledError } from '../../../src/core/errors.js';
-import { FakeFetch, jsonResponse, memoryCache, rejectsWithCode } from './fakes.js';
-
-const HOST = 'https://login.microsoftonline.com';
-const TENANT = 'contoso.onmicrosoft.com';
-
-function entraMetadata(host = HOST) {
-  return {
-    issuer: `${HOST}/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0`,
-    authorization_endpoint: `${host}/${TENANT}/oauth2/v2.0/authorize`,
-    token_endpoint: `${host}/${TENANT}/oauth2/v2.0/token`,
-    device_authorization_endpoint: `${host}/${TENANT}/oauth2/v2.0/devicecode`,
-    jwks_uri: `${host}/${TENANT}/discovery/v2.0/keys`,
-  };
-}
-
-const appToken = { access_token: 'app-token', token_type: 'Bearer', expires_in: 3600 };
-
-function fakeEntra(): FakeFetch {
-  return new FakeFetch().on(`${HOST}/${TENANT}/v2.0/.well-known/openid-configuration`, jsonResponse(entraMetadata()));
-}
+import { appToken, ENTRA_HOST as HOST, ENTRA_TENANT as TENANT, entraMetadata, FakeFetch, fakeEntra, jsonResponse, memoryCache, rejectsWithCode } from './fakes.js';
 
 describe('ClientApplication constructor', () => {
   it('requires a client id', () => {

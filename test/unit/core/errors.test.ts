@@ -39,6 +39,8 @@ describe('error classes', () => {
         errorDescription: 'AADSTS70008: expired',
         errorCodes: [70008],
         grantType: undefined,
+        errorAdditionalInfo: undefined,
+        retryAfter: undefined,
         suberror: 'bad_token',
         claims: '{}',
         correlationId: 'c',

@@ -1,7 +1,7 @@
 /**
  * Test doubles shared by the core unit tests: a scripted fetch-like function that records every
- * request, a Map-backed HTTP cache, and an assertion for `AuthError` codes. Nothing here opens a
- * socket.
+ * request, an Entra tenant's discovery served by it, a Map-backed HTTP cache, and an assertion for
+ * `AuthError` codes. Nothing here opens a socket.
  */
 import assert from 'node:assert/strict';
 import { AuthError } from '../../../src/core/errors.js';
@@ -70,6 +70,32 @@ export class FakeFetch {
     return answer instanceof ReplayableResponse ? answer.fresh() : answer;
   };
 }
+
+/** The Entra cloud and tenant the application tests sign in at. */
+export const ENTRA_HOST = 'https://login.microsoftonline.com';
+export const ENTRA_TENANT = 'contoso.onmicrosoft.com';
+
+/**
+ * ENTRA_TENANT's discovery document with its endpoints at `host`; the issuer names the tenant by
+ * its id at the global host, as Entra's does.
+ */
+export function entraMetadata(host = ENTRA_HOST) {
+  return {
+    issuer: `${ENTRA_HOST}/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0`,
+    authorization_endpoint: `${host}/${ENTRA_TENANT}/oauth2/v2.0/authorize`,
+    token_endpoint: `${host}/${ENTRA_TENANT}/oauth2/v2.0/token`,
+    device_authorization_endpoint: `${host}/${ENTRA_TENANT}/oauth2/v2.0/devicecode`,
+    jwks_uri: `${host}/${ENTRA_TENANT}/discovery/v2.0/keys`,
+  };
+}
+
+/** A FakeFetch that answers discovery for `<ENTRA_HOST>/<ENTRA_TENANT>`; add the routes a test needs. */
+export function fakeEntra(): FakeFetch {
+  return new FakeFetch().on(`${ENTRA_HOST}/${ENTRA_TENANT}/v2.0/.well-known/openid-configuration`, jsonResponse(entraMetadata()));
+}
+
+/** A client-credentials token response: an access token, no refresh token, no ID token. */
+export const appToken = { access_token: 'app-token', token_type: 'Bearer', expires_in: 3600 };
 
 /** The plainest HttpCache: a Map. */
 export function memoryCache(): HttpCache & Map<string, unknown> {

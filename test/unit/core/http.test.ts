@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import { AuthError, ThrottledError } from '../../../src/core/errors.js';
 import {
   createGlobalFetch,
+  DEFAULT_THROTTLE_MS,
   type HttpRequest,
   type HttpResponse,
   HttpPipeline,
@@ -41,6 +42,7 @@ function textOnlyResponse(text: string, headers: Record<string, string> = {}, st
 }
 
 const GET: HttpRequest = { method: 'GET', headers: {} };
+const POST: HttpRequest = { method: 'POST', headers: {}, body: 'grant_type=client_credentials' };
 
 describe('readBodyText', () => {
   test('reads a small body', async () => {
@@ -333,8 +335,8 @@ describe('HttpPipeline: throttling (frozen clock)', () => {
   });
 
   for (const [label, response] of [
-    ['a 429 without Retry-After', () => jsonResponse({}, 429)],
-    ['a 503 with an unparseable Retry-After', () => jsonResponse({}, 503, { 'retry-after': 'later' })],
+    ['a GET answered 429 without Retry-After', () => jsonResponse({}, 429)],
+    ['a GET answered 503 with an unparseable Retry-After', () => jsonResponse({}, 503, { 'retry-after': 'later' })],
     ['a 503 with a Retry-After date in the past', () => jsonResponse({}, 503, { 'retry-after': new Date(NOW - 1000).toUTCString() })],
     ['a 429 with Retry-After 0', () => jsonResponse({}, 429, { 'retry-after': '0' })],
     ['a 400 with Retry-After', () => jsonResponse({ error: 'invalid_grant' }, 400, { 'retry-after': '30' })],
@@ -364,6 +366,24 @@ describe('HttpPipeline: throttling (frozen clock)', () => {
     await rejectsWithCode(other.send(URL_A, GET, 'k'), 'throttled');
     assert.equal(fake.requests.length, 1);
   });
+
+  for (const [label, response] of [
+    ['a 429 without Retry-After (Entra’s plain text)', () => textResponse('Too Many Requests', 429)],
+    ['a 500 without Retry-After', () => textResponse('<html>error</html>', 500)],
+    ['a 503 with an unparseable Retry-After', () => jsonResponse({}, 503, { 'retry-after': 'later' })],
+  ] as const) {
+    test(`a POST answered ${label} throttles for DEFAULT_THROTTLE_MS (MSAL for Python's 5 s)`, async () => {
+      const { fake, pipeline } = setup(response(), jsonResponse({ ok: true }));
+      await pipeline.send(URL_A, POST, 'k');
+      assert.equal(pipeline.throttledUntil('k'), NOW + DEFAULT_THROTTLE_MS);
+      const err = await rejectsWithCode(pipeline.send(URL_A, POST, 'k'), 'throttled');
+      assert.equal((err as ThrottledError).retryAfter, NOW + DEFAULT_THROTTLE_MS);
+      mock.timers.tick(DEFAULT_THROTTLE_MS);
+      assert.equal(pipeline.throttledUntil('k'), undefined);
+      assert.equal((await pipeline.send(URL_A, POST, 'k')).status, 200);
+      assert.equal(fake.requests.length, 2);
+    });
+  }
 
   test('a malformed cache entry is ignored', async () => {
     const { fake, cache, pipeline } = setup(jsonResponse({ ok: true }));

@@ -18,24 +18,7 @@ import { AuthorityBuilder, AZURE_CHINA, AZURE_PUBLIC, AZURE_US_GOVERNMENT, parse
 import { AuthError } from '../../../src/core/errors.js';
 import { type FetchLike, retryOnceAfterConnectionError } from '../../../src/core/http.js';
 import type { Logger } from '../../../src/core/logger.js';
-import { FakeFetch, jsonResponse, rejectsWithCode } from './fakes.js';
-
-const HOST = 'https://login.microsoftonline.com';
-const TENANT = 'contoso.onmicrosoft.com';
-const appToken = { access_token: 'app-token', token_type: 'Bearer', expires_in: 3600 };
-
-function fakeEntra(): FakeFetch {
-  return new FakeFetch().on(
-    `${HOST}/${TENANT}/v2.0/.well-known/openid-configuration`,
-    jsonResponse({
-      issuer: `${HOST}/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0`,
-      authorization_endpoint: `${HOST}/${TENANT}/oauth2/v2.0/authorize`,
-      token_endpoint: `${HOST}/${TENANT}/oauth2/v2.0/token`,
-      device_authorization_endpoint: `${HOST}/${TENANT}/oauth2/v2.0/devicecode`,
-      jwks_uri: `${HOST}/${TENANT}/discovery/v2.0/keys`,
-    }),
-  );
-}
+import { appToken, ENTRA_HOST as HOST, ENTRA_TENANT as TENANT, fakeEntra, jsonResponse, rejectsWithCode } from './fakes.js';
 
 /** MSAL's snake_case name in this library's camelCase. */
 function camel(name: string): string {

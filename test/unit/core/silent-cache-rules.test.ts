@@ -178,7 +178,8 @@ describe('one refresh token per account, whichever MSAL library wrote the others
       .on('https://tenant.example/.well-known/openid-configuration', jsonResponse(discovery(issuer)))
       .on(
         'https://tenant.example/oauth/token',
-        jsonResponse({ error: 'temporarily_unavailable' }, 503),
+        // Retry-After 0: not throttled, so that the next call may send `newest` again (without it a 5xx throttles 5 s, see http.test.ts).
+        jsonResponse({ error: 'temporarily_unavailable' }, 503, { 'retry-after': '0' }),
         jsonResponse({ error: 'invalid_grant' }, 400),
         jsonResponse({ access_token: 'from-the-second', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rotated' }),
       );

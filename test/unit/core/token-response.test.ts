@@ -15,11 +15,11 @@ import {
 import { FakeFetch, jsonResponse, memoryCache, rejectsWithCode, textResponse, throwsWithCode } from './fakes.js';
 
 describe('checkTokenResponse', () => {
-  test('a minimal response gets token_type Bearer and expires_in 3600', () => {
+  test('a minimal response gets token_type Bearer and expires_in 600 (MSAL for Python’s)', () => {
     const checked = checkTokenResponse({ access_token: 'at' });
     assert.equal(checked.access_token, 'at');
     assert.equal(checked.token_type, 'Bearer');
-    assert.equal(checked.expires_in, 3600);
+    assert.equal(checked.expires_in, 600);
     assert.equal(checked.refresh_token, undefined);
     assert.equal(checked.id_token, undefined);
   });
@@ -50,7 +50,7 @@ describe('checkTokenResponse', () => {
 
   test('null optional fields count as absent', () => {
     const checked = checkTokenResponse({ access_token: 'at', expires_in: null, refresh_token: null, id_token: null });
-    assert.equal(checked.expires_in, 3600);
+    assert.equal(checked.expires_in, 600);
     assert.equal(checked.refresh_token, undefined);
     assert.equal(checked.id_token, undefined);
   });
