@@ -18,17 +18,17 @@
  *   troubleshooting message with Open Settings, and the consumer is told the same.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startIdp, type Idp } from '../idp/server.js';
-import { ensureEditorInstalled, installVsix, startCodeServer, type CodeServer, type EditorBrowser } from './harness.js';
-import { packageExtension, signInSettings, VSIX } from './sign-in-fixture.js';
-import { packageConsumerFixture } from './ui/consumer-fixture.js';
+import type { EditorBrowser } from './harness.js';
+import { signInSettings } from './sign-in-fixture.js';
 import { signInOnLoginPage } from './ui/idp-pages.js';
-import { clearToasts, clickDialogButton, closeTab, diagnosedBy, openEditorWorkbench, openExternalPage, poll, runCommand, waitForDialog, waitForToast } from './ui/workbench.js';
+import { startUiSuite, waitForConsumerFixture, type UiSuite } from './ui/ui-suite.js';
+import { clearToasts, clickDialogButton, closeTab, diagnosedBy, openExternalPage, poll, runCommand, waitForDialog, waitForToast } from './ui/workbench.js';
 
 const TEST_MS = 120_000;
 const FAILURES = join(tmpdir(), 'msal-signin-ui-failures');
@@ -50,30 +50,21 @@ interface ConsumerSession {
 
 describe('consumers of the providers through VS Code: challenges, accounts, configuration errors', () => {
   let idp: Idp;
-  let server: CodeServer;
+  let ui: UiSuite;
   let browser: EditorBrowser;
   let workbench: Page;
-  let scratch: string;
-  let results: string;
-  const consoleErrors: string[] = [];
   /** What the tests learn and the next ones use. */
   const seen: { aliceToken?: string; challengeToken?: string; aliceId?: string; bobId?: string } = {};
 
-  const diagnosed = diagnosedBy(FAILURES, 'challenges-', () => ({ workbench, browser, requests: idp.requests, consoleErrors }));
+  const diagnosed = diagnosedBy(FAILURES, 'challenges-', () => ({ workbench, browser, requests: idp.requests, consoleErrors: ui?.consoleErrors ?? [] }));
 
-  /** Leaves `request` for a consumer fixture command, runs the command from the palette, returns what it wrote. */
-  async function consumerCommand<T>(title: string, name: string, request?: { file: string; body: unknown }, run: () => Promise<void> = () => runCommand(workbench, title)): Promise<T> {
-    const file = join(results, `${name}.json`);
-    await rm(file, { force: true });
-    if (request) await writeFile(join(results, `${request.file}.json`), JSON.stringify(request.body));
-    await run();
-    const written = await poll(`"${title}" to write ${name}.json`, async () => {
-      try {
-        return JSON.parse(await readFile(file, 'utf8')) as T;
-      } catch {
-        return undefined;
-      }
-    }, 60_000);
+  /**
+   * Leaves `request` for a consumer fixture command, runs the command (from the palette unless
+   * `run` does), returns what it wrote.
+   */
+  async function consumerCommand<T>(title: string, name: string, request?: { file: string; body: unknown }, run?: () => Promise<void>): Promise<T> {
+    if (request) await writeFile(join(ui.results, `${request.file}.json`), JSON.stringify(request.body));
+    const written = await ui.consumerCommand<T>(title, name, { run, timeoutMs: 60_000 });
     // The IdP's tabs stay open until the editor's callback page has handed the code over.
     for (const tab of browser.context.pages()) if (tab !== workbench) await closeTab(tab, workbench);
     return written;
@@ -101,43 +92,19 @@ describe('consumers of the providers through VS Code: challenges, accounts, conf
   }
 
   before(async () => {
-    ensureEditorInstalled();
-    packageExtension();
     idp = await startIdp({ devicePollInterval: 1, host: '[::ffff:7f00:1]' });
-    scratch = await mkdtemp(join(tmpdir(), 'msal-signin-challenges-'));
-    results = join(scratch, 'results');
-    await mkdir(results);
-    await mkdir(join(scratch, 'workspace'));
-    const extensionsDir = join(scratch, 'extensions');
-    await installVsix(VSIX, extensionsDir);
-    await installVsix(packageConsumerFixture(scratch), extensionsDir);
-    server = await startCodeServer({
-      workspaceFolder: join(scratch, 'workspace'),
-      extensionsDir,
-      userDataDir: join(scratch, 'user-data'),
-      settings: {
-        ...signInSettings(idp),
-        'consumerFixture.providerId': 'entra',
-        'consumerFixture.scopes': READ,
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
-      },
-      env: { CONSUMER_FIXTURE_RESULTS: results },
+    ui = await startUiSuite({
+      name: 'challenges',
+      settings: { ...signInSettings(idp), 'consumerFixture.providerId': 'entra', 'consumerFixture.scopes': READ },
     });
-    idp.allowRedirectUriPrefix(server.url);
-    ({ browser, workbench } = await openEditorWorkbench(server.url, join(scratch, 'workspace'), consoleErrors));
-    await poll('the consumer fixture to activate', async () => {
-      const logs = join(server.userDataDir, 'logs');
-      const files = (await readdir(logs, { recursive: true }).catch(() => [] as string[])).map(String).filter((file) => file.endsWith('remoteexthost.log'));
-      for (const file of files) if ((await readFile(join(logs, file), 'utf8')).includes('_doActivateExtension msal-signin-tests.consumer-fixture')) return true;
-      return undefined;
-    }, 60_000);
+    ({ browser, workbench } = ui);
+    idp.allowRedirectUriPrefix(ui.server.url);
+    await waitForConsumerFixture(ui.server);
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await ui?.close();
     await idp?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   test("a consumer's getSession(createIfNone): consent, alice signs in on the IdP's page", { timeout: TEST_MS }, diagnosed('sign-in', async () => {

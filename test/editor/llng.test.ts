@@ -40,16 +40,15 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { type Llng, LLNG_USERS, llngPaths, startLlng } from '../llng/server.js';
-import { ensureEditorInstalled, installVsix, launchBrowser, startCodeServer, type CodeServer, type EditorBrowser } from './harness.js';
-import { packageExtension, VSIX } from './sign-in-fixture.js';
-import { packageConsumerFixture } from './ui/consumer-fixture.js';
+import { isListening, type Llng, LLNG_USERS, llngPaths, startLlng } from '../llng/server.js';
+import type { CodeServer, EditorBrowser } from './harness.js';
+import { startUiSuite, waitForConsumerFixture, type UiSuite } from './ui/ui-suite.js';
 import {
   bounded,
   clearToasts,
@@ -58,11 +57,10 @@ import {
   closeTab,
   diagnosedBy,
   openAccountsMenu,
-  openWorkbench,
   poll,
-  runAccountAction,
   runCommand,
   selectors,
+  signOutFromAccountsMenu,
   STEP_MS,
   waitForDialog,
   waitForToast,
@@ -96,17 +94,6 @@ async function assertPortFree(port: number): Promise<void> {
   await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
-/** True while something accepts connections on 127.0.0.1:port. */
-function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.setTimeout(2000);
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
-  });
-}
-
 /** Chromium's `--ignore-certificate-errors-spki-list` value of a certificate: base64 SHA-256 of its SubjectPublicKeyInfo. */
 function spkiHash(pem: string): string {
   const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
@@ -132,19 +119,16 @@ async function userinfo(llng: Llng, accessToken: string): Promise<{ status: numb
 
 describe('LemonLDAP::NG configured as the README shows, in a real workbench', () => {
   let llng: Llng;
+  let ui: UiSuite;
   let server: CodeServer;
   let browser: EditorBrowser;
   let workbench: Page;
-  let scratch: string;
-  /** Where the consumer fixture writes what its commands got (<name>.json). */
-  let results: string;
-  const consoleErrors: string[] = [];
   /** The portal's requests, read when a test fails (for the report). */
   let portalRequests: { method: string; url: string }[] = [];
   /** Authorization requests the browser sent to the portal, exactly as sent. */
   const authorizeUrls: string[] = [];
 
-  const report = diagnosedBy(FAILURES, 'llng-', () => ({ workbench, browser, requests: portalRequests, consoleErrors }));
+  const report = diagnosedBy(FAILURES, 'llng-', () => ({ workbench, browser, requests: portalRequests, consoleErrors: ui?.consoleErrors ?? [] }));
   /** Runs a test body; on failure keeps a screenshot, the portal's requests and the workbench's errors. */
   const diagnosed = (name: string, body: () => Promise<void>) =>
     report(name, async () => {
@@ -160,80 +144,40 @@ describe('LemonLDAP::NG configured as the README shows, in a real workbench', ()
       }
     });
 
-  /** Runs a consumer fixture command from the palette and returns what it wrote. */
-  async function consumerCommand<T>(title: string, name: string): Promise<T> {
-    const file = join(results, `${name}.json`);
-    await rm(file, { force: true });
-    await runCommand(workbench, title);
-    return poll(`"${title}" to write ${name}.json`, async () => {
-      try {
-        return JSON.parse(await readFile(file, 'utf8')) as T;
-      } catch {
-        return undefined; // not written yet, or half written
-      }
-    }, 30_000);
-  }
-
   before(async () => {
     // Fail before starting anything when the fixed port is taken.
     await assertPortFree(LOOPBACK_PORT);
     const { caFile } = llngPaths();
-    ensureEditorInstalled();
-    packageExtension();
     llng = await startLlng();
     assert.deepEqual(llng.redirectUris, [REDIRECT_URI], "the relying party's redirect URIs (scripts/llng/install.sh)");
-    scratch = await mkdtemp(join(tmpdir(), 'msal-signin-llng-'));
-    results = join(scratch, 'results');
-    await mkdir(results);
-    await mkdir(join(scratch, 'workspace'));
-    const extensionsDir = join(scratch, 'extensions');
-    await installVsix(VSIX, extensionsDir);
-    await installVsix(packageConsumerFixture(scratch), extensionsDir);
-    server = await startCodeServer({
-      workspaceFolder: join(scratch, 'workspace'),
-      extensionsDir,
-      userDataDir: join(scratch, 'user-data'),
+    ui = await startUiSuite({
+      name: 'llng',
       settings: {
         // README's LemonLDAP::NG entry, and nothing else of the extension's settings.
         'msalSignIn.oidcProviders': [readmeEntry(llng)],
         'consumerFixture.providerId': PROVIDER_ID,
         'consumerFixture.scopes': CONSUMER_SCOPES,
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
       },
       env: {
-        CONSUMER_FIXTURE_RESULTS: results,
         // The extension host trusts the throw-away certificate as if it were in the system store.
         SSL_CERT_FILE: caFile,
         // The portal's localhost URLs the extension opens go to the portal, not to /proxy/<port>/.
         VSCODE_PROXY_URI: `${new URL(llng.issuer).origin}/`,
       },
+      // Chromium trusts the portal's throw-away certificate, and nothing else of the kind.
+      browser: { args: [`--ignore-certificate-errors-spki-list=${spkiHash(llng.ca)}`] },
     });
-    browser = await launchBrowser({ args: [`--ignore-certificate-errors-spki-list=${spkiHash(llng.ca)}`] });
+    ({ server, browser, workbench } = ui);
+    // Nothing has asked the portal yet: the first authorization request comes with the first test.
     browser.context.on('request', (request) => {
       if (request.method() === 'GET' && request.url().startsWith(new URL('oauth2/authorize', llng.issuer).href)) authorizeUrls.push(request.url());
     });
-    workbench = browser.context.pages()[0] ?? (await browser.context.newPage());
-    workbench.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text().slice(0, 500));
-    });
-    const url = new URL(server.url);
-    url.searchParams.set('folder', join(scratch, 'workspace'));
-    await openWorkbench(workbench, url.href);
-    await poll('the consumer fixture to activate', async () => {
-      const logs = join(server.userDataDir, 'logs');
-      const files = (await readdir(logs, { recursive: true }).catch(() => [] as string[])).map(String).filter((file) => file.endsWith('remoteexthost.log'));
-      for (const file of files) {
-        if ((await readFile(join(logs, file), 'utf8')).includes('_doActivateExtension msal-signin-tests.consumer-fixture')) return true;
-      }
-      return undefined;
-    }, 60_000);
+    await waitForConsumerFixture(server);
   }, { timeout: 240_000 });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await ui?.close();
     await llng?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   test("a consumer's getSession(createIfNone): consent, the portal's login page in a tab, dwho, the redirect to port 8400", { timeout: TEST_MS }, diagnosed('sign-in', async () => {
@@ -281,7 +225,7 @@ describe('LemonLDAP::NG configured as the README shows, in a real workbench', ()
 
     await waitForToast(workbench, `Consumer got a session for ${USER.login}`, 30_000);
     await closeTab(tab, workbench);
-    const got = JSON.parse(await readFile(join(results, 'get-session.json'), 'utf8')) as { account: string; accessToken: string };
+    const got = JSON.parse(await readFile(join(ui.results, 'get-session.json'), 'utf8')) as { account: string; accessToken: string };
     assert.equal(got.account, USER.login);
     const requests = await llng.requestsSince(mark);
     console.log(`requests at the portal during the sign-in: ${JSON.stringify(requests)}`);
@@ -307,7 +251,7 @@ describe('LemonLDAP::NG configured as the README shows, in a real workbench', ()
 
   test('the Accounts menu names dwho (from userinfo), and listing accounts sends nothing to the portal', { timeout: TEST_MS }, diagnosed('accounts', async () => {
     const mark = await llng.mark();
-    const { accounts } = await consumerCommand<{ accounts: string[] }>('Consumer Fixture: List Accounts', 'accounts');
+    const { accounts } = await ui.consumerCommand<{ accounts: string[] }>('Consumer Fixture: List Accounts', 'accounts');
     assert.deepEqual(accounts, [USER.login]);
     const labels = await openAccountsMenu(workbench);
     await closeMenus(workbench);
@@ -322,7 +266,7 @@ describe('LemonLDAP::NG configured as the README shows, in a real workbench', ()
 
   test("a consumer's silent getSession is served from the cache: no request reaches the portal", { timeout: TEST_MS }, diagnosed('silent', async () => {
     const mark = await llng.mark();
-    const silent = await consumerCommand<{ account: string | null }>('Consumer Fixture: Get Session Silently', 'get-session-silently');
+    const silent = await ui.consumerCommand<{ account: string | null }>('Consumer Fixture: Get Session Silently', 'get-session-silently');
     assert.equal(silent.account, USER.login);
     assert.deepEqual(await llng.requestsSince(mark), [], 'the silent getSession sent requests');
     await clearToasts(workbench);
@@ -330,17 +274,10 @@ describe('LemonLDAP::NG configured as the README shows, in a real workbench', ()
 
   test('the Accounts menu signs dwho out; the account is gone', { timeout: TEST_MS }, diagnosed('sign-out', async () => {
     const mark = await llng.mark();
-    const confirm = await runAccountAction(workbench, USER.login, 'Sign Out', new RegExp(`\\b${USER.login}\\b`));
-    await clickDialogButton(confirm, 'Sign Out');
-    await poll(`${USER.login} to leave the Accounts menu`, async () => {
-      await closeMenus(workbench);
-      const now = await openAccountsMenu(workbench);
-      return now.some((label) => label.includes(PROVIDER_LABEL)) ? undefined : now;
-    }, 30_000);
-    await closeMenus(workbench);
-    const { accounts } = await consumerCommand<{ accounts: string[] }>('Consumer Fixture: List Accounts', 'accounts');
+    await signOutFromAccountsMenu(workbench, USER.login, new RegExp(`\\b${USER.login}\\b`), (label) => label.includes(PROVIDER_LABEL));
+    const { accounts } = await ui.consumerCommand<{ accounts: string[] }>('Consumer Fixture: List Accounts', 'accounts');
     assert.deepEqual(accounts, []);
-    const silent = await consumerCommand<{ account: string | null }>('Consumer Fixture: Get Session Silently', 'get-session-silently');
+    const silent = await ui.consumerCommand<{ account: string | null }>('Consumer Fixture: Get Session Silently', 'get-session-silently');
     assert.equal(silent.account, null);
     // LemonLDAP::NG 2.16 has no revocation endpoint: signing out is local.
     console.log(`requests at the portal during the sign-out: ${JSON.stringify(await llng.requestsSince(mark))}`);

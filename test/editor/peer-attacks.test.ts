@@ -12,26 +12,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { after, before, describe, test } from 'node:test';
-import { startIdp, type Idp } from '../idp/server.js';
+import { describe, test } from 'node:test';
 import { startBarrierServer } from './barrier-server.js';
-import { ensureEditorInstalled, installVsix, launchBrowser, runTestPage } from './harness.js';
-import { AUTH_SUITE, CONSUMER_FIXTURE, packageExtension, reportExtensionTests, startEditorWithExtension, VSIX } from './sign-in-fixture.js';
+import { installVsix, launchBrowser, runTestPage } from './harness.js';
+import { AUTH_SUITE, CONSUMER_FIXTURE, reportExtensionTests, startEditorWithExtension, useIdpAndScratch, VSIX } from './sign-in-fixture.js';
+import { bounded } from './ui/workbench.js';
 
 const RUN_BOUND_MS = 120_000;
 const TOPIC = 'msalSignIn.tokenCache.entra';
-
-function bounded<T>(promise: Promise<T>, what: string, ms = RUN_BOUND_MS): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * The attacker: only node:* modules. It lists its own socket in the registry (in the old plain
@@ -143,7 +134,7 @@ function startAttacker(registry: string): { child: ChildProcess; next(command: s
   });
   const waiting: ((value: Record<string, unknown>) => void)[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => waiting.shift()?.(JSON.parse(line) as Record<string, unknown>));
-  const read = () => bounded(new Promise<Record<string, unknown>>((resolve) => waiting.push(resolve)), 'the attacker', 30_000);
+  const read = () => bounded('the attacker', new Promise<Record<string, unknown>>((resolve) => waiting.push(resolve)), 30_000);
   const ready = read();
   return {
     child,
@@ -160,33 +151,22 @@ function startAttacker(registry: string): { child: ChildProcess; next(command: s
 async function findRegistry(userDataDir: string): Promise<string> {
   const registry = join(userDataDir, 'User', 'globalStorage', 'msal-tools.msal-signin', 'peers');
   await bounded(
+    `the registry ${registry}`,
     (async () => {
       while (!existsSync(registry) || readdirSync(registry).filter((name) => name.endsWith('.peer')).length === 0) {
         await new Promise((resolve) => setImmediate(resolve));
       }
     })(),
-    `the registry ${registry}`,
     10_000,
   );
   return registry;
 }
 
 describe('the window channel refuses a process that is not a window', () => {
-  let idp: Idp;
-  const scratch = mkdtempSync(join(tmpdir(), 'msal-signin-peer-attacks-'));
-
-  before(async () => {
-    ensureEditorInstalled();
-    packageExtension();
-    idp = await startIdp({ devicePollInterval: 1 });
-  });
-
-  after(async () => {
-    await idp?.close();
-    rmSync(scratch, { recursive: true, force: true });
-  });
+  const suite = useIdpAndScratch('peer-attacks');
 
   test('read, inject and listen against a signed-in code-server: nothing read, nothing changed, across a reload', { timeout: 300_000 }, async (t) => {
+    const { idp, scratch } = suite;
     const extensionsDir = join(scratch, 'extensions');
     const userDataDir = join(scratch, 'user-data');
     await installVsix(VSIX, extensionsDir);
@@ -206,7 +186,7 @@ describe('the window channel refuses a process that is not a window', () => {
       };
 
       const first = await open('attacked-window');
-      await bounded(barrier('signed-in'), 'the sign-in');
+      await bounded('the sign-in', barrier('signed-in'), RUN_BOUND_MS);
       const registry = await findRegistry(userDataDir);
       const windowEntries = readdirSync(registry).filter((name) => name.endsWith('.peer'));
       attacker = startAttacker(registry);
@@ -217,11 +197,11 @@ describe('the window channel refuses a process that is not a window', () => {
       assert.equal(firstAttack.targets, windowEntries.length);
       assert.ok(firstAttack.targets >= 1, 'the signed-in window is listed');
       assert.deepEqual(firstAttack.answers, firstAttack.answers.map(() => ''), 'no request was answered');
-      await bounded(barrier('attacked'), 'the checks after the attack');
+      await bounded('the checks after the attack', barrier('attacked'), RUN_BOUND_MS);
       // Listen: the refresh is broadcast; the attacker's listed socket hears nothing.
-      await bounded(barrier('refreshed'), 'the refresh');
+      await bounded('the refresh', barrier('refreshed'), RUN_BOUND_MS);
       assert.deepEqual((await attacker.next('report')).heard, [], 'the broadcast of the rotated refresh token did not reach the attacker');
-      const firstResult = await bounded(first.result, 'the attacked window');
+      const firstResult = await bounded('the attacked window', first.result, RUN_BOUND_MS);
       await reportExtensionTests(t, firstResult);
       assert.equal(firstResult.exitCode, 0, 'the attacked window failed');
 
@@ -231,13 +211,13 @@ describe('the window channel refuses a process that is not a window', () => {
 
       // A reload: the new window catches up while the attacker's socket answers with a forged cache.
       const second = await open('reloaded-window');
-      await bounded(barrier('reloaded'), 'the reloaded window');
+      await bounded('the reloaded window', barrier('reloaded'), RUN_BOUND_MS);
       const secondAttack = (await attacker.next('attack')).attack as { targets: number; answers: string[] };
       assert.ok(secondAttack.targets >= 1);
       assert.deepEqual(secondAttack.answers, secondAttack.answers.map(() => ''), 'no request was answered');
-      await bounded(barrier('attacked-again'), 'the checks after the second attack');
+      await bounded('the checks after the second attack', barrier('attacked-again'), RUN_BOUND_MS);
       assert.deepEqual((await attacker.next('report')).heard, [], "the reloaded window's catch-up did not reach the attacker");
-      const secondResult = await bounded(second.result, 'the reloaded window');
+      const secondResult = await bounded('the reloaded window', second.result, RUN_BOUND_MS);
       await reportExtensionTests(t, secondResult);
       assert.equal(secondResult.exitCode, 0, 'the reloaded window failed');
       // windowEntries was read before the attacker listed itself: the attacked window's entries only.
@@ -245,7 +225,7 @@ describe('the window channel refuses a process that is not a window', () => {
     } finally {
       if (attacker?.child.exitCode === null) {
         attacker.child.stdin!.write('quit\n');
-        await bounded(new Promise((resolve) => attacker!.child.once('exit', resolve)), 'the attacker quitting', 10_000).catch(() => attacker!.child.kill());
+        await bounded('the attacker quitting', new Promise((resolve) => attacker!.child.once('exit', resolve)), 10_000).catch(() => attacker!.child.kill());
       }
       await browser.close();
       await server.stop();

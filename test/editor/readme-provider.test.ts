@@ -20,7 +20,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -28,9 +28,8 @@ import type { Page } from 'playwright-core';
 import { median } from '../../bench/stats.js';
 import { completeDeviceAuthorization } from '../idp/headless-login.js';
 import { startIdp, type Idp } from '../idp/server.js';
-import { ensureEditorInstalled, installVsix, readEditorPaths, repoRoot, startCodeServer, type CodeServer, type EditorBrowser } from './harness.js';
-import { packageExtension, VSIX } from './sign-in-fixture.js';
-import { packageConsumerFixture } from './ui/consumer-fixture.js';
+import { readEditorPaths, repoRoot, type CodeServer, type EditorBrowser } from './harness.js';
+import { assertConsumerSessionFromIdp, startUiSuite, waitForConsumerFixture, type UiSuite } from './ui/ui-suite.js';
 import {
   clearToasts,
   clickDialogButton,
@@ -39,13 +38,13 @@ import {
   openAccountsMenu,
   openExternalPage,
   poll,
-  runAccountAction,
+  readDeviceCodeDialog,
   runCommand,
+  signOutFromAccountsMenu,
   STEP_MS,
   waitForDialog,
   waitForToast,
   diagnosedBy,
-  openEditorWorkbench,
 } from './ui/workbench.js';
 
 const TEST_MS = 90_000;
@@ -71,50 +70,22 @@ function readmeEntry(idp: Idp): Record<string, unknown> {
 
 describe('a provider configured as the README shows, at a root issuer, in a real workbench', () => {
   let idp: Idp;
+  let ui: UiSuite;
   let server: CodeServer;
   let browser: EditorBrowser;
   let workbench: Page;
-  let scratch: string;
-  /** Where the consumer fixture writes what its commands got (<name>.json). */
-  let results: string;
-  const consoleErrors: string[] = [];
   const measured: { silentGetSessionMs?: number[]; activationMs?: number[] } = {};
 
   /** Runs a test body; on failure keeps a screenshot and the IdP's last requests for the report. */
-  const diagnosed = diagnosedBy(FAILURES, 'readme-provider-', () => ({ workbench, browser, requests: idp.requests, consoleErrors }));
-
-  /** Runs a consumer fixture command from the palette and returns what it wrote. */
-  async function consumerCommand<T>(title: string, name: string): Promise<T> {
-    const file = join(results, `${name}.json`);
-    await rm(file, { force: true });
-    await runCommand(workbench, title);
-    return poll(`"${title}" to write ${name}.json`, async () => {
-      try {
-        return JSON.parse(await readFile(file, 'utf8')) as T;
-      } catch {
-        return undefined; // not written yet, or half written
-      }
-    }, 30_000);
-  }
+  const diagnosed = diagnosedBy(FAILURES, 'readme-provider-', () => ({ workbench, browser, requests: idp.requests, consoleErrors: ui?.consoleErrors ?? [] }));
 
   before(async () => {
-    ensureEditorInstalled();
-    packageExtension();
     // The Auth0 shape: issuer `<origin>/` at the host root. Named by the IPv4-mapped address of
     // 127.0.0.1 so that the editor opens its pages without its /proxy/ (see ui.test.ts).
     idp = await startIdp({ devicePollInterval: 1, host: '[::ffff:7f00:1]', oidcPath: '/' });
     assert.equal(idp.urls.oidcIssuer, `${idp.urls.origin}/`);
-    scratch = await mkdtemp(join(tmpdir(), 'msal-signin-readme-'));
-    results = join(scratch, 'results');
-    await mkdir(results);
-    await mkdir(join(scratch, 'workspace'));
-    const extensionsDir = join(scratch, 'extensions');
-    await installVsix(VSIX, extensionsDir);
-    await installVsix(packageConsumerFixture(scratch), extensionsDir);
-    server = await startCodeServer({
-      workspaceFolder: join(scratch, 'workspace'),
-      extensionsDir,
-      userDataDir: join(scratch, 'user-data'),
+    ui = await startUiSuite({
+      name: 'readme',
       settings: {
         // What the README has a user write, and nothing else of the extension's settings.
         'msalSignIn.oidcProviders': [readmeEntry(idp)],
@@ -123,20 +94,16 @@ describe('a provider configured as the README shows, at a root issuer, in a real
         'consumerFixture.providerId': 'auth0',
         'consumerFixture.scopes': CONSUMER_SCOPES,
         'consumerFixture.timedCalls': TIMED_CALLS,
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
       },
-      env: { CONSUMER_FIXTURE_RESULTS: results },
     });
-    ({ browser, workbench } = await openEditorWorkbench(server.url, join(scratch, 'workspace'), consoleErrors));
+    ({ server, browser, workbench } = ui);
     // Its commands are in the palette once the remote extension host activated it.
-    await poll('the consumer fixture to activate', async () => ((await hostLogLines(join(server.userDataDir, 'logs'))).some((line) => line.includes('_doActivateExtension msal-signin-tests.consumer-fixture')) ? true : undefined), 60_000);
+    await waitForConsumerFixture(server);
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await ui?.close();
     await idp?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   test("a consumer's getSession(createIfNone): consent, the device code, alice", { timeout: TEST_MS }, diagnosed('sign-in', async () => {
@@ -145,9 +112,7 @@ describe('a provider configured as the README shows, at a root issuer, in a real
     assert.match((await consent.innerText()).replace(/\s+/g, ' '), /Auth0/, 'the consent names the configured label');
     await clickDialogButton(consent, 'Allow');
     const dialog = await waitForDialog(workbench, /Your code:/);
-    const text = await dialog.innerText();
-    const userCode = /Your code:\s*(\S+)/.exec(text)?.[1];
-    const verificationUri = /open\s+(\S+)\s+and enter the code/.exec(text)?.[1];
+    const { text, userCode, verificationUri } = await readDeviceCodeDialog(dialog);
     assert.ok(userCode, `no code in the dialog: ${text}`);
     assert.equal(new URL(verificationUri ?? '').origin, idp.urls.origin, `verification URI ${verificationUri}`);
     const tab = await openExternalPage(workbench, browser.context, () => clickDialogButton(dialog, 'Copy & Open'));
@@ -157,18 +122,13 @@ describe('a provider configured as the README shows, at a root issuer, in a real
     await closeTab(tab, workbench);
     await completeDeviceAuthorization(verificationUri!, userCode, 'alice');
     await waitForToast(workbench, `Consumer got a session for ${ALICE}`, 30_000);
-    const got = JSON.parse(await readFile(join(results, 'get-session.json'), 'utf8')) as { account: string; accessToken: string };
-    assert.equal(got.account, ALICE);
-    const introspection = await idp.introspect(got.accessToken);
-    assert.equal(introspection.active, true);
-    assert.equal(introspection.iss, idp.urls.oidcIssuer);
-    assert.ok([introspection.aud].flat().includes('api://demo'), `aud ${JSON.stringify(introspection.aud)}`);
+    await assertConsumerSessionFromIdp(ui, idp, ALICE);
     await clearToasts(workbench);
   }));
 
   test('vscode.authentication.getAccounts and the Accounts menu list alice, without a request to the IdP', { timeout: TEST_MS }, diagnosed('accounts', async () => {
     const from = idp.requests.length;
-    const { accounts } = await consumerCommand<{ accounts: string[] }>('Consumer Fixture: List Accounts', 'accounts');
+    const { accounts } = await ui.consumerCommand<{ accounts: string[] }>('Consumer Fixture: List Accounts', 'accounts');
     assert.deepEqual(accounts, [ALICE]);
     const labels = await openAccountsMenu(workbench);
     await closeMenus(workbench);
@@ -180,7 +140,7 @@ describe('a provider configured as the README shows, at a root issuer, in a real
 
   test("a consumer's silent getSession is served from the cache: no request reaches the IdP", { timeout: TEST_MS }, diagnosed('silent', async () => {
     const from = idp.requests.length;
-    const silent = await consumerCommand<{ account: string | null }>('Consumer Fixture: Get Session Silently', 'get-session-silently');
+    const silent = await ui.consumerCommand<{ account: string | null }>('Consumer Fixture: Get Session Silently', 'get-session-silently');
     assert.equal(silent.account, ALICE);
     assert.deepEqual(idp.requests.slice(from).map((r) => `${r.method} ${r.path}`), [], 'the silent getSession sent requests');
     await clearToasts(workbench);
@@ -188,14 +148,14 @@ describe('a provider configured as the README shows, at a root issuer, in a real
 
   test('a silent getSession for OpenID scopes only gets a session: at most one refresh, then from the cache', { timeout: TEST_MS }, diagnosed('openid', async () => {
     const from = idp.requests.length;
-    const first = await consumerCommand<{ account: string | null; scopes: string[] | null }>('Consumer Fixture: Get OpenID Session Silently', 'get-openid-session-silently');
+    const first = await ui.consumerCommand<{ account: string | null; scopes: string[] | null }>('Consumer Fixture: Get OpenID Session Silently', 'get-openid-session-silently');
     assert.equal(first.account, ALICE);
     assert.deepEqual(first.scopes, ['openid', 'profile']);
     const firstRequests = idp.requests.slice(from).map((r) => `${r.method} ${r.path}`);
     console.log(`the first OpenID-only silent getSession sent ${JSON.stringify(firstRequests)}`);
     assert.ok(firstRequests.every((request) => request === 'POST /token') && firstRequests.length <= 1, `requests: ${JSON.stringify(firstRequests)}`);
     const next = idp.requests.length;
-    const again = await consumerCommand<{ account: string | null }>('Consumer Fixture: Get OpenID Session Silently', 'get-openid-session-silently');
+    const again = await ui.consumerCommand<{ account: string | null }>('Consumer Fixture: Get OpenID Session Silently', 'get-openid-session-silently');
     assert.equal(again.account, ALICE);
     assert.deepEqual(idp.requests.slice(next).map((r) => `${r.method} ${r.path}`), [], 'the second OpenID-only silent getSession sent requests');
     await clearToasts(workbench);
@@ -203,7 +163,7 @@ describe('a provider configured as the README shows, at a root issuer, in a real
 
   test(`measures a consumer's silent getSession through VS Code (${TIMED_CALLS} calls), none reaching the IdP`, { timeout: TEST_MS }, diagnosed('silent-timing', async () => {
     const from = idp.requests.length;
-    const timed = await consumerCommand<{ account: string | null; durationsMs: number[] }>('Consumer Fixture: Time Silent Get Session', 'silent-timings');
+    const timed = await ui.consumerCommand<{ account: string | null; durationsMs: number[] }>('Consumer Fixture: Time Silent Get Session', 'silent-timings');
     assert.equal(timed.account, ALICE);
     assert.equal(timed.durationsMs.length, TIMED_CALLS);
     assert.equal(idp.requests.length - from, 0, `${idp.requests.length - from} requests during ${TIMED_CALLS} silent calls`);
@@ -213,17 +173,10 @@ describe('a provider configured as the README shows, at a root issuer, in a real
   }));
 
   test('the Accounts menu signs alice out; getAccounts is then empty and a silent getSession finds nothing', { timeout: TEST_MS }, diagnosed('sign-out', async () => {
-    const confirm = await runAccountAction(workbench, ALICE, 'Sign Out', new RegExp(ALICE.replace('.', '\\.')));
-    await clickDialogButton(confirm, 'Sign Out');
-    await poll('alice to leave the Accounts menu', async () => {
-      await closeMenus(workbench);
-      const now = await openAccountsMenu(workbench);
-      return now.some((label) => label.includes(ALICE)) ? undefined : now;
-    }, 30_000);
-    await closeMenus(workbench);
-    const { accounts } = await consumerCommand<{ accounts: string[] }>('Consumer Fixture: List Accounts', 'accounts');
+    await signOutFromAccountsMenu(workbench, ALICE, new RegExp(ALICE.replace('.', '\\.')), (label) => label.includes(ALICE));
+    const { accounts } = await ui.consumerCommand<{ accounts: string[] }>('Consumer Fixture: List Accounts', 'accounts');
     assert.deepEqual(accounts, []);
-    const silent = await consumerCommand<{ account: string | null }>('Consumer Fixture: Get Session Silently', 'get-session-silently');
+    const silent = await ui.consumerCommand<{ account: string | null }>('Consumer Fixture: Get Session Silently', 'get-session-silently');
     assert.equal(silent.account, null);
     await clearToasts(workbench);
   }));
@@ -298,13 +251,6 @@ function nonEmpty<T>(values: T[]): T[] | undefined {
 function logTime(line: string): number | undefined {
   const match = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3})/.exec(line);
   return match ? Date.parse(`${match[1]}T${match[2]}`) : undefined;
-}
-
-/** Every line of every remote extension host's log so far. */
-async function hostLogLines(logs: string): Promise<string[]> {
-  const files = (await readdir(logs, { recursive: true }).catch(() => [] as string[])).map(String).filter((file) => file.endsWith('remoteexthost.log'));
-  const texts = await Promise.all(files.map((file) => readFile(join(logs, file), 'utf8')));
-  return texts.flatMap((text) => text.split('\n'));
 }
 
 /**

@@ -4,53 +4,32 @@
  * step (test/editor/auth/windows.ext-test.ts).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { startIdp, type Idp } from '../idp/server.js';
+import { describe, test } from 'node:test';
 import { startBarrierServer } from './barrier-server.js';
-import { ensureEditorInstalled, findFreePort, installVsix, launchBrowser, runTestPage } from './harness.js';
-import { AUTH_SUITE, CONSUMER_FIXTURE, packageExtension, reportExtensionTests, startEditorWithExtension, VSIX } from './sign-in-fixture.js';
+import { findFreePort, installVsix, launchBrowser, runTestPage } from './harness.js';
+import { AUTH_SUITE, CONSUMER_FIXTURE, reportExtensionTests, startEditorWithExtension, useIdpAndScratch, VSIX } from './sign-in-fixture.js';
+import { bounded } from './ui/workbench.js';
 
 const RUN_BOUND_MS = 120_000;
 
-function bounded<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${RUN_BOUND_MS} ms`)), RUN_BOUND_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 describe('sign-in extension across editor restarts', () => {
-  let idp: Idp;
-  const scratch = mkdtempSync(join(tmpdir(), 'msal-signin-scenarios-'));
-
-  before(async () => {
-    ensureEditorInstalled();
-    packageExtension();
-    idp = await startIdp({ devicePollInterval: 1 });
-  });
-
-  after(async () => {
-    await idp?.close();
-    rmSync(scratch, { recursive: true, force: true });
-  });
+  const suite = useIdpAndScratch('scenarios');
 
   test('SecretStorage keeps the sign-in across an editor restart', { timeout: 300_000 }, async (t) => {
-    const dir = join(scratch, 'restart');
+    const dir = join(suite.scratch, 'restart');
     const extensionsDir = join(dir, 'extensions');
     await installVsix(VSIX, extensionsDir);
     // Same port (same origin) and same browser profile: what a user's restarted editor keeps.
     const port = await findFreePort();
     const browserProfile = join(dir, 'browser');
     for (const phase of ['restart-before', 'restart-after']) {
-      const server = await startEditorWithExtension(idp, { phase, extensionsDir, userDataDir: join(dir, 'user-data'), port });
+      const server = await startEditorWithExtension(suite.idp, { phase, extensionsDir, userDataDir: join(dir, 'user-data'), port });
       const browser = await launchBrowser({ userDataDir: browserProfile });
       try {
         const page = await runTestPage(browser, server, { extensionDevelopmentPath: CONSUMER_FIXTURE, extensionTestsPath: AUTH_SUITE, workspaceFolder: dir });
-        const result = await bounded(page.result, phase);
+        const result = await bounded(phase, page.result, RUN_BOUND_MS);
         await reportExtensionTests(t, result);
         assert.equal(result.exitCode, 0, `${phase} failed`);
       } finally {
@@ -62,11 +41,11 @@ describe('sign-in extension across editor restarts', () => {
 
 
   test('two windows stay in step: sign-in, a refresh-token rotation race, sign-out', { timeout: 300_000 }, async (t) => {
-    const dir = join(scratch, 'two-windows');
+    const dir = join(suite.scratch, 'two-windows');
     const extensionsDir = join(dir, 'extensions');
     await installVsix(VSIX, extensionsDir);
     const coordinator = await startBarrierServer(2);
-    const server = await startEditorWithExtension(idp, { phase: 'two-windows', coordinator: coordinator.url, extensionsDir, userDataDir: join(dir, 'user-data') });
+    const server = await startEditorWithExtension(suite.idp, { phase: 'two-windows', coordinator: coordinator.url, extensionsDir, userDataDir: join(dir, 'user-data') });
     // One browser profile, so both windows share the origin's storage, as a user's two tabs do.
     const browser = await launchBrowser({ userDataDir: join(dir, 'browser') });
     try {
@@ -77,7 +56,7 @@ describe('sign-in extension across editor restarts', () => {
         mkdirSync(workspaceFolder, { recursive: true });
         windows.push(await runTestPage(browser, server, { extensionDevelopmentPath: CONSUMER_FIXTURE, extensionTestsPath: AUTH_SUITE, workspaceFolder }));
       }
-      const results = await bounded(Promise.all(windows.map((window) => window.result)), 'two windows');
+      const results = await bounded('two windows', Promise.all(windows.map((window) => window.result)), RUN_BOUND_MS);
       for (const result of results) await reportExtensionTests(t, result);
       assert.deepEqual(results.map((result) => result.exitCode), [0, 0]);
     } finally {

@@ -1,14 +1,16 @@
 /**
- * What the editor suites of the sign-in extension share: the packaged extension, the settings
- * and environment that point it at the local identity provider, and the reporting of
- * extension-host tests as tests of their own.
+ * What the editor suites of the sign-in extension share: the packaged extension, the local
+ * identity provider and a scratch folder for a suite, the settings and environment that point the
+ * extension at that provider, and the reporting of extension-host tests as tests of their own.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Idp } from '../idp/server.js';
-import { repoRoot, startCodeServer, type CodeServer, type ExtensionTestResult } from './harness.js';
+import { after, before } from 'node:test';
+import { startIdp, type Idp } from '../idp/server.js';
+import { ensureEditorInstalled, repoRoot, startCodeServer, type CodeServer, type ExtensionTestResult } from './harness.js';
 
 export const VSIX = join(repoRoot, 'dist', 'msal-signin.vsix');
 export const CONSUMER_FIXTURE = join(repoRoot, 'test', 'editor', 'fixtures', 'consumer-extension');
@@ -22,6 +24,33 @@ export function packageExtension(): string {
     packaged = true;
   }
   return VSIX;
+}
+
+/**
+ * Sets up, for the describe() it is called in, what the extension-host suites start from: the
+ * editor installed, the extension packaged, the local identity provider on 127.0.0.1 (started in
+ * before(), closed in after()) and a scratch folder <tmp>/msal-signin-<name>-XXXXXX, removed in
+ * after(). `idp` can be read once before() has run.
+ */
+export function useIdpAndScratch(name: string): { readonly idp: Idp; readonly scratch: string } {
+  const scratch = mkdtempSync(join(tmpdir(), `msal-signin-${name}-`));
+  let idp: Idp | undefined;
+  before(async () => {
+    ensureEditorInstalled();
+    packageExtension();
+    idp = await startIdp({ devicePollInterval: 1 });
+  });
+  after(async () => {
+    await idp?.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+  return {
+    scratch,
+    get idp(): Idp {
+      if (!idp) throw new Error('the identity provider starts in before()');
+      return idp;
+    },
+  };
 }
 
 /** The settings that point the extension at the local identity provider. */

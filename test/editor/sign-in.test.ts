@@ -5,33 +5,22 @@
  * real identity provider on 127.0.0.1. Each extension-host test is reported as a test of its own.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { startIdp, type Idp } from '../idp/server.js';
-import { ensureEditorInstalled, installVsix, repoRoot } from './harness.js';
+import { before, describe, test } from 'node:test';
+import { installVsix, repoRoot } from './harness.js';
 import { runEditorSuite } from './run-test-electron.js';
-import { AUTH_SUITE, CONSUMER_FIXTURE, packageExtension, reportExtensionTests, signInSettings, testHookEnv, VSIX, writeUserSettings } from './sign-in-fixture.js';
+import { AUTH_SUITE, CONSUMER_FIXTURE, reportExtensionTests, signInSettings, testHookEnv, useIdpAndScratch, VSIX, writeUserSettings } from './sign-in-fixture.js';
 
 describe('sign-in extension in a real editor', () => {
-  let idp: Idp;
-  const scratch = mkdtempSync(join(tmpdir(), 'msal-signin-editor-'));
+  const suite = useIdpAndScratch('editor');
 
-  before(async () => {
-    ensureEditorInstalled();
-    packageExtension();
-    idp = await startIdp({ devicePollInterval: 1 });
+  before(() => {
     // The stand-in editor picks its own port: accept a callback on any loopback port.
-    idp.allowRedirectUriPrefix('http://127.0.0.1:');
-  });
-
-  after(async () => {
-    await idp?.close();
-    rmSync(scratch, { recursive: true, force: true });
+    suite.idp.allowRedirectUriPrefix('http://127.0.0.1:');
   });
 
   test('extension-host suite, through the @vscode/test-electron entry point', { timeout: 180_000 }, async (t) => {
+    const { idp, scratch } = suite;
     const extensionsDir = join(scratch, 'extensions');
     const userDataDir = join(scratch, 'user-data');
     await installVsix(VSIX, extensionsDir);

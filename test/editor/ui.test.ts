@@ -22,35 +22,32 @@
  * <tmp>/msal-signin-ui-failures.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { completeDeviceAuthorization } from '../idp/headless-login.js';
 import { startIdp, type Idp } from '../idp/server.js';
-import { ensureEditorInstalled, installVsix, repoRoot, startCodeServer, type CodeServer, type EditorBrowser } from './harness.js';
-import { packageExtension, signInSettings, VSIX } from './sign-in-fixture.js';
-import { packageConsumerFixture } from './ui/consumer-fixture.js';
+import { repoRoot, type CodeServer, type EditorBrowser } from './harness.js';
+import { signInSettings } from './sign-in-fixture.js';
 import { signInOnLoginPage, waitForLoginPage } from './ui/idp-pages.js';
+import { assertConsumerSessionFromIdp, startUiSuite, waitForConsumerFixture, type UiSuite } from './ui/ui-suite.js';
 import {
   bounded,
   clearToasts,
   closeTab,
   clickDialogButton,
-  closeMenus,
   openAccountsMenu,
   openExternalPage,
   pickQuickItem,
-  poll,
-  runAccountAction,
+  readDeviceCodeDialog,
   runCommand,
   screenshot,
+  signOutFromAccountsMenu,
   STEP_MS,
   waitForDialog,
   waitForToast,
   diagnosedBy,
-  openEditorWorkbench,
 } from './ui/workbench.js';
 
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(repoRoot, 'docs', 'screenshots') : join(tmpdir(), 'msal-signin-ui-screenshots');
@@ -60,68 +57,33 @@ const TEST_MS = 90_000;
 
 describe('sign-in UI in a real workbench', () => {
   let idp: Idp;
+  let ui: UiSuite;
   let server: CodeServer;
   let browser: EditorBrowser;
   let workbench: Page;
-  let scratch: string;
-  let tokenFile: string;
-  /** Workbench console errors, shown when a test fails. */
-  const consoleErrors: string[] = [];
 
   /** Runs a test body; on failure keeps a screenshot and the IdP's last requests for the report. */
-  const diagnosed = diagnosedBy(FAILURES, '', () => ({ workbench, browser, requests: idp.requests, consoleErrors }));
+  const diagnosed = diagnosedBy(FAILURES, '', () => ({ workbench, browser, requests: idp.requests, consoleErrors: ui?.consoleErrors ?? [] }));
 
   /** The authorization requests that reached the IdP since `from`, exactly as sent. */
   const authorizationRequests = (from: number) =>
     idp.requests.slice(from).filter((request) => request.method === 'GET' && /\/(auth|authorize)$/.test(request.path));
 
   before(async () => {
-    ensureEditorInstalled();
-    packageExtension();
     idp = await startIdp({ devicePollInterval: 1, host: '[::ffff:7f00:1]' });
-    scratch = await mkdtemp(join(tmpdir(), 'msal-signin-ui-'));
-    // The consumer fixture writes what each of its commands got into <scratch>/<name>.json.
-    tokenFile = join(scratch, 'get-session.json');
-    const extensionsDir = join(scratch, 'extensions');
-    await mkdir(join(scratch, 'workspace'));
-    await installVsix(VSIX, extensionsDir);
-    // Installed as msal-signin-tests.consumer-fixture-0.0.1, next to the extension.
-    await installVsix(packageConsumerFixture(scratch), extensionsDir);
-    server = await startCodeServer({
-      workspaceFolder: join(scratch, 'workspace'),
-      extensionsDir,
-      userDataDir: join(scratch, 'user-data'),
-      settings: {
-        ...signInSettings(idp),
-        'consumerFixture.providerId': 'local-oidc',
-        // The empty secondary side bar (chat is off) only takes room in the screenshots.
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
-      },
-      env: { CONSUMER_FIXTURE_RESULTS: scratch },
-    });
+    ui = await startUiSuite({ name: 'ui', settings: { ...signInSettings(idp), 'consumerFixture.providerId': 'local-oidc' } });
+    ({ server, browser, workbench } = ui);
     idp.allowRedirectUriPrefix(server.url);
-    ({ browser, workbench } = await openEditorWorkbench(server.url, join(scratch, 'workspace'), consoleErrors));
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await ui?.close();
     await idp?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   test('the consumer fixture activates', { timeout: TEST_MS }, diagnosed('activation', async () => {
-    // Installed from its .vsix, it activates on startup; the remote extension host logs each
-    // activation in the server's user-data folder.
-    const logs = join(server.userDataDir, 'logs');
-    await poll('the consumer fixture activation in the extension host log', async () => {
-      const files = (await readdir(logs, { recursive: true })).filter((file) => file.endsWith('remoteexthost.log'));
-      for (const file of files) {
-        const text = await readFile(join(logs, file), 'utf8');
-        if (text.includes('ExtensionService#_doActivateExtension msal-signin-tests.consumer-fixture')) return true;
-      }
-      return undefined;
-    }, 30_000);
+    // Installed from its .vsix, it activates on startup.
+    await waitForConsumerFixture(server, 30_000);
   }));
 
   // Configured OpenID Connect providers have ids only the settings know, so no
@@ -171,12 +133,7 @@ describe('sign-in UI in a real workbench', () => {
     await screenshot(workbench, join(SCREENSHOTS, 'consumer-session.png'));
     await closeTab(tab, workbench);
 
-    const written = JSON.parse(await readFile(tokenFile, 'utf8')) as { account: string; accessToken: string };
-    assert.equal(written.account, 'alice@example.com');
-    const introspection = await idp.introspect(written.accessToken);
-    assert.equal(introspection.active, true);
-    assert.equal(introspection.iss, idp.urls.oidcIssuer);
-    assert.ok([introspection.aud].flat().includes('api://demo'), `aud ${JSON.stringify(introspection.aud)}`);
+    await assertConsumerSessionFromIdp(ui, idp, 'alice@example.com');
     await clearToasts(workbench);
   }));
 
@@ -209,9 +166,7 @@ describe('sign-in UI in a real workbench', () => {
     await pickQuickItem(workbench, 'Microsoft Entra ID');
     const dialog = await waitForDialog(workbench, /Your code:/);
     await screenshot(workbench, join(SCREENSHOTS, 'device-code-dialog.png'));
-    const text = await dialog.innerText();
-    const userCode = /Your code:\s*(\S+)/.exec(text)?.[1];
-    const verificationUri = /open\s+(\S+)\s+and enter the code/.exec(text)?.[1];
+    const { text, userCode, verificationUri } = await readDeviceCodeDialog(dialog);
     assert.ok(userCode, `no code in the dialog: ${text}`);
     assert.ok(verificationUri !== undefined && verificationUri.startsWith(idp.urls.origin), `verification URI ${verificationUri}`);
     const tab = await openExternalPage(workbench, browser.context, () => clickDialogButton(dialog, 'Copy & Open'));
@@ -240,16 +195,7 @@ describe('sign-in UI in a real workbench', () => {
       'alice@example.com (Microsoft Entra ID)',
       'bob@example.com (Local OpenID Connect)',
     ]);
-    const confirm = await runAccountAction(workbench, 'bob@example.com', 'Sign Out', /bob@example\.com/);
-    console.log(`sign-out dialog: ${(await confirm.innerText()).replace(/\s+/g, ' ')}`);
-    await clickDialogButton(confirm, 'Sign Out');
-    // The account can linger in the menu for a moment: reopen it until bob is gone.
-    const after = await poll('bob to leave the Accounts menu', async () => {
-      await closeMenus(workbench);
-      const now = await openAccountsMenu(workbench);
-      return now.some((label) => label.includes('bob@example.com')) ? undefined : now;
-    }, 30_000);
-    await closeMenus(workbench);
+    const after = await signOutFromAccountsMenu(workbench, 'bob@example.com', /bob@example\.com/, (label) => label.includes('bob@example.com'));
     assert.deepEqual(after.filter((label) => label.includes('@')).sort(), [
       'alice@example.com (Local OpenID Connect)',
       'alice@example.com (Microsoft Entra ID)',

@@ -106,7 +106,7 @@ function wwwData(): { uid: number; gid: number } {
 }
 
 /** True when something accepts connections on 127.0.0.1:port. */
-function isListening(port: number): Promise<boolean> {
+export function isListening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     socket.setTimeout(2000);

@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { type EditorBrowser, launchBrowser } from '../harness.js';
+import { type EditorBrowser, launchBrowser, type LaunchBrowserOptions } from '../harness.js';
 
 /** Bound of one UI step (a dialog to appear, a toast to show). */
 export const STEP_MS = 20_000;
@@ -137,6 +137,19 @@ export async function clickDialogButton(dialog: Locator, name: string): Promise<
   await dialog.waitFor({ state: 'hidden', timeout: STEP_MS });
 }
 
+/**
+ * What the extension's device-code dialog shows: its text, the user code ("Your code: …") and the
+ * verification URI ("open <uri> and enter the code"); a part the text lacks is undefined.
+ */
+export async function readDeviceCodeDialog(dialog: Locator): Promise<{ text: string; userCode?: string; verificationUri?: string }> {
+  const text = await dialog.innerText();
+  return {
+    text,
+    userCode: /Your code:\s*(\S+)/.exec(text)?.[1],
+    verificationUri: /open\s+(\S+)\s+and enter the code/.exec(text)?.[1],
+  };
+}
+
 /** The notification toast containing `text`, once visible. */
 export async function waitForToast(page: Page, text: string | RegExp, timeoutMs = STEP_MS): Promise<Locator> {
   const toast = page.locator(`${selectors.toasts} .notification-toast`).filter({ hasText: text }).first();
@@ -244,21 +257,49 @@ export async function runAccountAction(page: Page, account: string, actionLabel:
 }
 
 /**
+ * Signs `account` out from the Accounts menu: its "Sign Out" action, confirmed in the dialog that
+ * shows `dialogText`. The account can linger in the menu for a moment, so the menu is reopened
+ * until no entry `listed` holds; returns the menu's labels then, the menu closed.
+ */
+export async function signOutFromAccountsMenu(page: Page, account: string, dialogText: string | RegExp, listed: (label: string) => boolean): Promise<string[]> {
+  const confirm = await runAccountAction(page, account, 'Sign Out', dialogText);
+  console.log(`sign-out dialog: ${(await confirm.innerText()).replace(/\s+/g, ' ')}`);
+  await clickDialogButton(confirm, 'Sign Out');
+  const after = await poll(`${account} to leave the Accounts menu`, async () => {
+    await closeMenus(page);
+    const now = await openAccountsMenu(page);
+    return now.some(listed) ? undefined : now;
+  }, 30_000);
+  await closeMenus(page);
+  return after;
+}
+
+/**
  * A browser on the editor at `serverUrl` with `folder` open, its clipboard usable ("Copy & Open"
  * of the device-code dialog writes the user code there) and the workbench's console errors
- * collected into `consoleErrors` for failure reports.
+ * collected into `consoleErrors` for failure reports. `launch` adds to how the browser starts.
  */
-export async function openEditorWorkbench(serverUrl: string, folder: string, consoleErrors: string[]): Promise<{ browser: EditorBrowser; workbench: Page }> {
-  const browser = await launchBrowser();
-  await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(serverUrl).origin });
-  const workbench = browser.context.pages()[0] ?? (await browser.context.newPage());
-  workbench.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text().slice(0, 500));
-  });
-  const url = new URL(serverUrl);
-  url.searchParams.set('folder', folder);
-  await openWorkbench(workbench, url.href);
-  return { browser, workbench };
+export async function openEditorWorkbench(
+  serverUrl: string,
+  folder: string,
+  consoleErrors: string[],
+  launch: LaunchBrowserOptions = {},
+): Promise<{ browser: EditorBrowser; workbench: Page }> {
+  const browser = await launchBrowser(launch);
+  try {
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(serverUrl).origin });
+    const workbench = browser.context.pages()[0] ?? (await browser.context.newPage());
+    workbench.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text().slice(0, 500));
+    });
+    const url = new URL(serverUrl);
+    url.searchParams.set('folder', folder);
+    await openWorkbench(workbench, url.href);
+    return { browser, workbench };
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
 }
 
 /** What a failing UI test reports beside its error. */
