@@ -4,6 +4,12 @@ import type { JWK } from 'jose';
 import { DEMO_API } from './resources.js';
 
 export const PUBLIC_CLIENT_ID = 'public-client';
+/**
+ * A second public client, registered like `public-client` (native, PKCE, loopback redirects with
+ * any port, refresh tokens). With the `familyClients` option the two form a "family of client IDs"
+ * on the Entra face (family refresh tokens, see entra-layer.ts).
+ */
+export const FAMILY_CLIENT_B_ID = 'family-client-b';
 export const CONFIDENTIAL_SECRET_CLIENT_ID = 'confidential-secret';
 export const CONFIDENTIAL_CLIENT_SECRET = 'confidential-secret-3f9a7c1e5b2d4086';
 export const CONFIDENTIAL_CERT_CLIENT_ID = 'confidential-cert';
@@ -47,6 +53,15 @@ export function buildClients(certificateJwk: JWK): ClientMetadata[] {
       post_logout_redirect_uris: [...PUBLIC_CLIENT_REDIRECT_URIS],
       response_types: ['code'],
       grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT_TYPE, 'password'],
+    },
+    {
+      client_id: FAMILY_CLIENT_B_ID,
+      client_name: 'Second public test client (family)',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/', 'http://localhost', 'http://localhost/'],
+      response_types: ['code'],
+      grant_types: ['authorization_code', 'refresh_token'],
     },
     {
       client_id: CONFIDENTIAL_SECRET_CLIENT_ID,

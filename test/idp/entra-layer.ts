@@ -3,6 +3,7 @@
 // authorities, `client_info` in token responses, `tid`/`oid` claims, device code `interval` and
 // `message`, and instance discovery.
 import { IncomingMessage } from 'node:http';
+import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC, Middleware, OIDCContext } from 'oidc-provider';
 import { DEVICE_CODE_GRANT_TYPE } from './clients.js';
 import { splitScope } from './resources.js';
@@ -66,6 +67,8 @@ export interface EntraLayerOptions {
   refreshIn?: number;
   /** Seconds between device code polls, sent as `interval`. */
   devicePollInterval: number;
+  /** Client ids of the "family of client IDs": their token responses carry `foci: "1"`. */
+  familyClients?: readonly string[];
 }
 
 function oidcOf(ctx: KoaContextWithOIDC): OIDCContext | undefined {
@@ -105,6 +108,7 @@ export function makeEntraMiddleware(options: EntraLayerOptions): Middleware {
           ...(typeof body.expires_in === 'number' ? { ext_expires_in: body.expires_in } : {}),
           ...(account !== undefined && wantsClientInfo ? { client_info: encodeClientInfo(account.accountId, TENANT_ID) } : {}),
           ...(options.refreshIn === undefined ? {} : { refresh_in: options.refreshIn }),
+          ...(oidc.client !== undefined && (options.familyClients ?? []).includes(oidc.client.clientId) ? { foci: '1' } : {}),
         };
         break;
       }
@@ -157,7 +161,12 @@ const MAX_TOKEN_REQUEST_BYTES = 56 * 1024;
  * request, with the URN in place of the short name when it was used. `onForm` sees the form first
  * (the request log's test-only record of it).
  */
-export async function normalizeTokenRequest(req: IncomingMessage, onForm?: (form: URLSearchParams) => void): Promise<IncomingMessage> {
+export async function normalizeTokenRequest(
+  req: IncomingMessage,
+  onForm?: (form: URLSearchParams) => void,
+  /** May change the form (family refresh tokens); answers true when it did. */
+  rewrite?: (form: URLSearchParams) => Promise<boolean>,
+): Promise<IncomingMessage> {
   if (req.method !== 'POST' || !(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return req;
   const chunks: Buffer[] = [];
   let size = 0;
@@ -170,10 +179,13 @@ export async function normalizeTokenRequest(req: IncomingMessage, onForm?: (form
   const params = new URLSearchParams(original.toString('utf8'));
   onForm?.(params);
   let body = original;
+  let changed = false;
   if (params.get('grant_type') === 'device_code') {
     params.set('grant_type', DEVICE_CODE_GRANT_TYPE);
-    body = Buffer.from(params.toString());
+    changed = true;
   }
+  if (rewrite !== undefined && await rewrite(params)) changed = true;
+  if (changed) body = Buffer.from(params.toString());
   const copy = new IncomingMessage(req.socket);
   copy.method = req.method;
   copy.url = req.url ?? '/';
@@ -243,4 +255,60 @@ export function makeInvalidTenantError(segment: string): Record<string, unknown>
     error_description: `AADSTS90002: Tenant '${segment}' not found.`,
     error_codes: [90002],
   };
+}
+
+/**
+ * Family refresh tokens (FOCI). Entra lets a refresh token issued to one app of the "family of
+ * client IDs" be redeemed by any other app of the family; oidc-provider refuses a refresh token of
+ * another client ("client mismatch"), and its grant (one per client) as well.
+ *
+ * Approach: re-issue, before oidc-provider reads the request. When a family client posts
+ * `grant_type=refresh_token` with a live, unconsumed refresh token of ANOTHER family client, the
+ * IdP makes a Grant for the requesting client with the same account, OpenID scopes, claims and
+ * resource scopes, and a refresh token for that client and grant copied from the presented one
+ * (same scope, resource, auth time, amr, session); the presented token is consumed (as a rotation
+ * would: presenting it again is reuse, which revokes the original grant) when rotation is on. The
+ * request then carries the new token's value, and oidc-provider's own refresh_token grant runs
+ * unchanged: its client, grant and account checks all pass, and the ID token's `aud` is the
+ * requesting client. Any other case (a non-family client, an unknown, expired or used token, a
+ * token of a non-family client) is left as it is, so oidc-provider answers as usual.
+ */
+export async function reissueFamilyRefreshToken(
+  provider: Provider,
+  familyClients: readonly string[],
+  rotate: boolean,
+  form: URLSearchParams,
+): Promise<boolean> {
+  const clientId = form.get('client_id');
+  const value = form.get('refresh_token');
+  if (form.get('grant_type') !== 'refresh_token' || clientId === null || value === null || !familyClients.includes(clientId)) return false;
+  const presented = await provider.RefreshToken.find(value);
+  if (presented === undefined || presented.clientId === undefined || presented.clientId === clientId || !familyClients.includes(presented.clientId)) return false;
+  if (presented.isExpired || presented.consumed !== undefined || presented.accountId === undefined || presented.grantId === undefined) return false;
+  const [client, original] = await Promise.all([provider.Client.find(clientId), provider.Grant.find(presented.grantId)]);
+  if (client === undefined || original === undefined) return false;
+
+  const grant = new provider.Grant({ accountId: presented.accountId, clientId });
+  const oidcScope = original.getOIDCScope();
+  if (oidcScope) grant.addOIDCScope(oidcScope);
+  const claims = original.getOIDCClaims();
+  if (claims.length > 0) grant.addOIDCClaims(claims);
+  for (const resource of Object.keys(original.resources ?? {})) {
+    const scope = original.getResourceScope(resource);
+    if (scope) grant.addResourceScope(resource, scope);
+  }
+  const grantId = await grant.save();
+
+  const copied = presented as unknown as Record<string, unknown>;
+  const pick = (...names: string[]) => Object.fromEntries(names.filter((name) => copied[name] !== undefined).map((name) => [name, copied[name]]));
+  const reissued = new provider.RefreshToken({
+    ...pick('accountId', 'acr', 'amr', 'authTime', 'claims', 'expiresWithSession', 'iiat', 'gty', 'nonce', 'resource', 'scope', 'sessionUid', 'sid'),
+    client,
+    grantId,
+    rotations: 0,
+  });
+  const reissuedValue = await reissued.save();
+  if (rotate) await presented.consume();
+  form.set('refresh_token', reissuedValue);
+  return true;
 }

@@ -93,6 +93,9 @@ declare module 'oidc-provider' {
   export interface RefreshToken extends BaseToken {
     readonly scopes: Set<string>;
     resource?: string | string[];
+    /** Seconds since the epoch once consumed (rotated). */
+    consumed?: number;
+    consume(): Promise<void>;
   }
 
   export interface Grant {
@@ -105,6 +108,9 @@ declare module 'oidc-provider' {
     getOIDCScope(): string;
     getOIDCScopeFiltered(filter: Iterable<string>): string;
     getResourceScope(resource: string): string;
+    getOIDCClaims(): string[];
+    /** Granted scopes per resource indicator. */
+    resources?: Record<string, string>;
     save(): Promise<string>;
   }
 

@@ -55,6 +55,8 @@ export interface FaceOptions {
   devicePollInterval: number;
   /** A `tid` claim for the ID tokens of a face that is not Entra-shaped. */
   tenantClaim?: string;
+  /** Entra face: the clients of the "family of client IDs" (`foci: "1"`, family refresh tokens). */
+  familyClients?: readonly string[];
 }
 
 const DAY = 24 * 60 * 60;
@@ -230,6 +232,7 @@ export function createFaceProvider(options: FaceOptions): Provider {
       tenantOf: (ctx) => mountOf(ctx)?.tenant,
       ...(options.refreshIn === undefined ? {} : { refreshIn: options.refreshIn }),
       devicePollInterval: options.devicePollInterval,
+      ...(options.familyClients === undefined ? {} : { familyClients: options.familyClients }),
     }));
   }
   return provider;

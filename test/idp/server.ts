@@ -6,6 +6,8 @@
 //                                  issuer <origin>/<TENANT_ID>/v2.0
 //   /<tenant>/v2.0/.well-known/openid-configuration    Entra discovery
 //   /<tenant>/discovery/instance                        Entra instance discovery
+//   /tfp/<tenant>/<policy>/v2.0/.well-known/openid-configuration   B2C discovery (endpoints under
+//                                  /<tenant>/<policy lower-cased>/...); /<tenant>/<policy>/... B2C paths
 //   <mount>/interaction/<uid>[/login|/confirm]          login and consent pages
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -22,6 +24,7 @@ import {
   PUBLIC_CLIENT_ID,
 } from './clients.js';
 import {
+  reissueFamilyRefreshToken,
   ENTRA_DISCOVERY_PATH,
   ENTRA_ROUTES,
   entraIssuer,
@@ -45,6 +48,7 @@ export {
   CONFIDENTIAL_CLIENT_SECRET,
   CONFIDENTIAL_SECRET_CLIENT_ID,
   DEVICE_CODE_GRANT_TYPE,
+  FAMILY_CLIENT_B_ID,
   JWT_BEARER_GRANT_TYPE,
   CLIENT_ASSERTION_TYPE,
   PUBLIC_CLIENT_ID,
@@ -93,6 +97,22 @@ export interface IdpOptions {
   oidcPath?: '/oidc' | '' | '/';
   /** A `tid` claim in the generic face's ID tokens (some root issuers send one, not being Entra). */
   oidcTenantClaim?: string;
+  /**
+   * Entra face: client ids of a "family of client IDs" (e.g. `['public-client', 'family-client-b']`).
+   * Their token responses carry `foci: "1"`, and a refresh token issued to one of them can be
+   * redeemed by another (see reissueFamilyRefreshToken in entra-layer.ts). Default: no family.
+   */
+  familyClients?: readonly string[];
+}
+
+/** What throttleNextTokenRequest answers. */
+export interface ThrottleAnswer {
+  /** Default 429. */
+  status?: number;
+  /** Plain text, default `Too Many Requests`. */
+  body?: string;
+  /** Seconds, sent as `Retry-After`. */
+  retryAfter?: number;
 }
 
 export interface RequestLogEntry {
@@ -162,6 +182,12 @@ export interface Idp {
   tamperNextTokenResponse(tamper: TokenTamper): void;
   /** Hooks given to tamperNextTokenResponse that no token response has used yet. */
   readonly pendingTamperCount: number;
+  /**
+   * Answers the next token endpoint POST (either face) with a plain-text error (429 `Too Many
+   * Requests` by default, `Retry-After` when `retryAfter` is given) instead of handing it to
+   * oidc-provider: nothing is redeemed, so a refresh token stays usable. Answers queue, one per request.
+   */
+  throttleNextTokenRequest(answer?: ThrottleAnswer): void;
   /** Closes the server and every open connection. */
   close(): Promise<void>;
 }
@@ -193,6 +219,25 @@ function isTokenPath(path: string, oidcMount: string): boolean {
   return path === `${oidcMount}${OIDC_ROUTES.token}` || path.endsWith(ENTRA_ROUTES.token);
 }
 
+const B2C_POLICY = /^b2c_1a?_[A-Za-z0-9_-]+$/i;
+
+/**
+ * `/tfp/<tenant>/<policy>/v2.0/.well-known/openid-configuration` (mounted at `/<tenant>/<policy
+ * lower-cased>`) or `/<tenant>/<policy>/...` (mounted at `/<tenant>/<policy>`), for a tenant
+ * segment the Entra face serves.
+ */
+function matchB2cPath(path: string): { tenant: string; mount: string; rest: string } | undefined {
+  const segments = path.split('/').slice(1);
+  if (segments[0]?.toLowerCase() === 'tfp') {
+    const [, tenant = '', policy = '', ...tail] = segments;
+    if (!B2C_POLICY.test(policy) || matchTenantSegment(tenant) === undefined || `/${tail.join('/')}` !== ENTRA_DISCOVERY_PATH) return undefined;
+    return { tenant, mount: `/${tenant}/${policy.toLowerCase()}`, rest: ENTRA_DISCOVERY_PATH };
+  }
+  const [tenant = '', policy = '', ...tail] = segments;
+  if (!B2C_POLICY.test(policy) || matchTenantSegment(tenant) === undefined) return undefined;
+  return { tenant, mount: `/${tenant}/${policy}`, rest: tail.length === 0 ? '' : `/${tail.join('/')}` };
+}
+
 const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|confirm))?$/;
 
 export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
@@ -204,7 +249,10 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
   const sockets = new Set<Socket>();
   /** Hooks for the next token responses, one per response, oldest first (see tamperNextTokenResponse). */
   const pendingTampers: TokenTamper[] = [];
+  /** Plain-text answers for the next token requests (see throttleNextTokenRequest). */
+  const pendingThrottles: ThrottleAnswer[] = [];
   const oidcPath = options.oidcPath ?? '/oidc';
+  const familyClients = options.familyClients ?? [];
   /** The generic face's path prefix: `/oidc`, or `''` at the host root. */
   const oidcMount = oidcPath === '/' ? '' : oidcPath;
   let handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async (_req, res) => {
@@ -223,6 +271,17 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
     requests.push(entry);
     entries.set(req, entry);
     res.on('finish', () => { entry.status = res.statusCode; });
+    const throttle = entry.method === 'POST' && isTokenPath(entry.path, oidcMount) ? pendingThrottles.shift() : undefined;
+    if (throttle !== undefined) {
+      const text = throttle.body ?? 'Too Many Requests';
+      req.resume();
+      res.statusCode = throttle.status ?? 429;
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.setHeader('Content-Length', Buffer.byteLength(text));
+      if (throttle.retryAfter !== undefined) res.setHeader('Retry-After', String(throttle.retryAfter));
+      res.end(text);
+      return;
+    }
     const tamper = entry.method === 'POST' && isTokenPath(entry.path, oidcMount) ? pendingTampers.shift() : undefined;
     if (tamper !== undefined) {
       interceptJsonResponse(res, tamper, (error) => errors.push({ event: 'tamper_error', error: 'server_error', detail: String(error) }));
@@ -275,7 +334,13 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
         routes: OIDC_ROUTES,
         ...(options.oidcTenantClaim === undefined ? {} : { tenantClaim: options.oidcTenantClaim }),
       }),
-      entra: createFaceProvider({ ...common, face: 'entra', issuer: entraIssuer(origin), routes: ENTRA_ROUTES }),
+      entra: createFaceProvider({
+        ...common,
+        face: 'entra',
+        issuer: entraIssuer(origin),
+        routes: ENTRA_ROUTES,
+        ...(options.familyClients === undefined ? {} : { familyClients: options.familyClients }),
+      }),
     };
   } catch (error) {
     server.closeAllConnections();
@@ -323,12 +388,24 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
     const url = new URL(req.url ?? '/', origin);
     const path = url.pathname;
     const [, first = '', ...restSegments] = path.split('/');
-    const rest = restSegments.length === 0 ? '' : `/${restSegments.join('/')}`;
+    let rest = restSegments.length === 0 ? '' : `/${restSegments.join('/')}`;
+
+    // Azure AD B2C's shapes on the Entra face: `/<tenant>/<policy>/...` (policy `B2C_1_...` or
+    // `B2C_1A_...`) is the Entra face mounted at `/<tenant>/<policy>`, and the older tfp discovery
+    // `/tfp/<tenant>/<policy>/v2.0/.well-known/openid-configuration` answers with endpoints under
+    // `/<tenant>/<lower-cased policy>/...`, without `tfp`, as B2C does.
+    const b2c = matchB2cPath(path);
+    let entraMount = `/${first}`;
+    if (b2c !== undefined) {
+      entraMount = b2c.mount;
+      rest = b2c.rest;
+    }
+    const tenantSegment = b2c?.tenant ?? first;
 
     // At the host root the generic face takes every path but the Entra face's: its tenants, the
     // test routes, and Entra paths under an unknown tenant (answered with invalid_tenant below).
     const unknownTenant = looksLikeTenant(first) && (rest.startsWith('/v2.0/') || rest.startsWith('/oauth2/'));
-    const atRoot = oidcMount === '' && first !== '__test' && matchTenantSegment(first) === undefined && !unknownTenant;
+    const atRoot = oidcMount === '' && first !== '__test' && matchTenantSegment(tenantSegment) === undefined && !unknownTenant;
     if (first === 'oidc' && oidcMount === '/oidc') {
       const interaction = INTERACTION_PATH.exec(rest);
       const mount: RequestMount = { face: 'oidc', mount: '/oidc' };
@@ -368,9 +445,9 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
       }
     }
 
-    const tenant = matchTenantSegment(first);
+    const tenant = matchTenantSegment(tenantSegment);
     if (tenant !== undefined) {
-      const mount: RequestMount = { face: 'entra', mount: `/${first}`, tenant };
+      const mount: RequestMount = { face: 'entra', mount: entraMount, tenant };
       if (rest === '/discovery/instance') {
         const answer = answerInstanceDiscovery(url, origin);
         sendJson(res, answer.status, answer.body);
@@ -392,7 +469,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
           const entry = entries.get(req);
           const claims = form.get('claims');
           if (entry) entry.tokenForm = { names: [...new Set(form.keys())], ...(claims === null ? {} : { claims }) };
-        })
+        }, familyClients.length === 0 ? undefined : (form) => reissueFamilyRefreshToken(providers.entra, familyClients, common.rotateRefreshToken, form))
         : req;
       await toProvider(request, res, mount, rest, url.search);
       return;
@@ -484,6 +561,9 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
     },
     get pendingTamperCount() {
       return pendingTampers.length;
+    },
+    throttleNextTokenRequest(answer = {}) {
+      pendingThrottles.push(answer);
     },
     async introspect(token, clientId = CONFIDENTIAL_SECRET_CLIENT_ID, face) {
       let isJwt = false;
