@@ -649,6 +649,7 @@ export class ClientApplication {
       tokenEndpoint: authority.metadata.token_endpoint,
       response,
       environment: authority.instance,
+      aliases: authority.aliases,
       realm: cacheRealmOf(authority),
       authorityType: authority.type === 'OIDC' ? 'Generic' : authority.type === 'ADFS' ? 'ADFS' : 'MSSTS',
       idTokenClaims: idTokenClaims as Record<string, unknown> | undefined,

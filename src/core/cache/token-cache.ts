@@ -44,6 +44,12 @@ export interface TokenEvent {
   /** Overrides the host of `tokenEndpoint`, e.g. the authority's preferred cache alias. */
   environment?: string;
   /**
+   * Other hosts that serve the same accounts (`login.windows.net` beside
+   * `login.microsoftonline.com`): a refresh token stored there by another library (msal-node
+   * files under the preferred cache alias) is superseded by the one stored now, and removed.
+   */
+  aliases?: readonly string[];
+  /**
    * Overrides the realm, which otherwise is the token endpoint's first path segment (MSAL for
    * Python). `''` is a realm too: that of an issuer at a host root (see `cache-realm.ts`).
    */
@@ -750,7 +756,7 @@ export class TokenCache {
         last_modification_time: String(now),
       };
       if (familyId !== undefined) rt.family_id = familyId;
-      this.saveRefreshToken(rt);
+      this.saveRefreshToken(rt, event.aliases);
     }
 
     const appMetadata: AppMetadataEntity = { client_id: clientId, environment };
@@ -796,14 +802,19 @@ export class TokenCache {
    * whatever key each was stored under (MSAL for Python's key, msal-node's, an older target's).
    * One refresh token is left, so no reader, ours or another library's, can pick a stale one.
    */
-  private saveRefreshToken(rt: RefreshTokenEntity): void {
+  private saveRefreshToken(rt: RefreshTokenEntity, aliases: readonly string[] = []): void {
     const key = makeCredentialKey(rt);
     const clientId = lower(rt.client_id);
     const familyId = lower(rt.family_id);
-    for (const oldKey of this.index(CredentialType.REFRESH_TOKEN).byGroup.get(groupKey(CredentialType.REFRESH_TOKEN, rt))) {
-      if (oldKey === key) continue;
-      const old = this.entryAt(CredentialType.REFRESH_TOKEN, oldKey);
-      if (old && (lower(old.client_id) === clientId || (familyId !== '' && lower(old.family_id) === familyId))) this.deleteKey(CredentialType.REFRESH_TOKEN, oldKey);
+    const home = lower(rt.home_account_id);
+    const environments = new Set([lower(rt.environment), ...aliases.filter((alias) => typeof alias === 'string').map(lower)]);
+    const index = this.index(CredentialType.REFRESH_TOKEN);
+    for (const environment of environments) {
+      for (const oldKey of index.byGroup.get(home + SEP + environment)) {
+        if (oldKey === key) continue;
+        const old = this.entryAt(CredentialType.REFRESH_TOKEN, oldKey);
+        if (old && (lower(old.client_id) === clientId || (familyId !== '' && lower(old.family_id) === familyId))) this.deleteKey(CredentialType.REFRESH_TOKEN, oldKey);
+      }
     }
     this.put(CredentialType.REFRESH_TOKEN, key, rt);
   }
