@@ -44,3 +44,18 @@ export interface AuthenticationResult {
   tokenSource: TokenSource;
   correlationId: string;
 }
+
+/**
+ * The username an account is known by, from ID token (or userinfo) claims: `preferred_username`,
+ * `upn` (ADFS), `email`, then the first of B2C's `emails` — MSAL's order. Undefined when none is a
+ * non-empty string. The one place this order lives: the cache, the application and the userinfo
+ * lookup all read it here.
+ */
+export function usernameFromClaims(claims: Record<string, unknown>): string | undefined {
+  for (const name of ['preferred_username', 'upn', 'email'] as const) {
+    const value = claims[name];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  const emails = claims['emails'];
+  return Array.isArray(emails) && typeof emails[0] === 'string' && emails[0] !== '' ? emails[0] : undefined;
+}

@@ -6,7 +6,7 @@
  */
 import type { JWTPayload } from 'jose';
 import { decodeJwt } from 'jose/jwt/decode';
-import type { Account, AuthenticationResult } from './account.js';
+import { type Account, type AuthenticationResult, usernameFromClaims } from './account.js';
 import { type Authority, type AuthorityOptions, parseAuthority, resolveAuthority } from './authority.js';
 import type { AccessTokenEntity, AccountEntity, IdTokenEntity, RefreshTokenEntity } from './cache/schema.js';
 import { TokenCache } from './cache/token-cache.js';
@@ -718,7 +718,7 @@ function accountFromClaims(homeAccountId: string, authority: Authority, claims: 
     environment: authority.instance,
     realm: cacheRealmOf(authority),
     localAccountId: text(claims?.oid) ?? text(claims?.sub) ?? homeAccountId,
-    username: text(claims?.preferred_username) ?? text(claims?.upn) ?? text(claims?.email) ?? text(data?.username) ?? '',
+    username: usernameFromClaims(claims ?? {}) ?? text(data?.username) ?? '',
     name: text(claims?.name),
     authorityType: authority.type === 'ADFS' ? 'ADFS' : 'MSSTS',
   };

@@ -17,13 +17,11 @@
  * {@link lookUpAccountProfile} decides whether to ask at all and swallows every failure.
  */
 import type { JWTPayload } from 'jose';
+import { usernameFromClaims } from './account.js';
 import { AuthError, ServerError } from './errors.js';
 import { type HttpPipeline, type HttpResponse, readJsonObject } from './http.js';
 import { describeUrl, type LogContext } from './logger.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
-
-/** The ID token claims an account is named by (its cache entry's `username` and `name`). */
-const NAMING_CLAIMS = ['preferred_username', 'upn', 'email', 'name'] as const;
 
 /** What userinfo adds to an account: MSAL's `username` and `name` fields. */
 export interface AccountProfile {
@@ -35,11 +33,9 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** True when the claims name the account (B2C's `emails` array counts, as the cache reads it). */
+/** True when the claims name the account: a username the cache reads (B2C's `emails` too), or a `name`. */
 export function claimsNameAccount(claims: Record<string, unknown>): boolean {
-  if (NAMING_CLAIMS.some((name) => text(claims[name]) !== undefined)) return true;
-  const emails = claims['emails'];
-  return Array.isArray(emails) && text(emails[0]) !== undefined;
+  return usernameFromClaims(claims) !== undefined || text(claims['name']) !== undefined;
 }
 
 /** Sends the userinfo request: a GET with the access token as a bearer token (RFC 6750 §2.1). */
@@ -94,7 +90,7 @@ export async function processUserinfoResponse(response: HttpResponse, expectedSu
 /** The account's username and name from userinfo claims, in the order the cache reads ID tokens. */
 export function profileFromUserinfo(claims: Record<string, unknown>): AccountProfile {
   const profile: AccountProfile = {};
-  const username = text(claims['preferred_username']) ?? text(claims['upn']) ?? text(claims['email']);
+  const username = usernameFromClaims(claims);
   const name = text(claims['name']);
   if (username !== undefined) profile.username = username;
   if (name !== undefined) profile.name = name;

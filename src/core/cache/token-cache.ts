@@ -13,6 +13,7 @@
  */
 import * as base64url from 'jose/base64url';
 import { decodeJwt } from 'jose/jwt/decode';
+import { usernameFromClaims } from '../account.js';
 import { AuthError } from '../errors.js';
 import { MultiIndex } from './multi-index.js';
 import {
@@ -711,7 +712,6 @@ export class TokenCache {
     }
 
     if (hasAccount && !event.skipAccountCreation) {
-      const emails = claims['emails'];
       const account: AccountEntity = {
         home_account_id: homeAccountId,
         environment,
@@ -719,10 +719,7 @@ export class TokenCache {
         // null without an ID token, as MSAL for Python writes it.
         local_account_id: stringClaim(claims, 'oid') ?? stringClaim(claims, 'sub') ?? null,
         username:
-          stringClaim(claims, 'preferred_username') ??
-          stringClaim(claims, 'upn') ??
-          stringClaim(claims, 'email') ??
-          (Array.isArray(emails) && typeof emails[0] === 'string' && emails[0] !== '' ? emails[0] : undefined) ??
+          usernameFromClaims(claims) ??
           (typeof event.profile?.username === 'string' && event.profile.username !== '' ? event.profile.username : undefined) ??
           (typeof data['username'] === 'string' ? data['username'] : ''),
         authority_type: event.authorityType ?? (realm.toLowerCase() === 'adfs' ? 'ADFS' : 'MSSTS'),
