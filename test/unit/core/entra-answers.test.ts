@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import type { Account } from '../../../src/core/account.js';
 import { ConfidentialClientApplication, PublicClientApplication } from '../../../src/core/application.js';
 import { Authority, parseAuthority } from '../../../src/core/authority.js';
@@ -15,6 +14,7 @@ import { SerializableTokenCache } from '../../../src/core/cache/index.js';
 import { ServerError, ThrottledError } from '../../../src/core/errors.js';
 import { DEFAULT_THROTTLE_MS } from '../../../src/core/http.js';
 import { regionalTokenEndpoint } from '../../../src/core/region.js';
+import { makeTestSigner, type TestSigner } from './cache/fixtures.js';
 import { ENTRA_HOST as HOST, ENTRA_TENANT as TENANT, entraMetadata, FakeFetch, fakeEntra, jsonResponse, type RecordedRequest, rejectsWithCode, textResponse } from './fakes.js';
 
 /** The tenant id entraMetadata()'s issuer names. */
@@ -33,29 +33,20 @@ interface User {
 const ALICE: User = { oid: '00000000-0000-0000-0000-0000000a11ce', username: 'alice@contoso.onmicrosoft.com' };
 const BOB: User = { oid: '00000000-0000-0000-0000-000000000b0b', username: 'bob@contoso.onmicrosoft.com' };
 
-let signingKey: CryptoKey;
-let publicJwk: JWK;
+let signer: TestSigner;
 
 before(async () => {
-  const pair = await generateKeyPair('RS256', { extractable: true });
-  signingKey = pair.privateKey;
-  publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'entra-test-key', alg: 'RS256', use: 'sig' };
+  signer = await makeTestSigner('entra-test-key');
 });
 
 const b64u = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** Entra's v2 ID token for `user` and `clientId` (the claims a v2 ID token carries). */
 function idTokenFor(user: User, clientId: string): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ oid: user.oid, tid: TENANT_ID, preferred_username: user.username, name: user.username.split('@')[0], ver: '2.0' })
-    .setProtectedHeader({ alg: 'RS256', kid: 'entra-test-key', typ: 'JWT' })
-    .setIssuer(entraMetadata().issuer)
-    .setAudience(clientId)
-    .setSubject(`pairwise-${user.oid}-${clientId}`)
-    .setIssuedAt(now)
-    .setNotBefore(now)
-    .setExpirationTime(now + 3600)
-    .sign(signingKey);
+  return signer.idToken(
+    { oid: user.oid, tid: TENANT_ID, preferred_username: user.username, name: user.username.split('@')[0], ver: '2.0' },
+    { issuer: entraMetadata().issuer, audience: clientId, subject: `pairwise-${user.oid}-${clientId}` },
+  );
 }
 
 /** Entra's answer to a user's token request: `foci: "1"` when the app is in the family. */
@@ -79,7 +70,7 @@ const formOf = (request: RecordedRequest) => new URLSearchParams(request.init.bo
 /** A fake Entra tenant: discovery, JWKS, and token answers chosen by `answer`. */
 function entraTenant(answer: (form: URLSearchParams) => Promise<Response> | Response): FakeFetch {
   return fakeEntra()
-    .on(entraMetadata().jwks_uri, jsonResponse({ keys: [publicJwk] }))
+    .on(entraMetadata().jwks_uri, jsonResponse({ keys: [signer.publicJwk] }))
     .on(TOKEN_URL, (request) => answer(formOf(request)));
 }
 

@@ -8,31 +8,22 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as msal from '@azure/msal-node';
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { PublicClientApplication } from '../../../../src/core/application.js';
 import { SerializableTokenCache } from '../../../../src/core/cache/index.js';
 import type { HttpResponse } from '../../../../src/core/http.js';
-import { ALIASES, ALICE, CLIENT, clientInfo, entraIdToken, OID, TENANT } from './fixtures.js';
+import { ALIASES, ALICE, CLIENT, clientInfo, entraIdToken, makeTestSigner, OID, TENANT, type TestSigner } from './fixtures.js';
 
-let signingKey: CryptoKey;
-let publicJwk: JWK;
+let signer: TestSigner;
 before(async () => {
-  const pair = await generateKeyPair('RS256', { extractable: true });
-  signingKey = pair.privateKey;
-  publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'domain-test-key', alg: 'RS256', use: 'sig' };
+  signer = await makeTestSigner('domain-test-key');
 });
 
 /** Alice's ID token as Entra signs it (this library verifies it; msal-node does not). */
 function signedIdToken(): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ oid: OID, tid: TENANT, preferred_username: ALICE.username, ver: '2.0' })
-    .setProtectedHeader({ alg: 'RS256', kid: 'domain-test-key' })
-    .setIssuer(`https://login.microsoftonline.com/${TENANT}/v2.0`)
-    .setAudience(CLIENT)
-    .setSubject(`sub-of-${OID}`)
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .sign(signingKey);
+  return signer.idToken(
+    { oid: OID, tid: TENANT, preferred_username: ALICE.username, ver: '2.0' },
+    { issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`, audience: CLIENT, subject: `sub-of-${OID}` },
+  );
 }
 
 const DOMAIN = 'contoso.onmicrosoft.com';
@@ -82,7 +73,7 @@ function ours(cache: SerializableTokenCache, requests: string[]): PublicClientAp
   const httpClient = async (url: string): Promise<HttpResponse> => {
     requests.push(url);
     if (url === DISCOVERY_URL) return Response.json(DISCOVERY);
-    if (url === DISCOVERY.jwks_uri) return Response.json({ keys: [publicJwk] });
+    if (url === DISCOVERY.jwks_uri) return Response.json({ keys: [signer.publicJwk] });
     return Response.json({ ...tokenResponse('our-at'), id_token: await signedIdToken() });
   };
   return new PublicClientApplication({ clientId: CLIENT, authority: AUTHORITY, httpClient, tokenCache: cache });

@@ -7,11 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { PublicClientApplication } from '../../../../src/core/application.js';
 import { SerializableTokenCache } from '../../../../src/core/cache/index.js';
 import type { HttpResponse } from '../../../../src/core/http.js';
-import { ALICE, CLIENT, clientInfo, entraIdToken, fakeEntraNetwork, msalNodePublicClient, OID, TENANT } from './fixtures.js';
+import { ALICE, CLIENT, clientInfo, entraIdToken, fakeEntraNetwork, makeTestSigner, msalNodePublicClient, OID, TENANT, type TestSigner } from './fixtures.js';
 
 const APP_B = '0a1b2c3d-0000-4000-8000-0000000000b2';
 const GRAPH_READ = 'https://graph.microsoft.com/User.Read';
@@ -24,25 +23,17 @@ const DISCOVERY = {
   jwks_uri: `${AUTHORITY}/discovery/v2.0/keys`,
 };
 
-let signingKey: CryptoKey;
-let publicJwk: JWK;
+let signer: TestSigner;
 before(async () => {
-  const pair = await generateKeyPair('RS256', { extractable: true });
-  signingKey = pair.privateKey;
-  publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'family-test-key', alg: 'RS256', use: 'sig' };
+  signer = await makeTestSigner('family-test-key');
 });
 
 /** Alice's ID token for app B, as Entra signs it. */
 function idTokenForB(): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ oid: OID, tid: TENANT, preferred_username: ALICE.username, ver: '2.0' })
-    .setProtectedHeader({ alg: 'RS256', kid: 'family-test-key' })
-    .setIssuer(`https://login.microsoftonline.com/${TENANT}/v2.0`)
-    .setAudience(APP_B)
-    .setSubject(`sub-of-${OID}-for-b`)
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .sign(signingKey);
+  return signer.idToken(
+    { oid: OID, tid: TENANT, preferred_username: ALICE.username, ver: '2.0' },
+    { issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`, audience: APP_B, subject: `sub-of-${OID}-for-b` },
+  );
 }
 
 describe('a family refresh token msal-node wrote, used by an app of ours the cache has never seen', () => {
@@ -66,7 +57,7 @@ describe('a family refresh token msal-node wrote, used by an app of ours the cac
     const sentRefreshTokens: (string | null)[] = [];
     const httpClient = async (url: string, init: { body?: string }): Promise<HttpResponse> => {
       if (url === DISCOVERY_URL) return Response.json(DISCOVERY);
-      if (url === DISCOVERY.jwks_uri) return Response.json({ keys: [publicJwk] });
+      if (url === DISCOVERY.jwks_uri) return Response.json({ keys: [signer.publicJwk] });
       sentRefreshTokens.push(new URLSearchParams(init.body).get('refresh_token'));
       return Response.json({
         token_type: 'Bearer',

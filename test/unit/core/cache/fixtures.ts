@@ -1,6 +1,7 @@
 /** Token responses, ID tokens and msal-node harnesses shared by the cache tests. */
 import * as msal from '@azure/msal-node';
 import assert from 'node:assert/strict';
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { AuthError } from '../../../../src/core/errors.js';
 import type { TokenEvent } from '../../../../src/core/cache/index.js';
 
@@ -135,4 +136,32 @@ export function msalNodePublicClient(clientId: string, network: ReturnType<typeo
     auth: { clientId, authority: 'https://login.microsoftonline.com/organizations' },
     system: { networkClient: network },
   });
+}
+
+/** A key pair made for one test file: its public JWK to serve as JWKS, and ID tokens signed with it. */
+export interface TestSigner {
+  publicJwk: JWK;
+  /** An RS256 ID token with `claims` plus iss, aud, sub, iat, nbf and exp (now + 1 h). */
+  idToken(claims: Record<string, unknown>, fields: { issuer: string; audience: string; subject: string }): Promise<string>;
+}
+
+/** Makes a {@link TestSigner}: the library verifies ID tokens, so offline Entra answers need real signatures. */
+export async function makeTestSigner(kid: string): Promise<TestSigner> {
+  const pair = await generateKeyPair('RS256', { extractable: true });
+  const publicJwk: JWK = { ...(await exportJWK(pair.publicKey)), kid, alg: 'RS256', use: 'sig' };
+  return {
+    publicJwk,
+    idToken(claims, { issuer, audience, subject }) {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setSubject(subject)
+        .setIssuedAt(now)
+        .setNotBefore(now)
+        .setExpirationTime(now + 3600)
+        .sign(pair.privateKey);
+    },
+  };
 }
