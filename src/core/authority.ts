@@ -6,6 +6,7 @@
 import { AuthError } from './errors.js';
 import { type HttpCache, type HttpPipeline, readJsonObject } from './http.js';
 import { describeUrl, type LogContext } from './logger.js';
+import { isJsonObject } from './json.js';
 
 /** Kinds of authority, as MSAL distinguishes them. */
 export type AuthorityType = 'AAD' | 'B2C' | 'CIAM' | 'ADFS' | 'OIDC';
@@ -240,7 +241,7 @@ function readCachedDocument(cache: HttpCache, url: string): Record<string, unkno
   const cached = cache.get(`json:${url}`) as Partial<CachedDocument> | null | undefined;
   if (typeof cached !== 'object' || cached === null || typeof cached.expiresAt !== 'number' || !(cached.expiresAt > Date.now())) return undefined;
   const value: unknown = cached.value;
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return isJsonObject(value) ? value : undefined;
 }
 
 function storeCachedDocument(cache: HttpCache, url: string, value: Record<string, unknown>, ttlMs = METADATA_TTL_MS): void {

@@ -32,6 +32,7 @@ export { AuthError, type AuthErrorCode, isInteractionRequired, ServerError, type
 export type { AuthCodeFlow } from './grants/authorization-code.js';
 export type { DeviceFlow } from './grants/device-code.js';
 export type { FetchLike, HttpCache, HttpRequest, HttpResponse } from './http.js';
+export { isJsonObject } from './json.js';
 export type { LogLevel, Logger } from './logger.js';
 export type {
   AuthCodeFlowRedeemOptions,

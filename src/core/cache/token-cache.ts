@@ -15,6 +15,7 @@ import * as base64url from 'jose/base64url';
 import { decodeJwt } from 'jose/jwt/decode';
 import { usernameFromClaims } from '../account.js';
 import { AuthError } from '../errors.js';
+import { isJsonObject } from '../json.js';
 import { MultiIndex } from './multi-index.js';
 import {
   ACCESS_TOKEN_WITH_AUTH_SCHEME,
@@ -273,10 +274,6 @@ function lower(value: unknown): string {
   return typeof value === 'string' ? value.toLowerCase() : '';
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function groupKey(type: CredentialType, entry: Record<string, unknown>): string {
   switch (type) {
     case CredentialType.ACCESS_TOKEN:
@@ -346,15 +343,15 @@ function buildSectionIndex(type: CredentialType, section: Record<string, Record<
  * @internal
  */
 export function loadStore(parsed: unknown): CacheStore {
-  if (!isPlainObject(parsed)) throw new AuthError('invalid_cache', 'The token cache is not a JSON object');
+  if (!isJsonObject(parsed)) throw new AuthError('invalid_cache', 'The token cache is not a JSON object');
   for (const type of SECTIONS) {
     const section = parsed[type];
     if (section === undefined) continue;
-    if (!isPlainObject(section)) throw new AuthError('invalid_cache', `The token cache's ${type} section is not an object`);
+    if (!isJsonObject(section)) throw new AuthError('invalid_cache', `The token cache's ${type} section is not an object`);
     const fields = STRING_FIELDS[type];
     for (const key in section) {
       const entry = section[key];
-      if (!isPlainObject(entry)) throw new AuthError('invalid_cache', `An entry of the token cache's ${type} section is not an object`);
+      if (!isJsonObject(entry)) throw new AuthError('invalid_cache', `An entry of the token cache's ${type} section is not an object`);
       for (const field of fields) {
         const value = entry[field];
         if (value != null && typeof value !== 'string') {
@@ -434,7 +431,7 @@ function isKeyBound(entry: AccessTokenEntity): boolean {
  */
 function isPartitioned(entry: AccessTokenEntity): boolean {
   const components = entry['additionalCacheKeyComponents'];
-  if (isPlainObject(components) && Object.keys(components).length > 0) return true;
+  if (isJsonObject(components) && Object.keys(components).length > 0) return true;
   return Boolean(entry['requestedClaimsHash']) || Boolean(entry['ext_cache_key']);
 }
 
@@ -459,7 +456,7 @@ function decodeClientInfo(clientInfo: string): Record<string, unknown> {
   try {
     const json = new TextDecoder().decode(base64url.decode(clientInfo.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')));
     const value: unknown = JSON.parse(json);
-    if (isPlainObject(value)) return value;
+    if (isJsonObject(value)) return value;
   } catch {
     // reported below
   }
@@ -639,15 +636,15 @@ export class TokenCache {
    * `now` is in epoch seconds.
    */
   add(event: TokenEvent, now: number = nowSeconds()): AddResult {
-    if (!isPlainObject(event)) throw new AuthError('invalid_argument', 'The token event must be an object');
+    if (!isJsonObject(event)) throw new AuthError('invalid_argument', 'The token event must be an object');
     // MSAL for Python's `add({})`: nothing to store is no error (it still counts as a change).
-    if (event.response === undefined || (isPlainObject(event.response) && Object.keys(event.response).length === 0)) {
+    if (event.response === undefined || (isJsonObject(event.response) && Object.keys(event.response).length === 0)) {
       this.onStateChanged();
       return { homeAccountId: '', environment: '', realm: '' };
     }
     const clientId = requireText(event.clientId, 'clientId');
     const response = event.response;
-    if (!isPlainObject(response)) throw new AuthError('invalid_argument', 'The token event has no response object');
+    if (!isJsonObject(response)) throw new AuthError('invalid_argument', 'The token event has no response object');
     if (event.scope !== undefined && (!Array.isArray(event.scope) || !event.scope.every((s) => typeof s === 'string'))) {
       throw new AuthError('invalid_argument', 'scope must be an array of strings');
     }
@@ -663,12 +660,12 @@ export class TokenCache {
     }
     const environment = event.environment || endpoint.host;
 
-    const data = isPlainObject(event.data) ? event.data : {};
+    const data = isJsonObject(event.data) ? event.data : {};
     const accessToken = response['access_token'];
     const refreshToken = response['refresh_token'];
     const idToken = response['id_token'];
     let claims: Record<string, unknown> = {};
-    if (isPlainObject(event.idTokenClaims)) claims = event.idTokenClaims;
+    if (isJsonObject(event.idTokenClaims)) claims = event.idTokenClaims;
     else if (typeof idToken === 'string' && idToken !== '') {
       try {
         claims = decodeJwt(idToken) as Record<string, unknown>;
@@ -1057,7 +1054,7 @@ export class TokenCache {
    */
   modify<T extends CredentialType>(credentialType: T, oldEntry: EntityOf[T], newFields?: Partial<EntityOf[T]>): void {
     if (!SECTIONS.includes(credentialType)) throw new AuthError('invalid_argument', `Unknown credential type ${String(credentialType)}`);
-    if (!isPlainObject(oldEntry)) throw new AuthError('invalid_argument', 'The entry to modify must be an object');
+    if (!isJsonObject(oldEntry)) throw new AuthError('invalid_argument', 'The entry to modify must be an object');
     const storedKey = this.locate(credentialType, oldEntry);
     if (newFields === undefined || newFields === null) {
       if (storedKey !== undefined) this.deleteKey(credentialType, storedKey);
@@ -1082,7 +1079,7 @@ export class TokenCache {
   }
 
   removeAccessToken(entry: AccessTokenEntity): void {
-    if (!isPlainObject(entry) || !String(entry.credential_type).startsWith(CredentialType.ACCESS_TOKEN)) {
+    if (!isJsonObject(entry) || !String(entry.credential_type).startsWith(CredentialType.ACCESS_TOKEN)) {
       throw new AuthError('invalid_argument', 'The entry is not an AccessToken');
     }
     this.modify(CredentialType.ACCESS_TOKEN, entry);
@@ -1095,7 +1092,7 @@ export class TokenCache {
 
   /** Removes the account entry only (MSAL for Python's `TokenCache.remove_account`); see {@link removeAccountData}. */
   removeAccount(account: AccountEntity): void {
-    if (!isPlainObject(account) || !('authority_type' in account)) throw new AuthError('invalid_argument', 'The entry is not an Account');
+    if (!isJsonObject(account) || !('authority_type' in account)) throw new AuthError('invalid_argument', 'The entry is not an Account');
     this.modify(CredentialType.ACCOUNT, account);
   }
 
@@ -1140,6 +1137,6 @@ export class TokenCache {
   }
 
   private requireType(entry: unknown, type: CredentialType): void {
-    if (!isPlainObject(entry) || entry['credential_type'] !== type) throw new AuthError('invalid_argument', `The entry is not a ${type}`);
+    if (!isJsonObject(entry) || entry['credential_type'] !== type) throw new AuthError('invalid_argument', `The entry is not a ${type}`);
   }
 }
