@@ -15,12 +15,20 @@ import { type ClientCredential, clientAuthFor } from './client-auth.js';
 import { randomToken, randomUuid } from './crypto.js';
 import { cacheRealmOf, realmsToSearch } from './cache-realm.js';
 import { AuthError, isRefreshTokenDead, ServerError } from './errors.js';
-import { type AuthCodeFlow, buildAuthorizationUrl, checkAuthorizationResponse, createAuthCodeFlow } from './grants/authorization-code.js';
-import { clientCredentialsParams } from './grants/client-credentials.js';
-import { DEVICE_CODE_GRANT, type DeviceFlow, deviceAuthorizationParams, parseDeviceAuthorizationResponse, pollDeviceFlow } from './grants/device-code.js';
-import { onBehalfOfParams } from './grants/on-behalf-of.js';
-import { passwordParams } from './grants/password.js';
-import { refreshTokenParams } from './grants/refresh-token.js';
+import {
+  type AuthCodeFlow,
+  authorizationCodeForm,
+  authorizationCodeGrantRequest,
+  buildAuthorizationUrl,
+  checkAuthorizationResponse,
+  createAuthCodeFlow,
+  processAuthorizationCodeResponse,
+} from './grants/authorization-code.js';
+import { clientCredentialsForm, clientCredentialsGrantRequest, processClientCredentialsResponse } from './grants/client-credentials.js';
+import { type DeviceFlow, deviceAuthorizationRequest, processDeviceAuthorizationResponse, redeemDeviceCode } from './grants/device-code.js';
+import { onBehalfOfGrantRequest, processOnBehalfOfResponse } from './grants/on-behalf-of.js';
+import { passwordGrantRequest, processPasswordResponse } from './grants/password.js';
+import { processRefreshTokenResponse, refreshTokenGrantRequest } from './grants/refresh-token.js';
 import { createGlobalFetch, type FetchLike, type HttpCache, HttpPipeline, retryOnceAfterConnectionError } from './http.js';
 import { LogContext, type Logger } from './logger.js';
 import {
@@ -31,7 +39,6 @@ import {
   checkOptionNames,
   type ClientCredentialsOptions,
   type DeviceFlowInitiateOptions,
-  mergeRequestData,
   type OnBehalfOfOptions,
   OPTION_NAMES,
   refuseAuthScheme,
@@ -134,6 +141,17 @@ function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
+/**
+ * Whether a cached access token may be served: `expired` within five minutes of its expiry,
+ * `refresh_due` once past the server's `refresh_in` (served only when a refresh fails), `valid`
+ * otherwise.
+ */
+function cachedTokenState(entry: AccessTokenEntity): 'valid' | 'refresh_due' | 'expired' {
+  const now = nowSeconds();
+  if (!(Number(entry.expires_on) - now > EXPIRY_BUFFER_S)) return 'expired';
+  return entry.refresh_on === undefined || Number(entry.refresh_on) > now ? 'valid' : 'refresh_due';
+}
+
 /** The family of Microsoft's first-party apps, the only one Entra has (MSAL for Python's `family_id="1"`). */
 const FIRST_PARTY_FAMILY_ID = '1';
 
@@ -144,16 +162,6 @@ export const ATTEMPT_REGION_DISCOVERY = true;
 const BROKER_OPTIONS = ['allowBroker', 'enableBrokerOnWindows', 'enableBrokerOnMac', 'enableBrokerOnLinux', 'enableBrokerOnWsl'] as const;
 
 export class ClientApplication {
-  static readonly ACQUIRE_TOKEN_SILENT_ID = '84';
-  static readonly ACQUIRE_TOKEN_BY_REFRESH_TOKEN = '85';
-  static readonly ACQUIRE_TOKEN_BY_USERNAME_PASSWORD_ID = '301';
-  static readonly ACQUIRE_TOKEN_ON_BEHALF_OF_ID = '523';
-  static readonly ACQUIRE_TOKEN_BY_DEVICE_FLOW_ID = '622';
-  static readonly ACQUIRE_TOKEN_FOR_CLIENT_ID = '730';
-  static readonly ACQUIRE_TOKEN_BY_AUTHORIZATION_CODE_ID = '832';
-  static readonly ACQUIRE_TOKEN_INTERACTIVE = '169';
-  static readonly GET_ACCOUNTS_ID = '902';
-  static readonly REMOVE_ACCOUNT_ID = '903';
   /** `azureRegion: ClientApplication.ATTEMPT_REGION_DISCOVERY` detects the region. */
   static readonly ATTEMPT_REGION_DISCOVERY = ATTEMPT_REGION_DISCOVERY;
   /** `azureRegion: ClientApplication.DISABLE_MSAL_FORCE_REGION` opts out of regions, `MSAL_FORCE_REGION` included. */
@@ -343,21 +351,16 @@ export class ClientApplication {
     options: { redirectUri?: string; codeVerifier?: string; claimsChallenge?: string; nonce?: string; maxAge?: number; data?: Record<string, string> },
   ): Promise<AuthenticationResult> {
     const correlationId = randomUuid();
-    const result = await this.tokenClient.requestToken(
-      authority,
-      mergeRequestData({
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: options.redirectUri,
-        code_verifier: options.codeVerifier,
-        scope: scope.join(' '),
-        claims: this.claimsFor(options.claimsChallenge),
-        client_info: '1',
-      }, options.data, 'the authorization code request'),
-      { correlationId, idToken: { nonce: options.nonce, maxAge: options.maxAge } },
-    );
+    const sent = await authorizationCodeGrantRequest(this.tokenClient, authority, code, scope, {
+      correlationId,
+      redirectUri: options.redirectUri,
+      codeVerifier: options.codeVerifier,
+      claims: this.claimsFor(options.claimsChallenge),
+      data: options.data,
+    });
+    const result = await processAuthorizationCodeResponse(this.tokenClient, authority, sent, { nonce: options.nonce, maxAge: options.maxAge });
     const profile = await this.accountProfileOf(authority, result);
-    return this.storeAndBuildResult(authority, result, scope, correlationId, 'authorization_code', { profile, data: options.data });
+    return this.storeAndBuildResult(authority, result, { scopes: scope, correlationId, profile, data: options.data });
   }
 
   /**
@@ -370,9 +373,14 @@ export class ClientApplication {
     const authority = await this.getAuthority();
     const scope = this.decorate(scopes);
     const correlationId = randomUuid();
-    const params = mergeRequestData(refreshTokenParams(refreshToken, scope, this.claimsFor(undefined)), options.data, 'acquireTokenByRefreshToken');
-    const result = await this.tokenClient.requestToken(authority, params, { correlationId });
-    return this.storeAndBuildResult(authority, result, scope, correlationId, 'refresh_token', { data: options.data });
+    const sent = await refreshTokenGrantRequest(this.tokenClient, authority, refreshToken, scope, {
+      correlationId,
+      claims: this.claimsFor(undefined),
+      data: options.data,
+      caller: 'acquireTokenByRefreshToken',
+    });
+    const result = await processRefreshTokenResponse(this.tokenClient, authority, sent);
+    return this.storeAndBuildResult(authority, result, { scopes: scope, correlationId, data: options.data });
   }
 
   /** Resource owner password credentials (not recommended; no MFA). */
@@ -389,12 +397,14 @@ export class ClientApplication {
     const authority = await this.getAuthority();
     const scope = this.decorate(scopes);
     const correlationId = randomUuid();
-    const params = mergeRequestData(passwordParams(username, password, scope, this.claimsFor(options.claimsChallenge)), options.data, 'acquireTokenByUsernamePassword');
-    const result = await this.tokenClient.requestToken(authority, params, {
+    const sent = await passwordGrantRequest(this.tokenClient, authority, username, password, scope, {
       correlationId,
-      headers: { 'X-AnchorMailbox': `upn:${username}` },
+      claims: this.claimsFor(options.claimsChallenge),
+      data: options.data,
+      caller: 'acquireTokenByUsernamePassword',
     });
-    return this.storeAndBuildResult(authority, result, scope, correlationId, 'password', { data: { ...options.data, username } });
+    const result = await processPasswordResponse(this.tokenClient, authority, sent);
+    return this.storeAndBuildResult(authority, result, { scopes: scope, correlationId, data: { ...options.data, username } });
   }
 
   /**
@@ -493,9 +503,10 @@ export class ClientApplication {
         found = this.tokenCache.findAccessToken({ ...query, realm });
         if (found) break;
       }
-      if (found && Number(found.expires_on) - nowSeconds() > EXPIRY_BUFFER_S) {
+      const state = found && cachedTokenState(found);
+      if (found && state !== 'expired') {
         const cached = this.resultFromCache(found, authority, account, correlationId);
-        if (found.refresh_on === undefined || Number(found.refresh_on) > nowSeconds()) return cached;
+        if (state === 'valid') return cached;
         // Past refresh_on: try to refresh now, keep the still valid token in hand if that fails.
         fallback = cached;
       }
@@ -528,17 +539,15 @@ export class ClientApplication {
     if (unknownApp.length === 0 && known.length === 0) return undefined;
     const scope = this.decorate(scopes);
     const redeem = async (entry: RefreshTokenEntity) => {
-      const params = mergeRequestData(refreshTokenParams(entry.secret, scope, this.claimsFor(options.claimsChallenge)), options.data, 'acquireTokenSilent');
-      const result = await this.tokenClient.requestToken(authority, params, {
+      const sent = await refreshTokenGrantRequest(this.tokenClient, authority, entry.secret, scope, {
         correlationId,
-        headers: account.homeAccountId.includes('.') ? { 'X-AnchorMailbox': `Oid:${account.homeAccountId.replace('.', '@')}` } : {},
-      });
-      // A concurrent removeAccount() must win: refreshing does not recreate the account.
-      return this.storeAndBuildResult(authority, result, scope, correlationId, 'refresh_token', {
-        skipAccountCreation: true,
-        homeAccountId: account.homeAccountId,
+        claims: this.claimsFor(options.claimsChallenge),
         data: options.data,
+        caller: 'acquireTokenSilent',
+        homeAccountId: account.homeAccountId,
       });
+      const result = await processRefreshTokenResponse(this.tokenClient, authority, sent);
+      return this.storeAndBuildResult(authority, result, { scopes: scope, correlationId, refreshOf: account.homeAccountId, data: options.data });
     };
     for (const entry of unknownApp) {
       try {
@@ -622,27 +631,12 @@ export class ClientApplication {
   }
 
   /** Stores a token response in the cache and builds the caller's result. */
-  protected storeAndBuildResult(
-    authority: Authority,
-    grant: TokenGrantResult,
-    requestedScopes: string[],
-    correlationId: string,
-    grantType: string,
-    extra: {
-      /** Request data worth keeping (the ROPC username). */
-      data?: Record<string, unknown>;
-      skipAccountCreation?: boolean;
-      /** Whose refresh this was, for a response that names no account (no ID token, no client_info). */
-      homeAccountId?: string;
-      /** The account's name from userinfo, when the ID token of a sign-in names nobody. */
-      profile?: AccountProfile;
-    } = {},
-  ): AuthenticationResult {
-    const { response, idTokenClaims } = grant;
-    const { data, skipAccountCreation = false } = extra;
+  protected storeAndBuildResult(authority: Authority, grant: TokenGrantResult, options: StoreOptions): AuthenticationResult {
+    const { grantType, response, idTokenClaims } = grant;
+    const { correlationId, data, refreshOf } = options;
     // RFC 6749 §5.1: no scope means the requested ones; an empty one is read the same way (oidc-provider
     // answers `""` to a refresh for the OpenID scopes alone), or the token could never be found again.
-    const granted = response.scope !== undefined && response.scope.trim() !== '' ? parseScopeString(response.scope) : requestedScopes;
+    const granted = response.scope !== undefined && response.scope.trim() !== '' ? parseScopeString(response.scope) : options.scopes;
     const written = this.tokenCache.add({
       clientId: this.clientId,
       scope: granted,
@@ -655,9 +649,10 @@ export class ClientApplication {
       idTokenClaims: idTokenClaims as Record<string, unknown> | undefined,
       data,
       grantType,
-      skipAccountCreation,
-      homeAccountId: extra.homeAccountId,
-      profile: extra.profile,
+      // A concurrent removeAccount() must win: a refresh does not recreate the account.
+      skipAccountCreation: refreshOf !== undefined,
+      homeAccountId: refreshOf,
+      profile: options.profile,
     });
     const issuedAt = nowSeconds();
     const homeAccountId = written.homeAccountId;
@@ -680,6 +675,22 @@ export class ClientApplication {
       correlationId,
     };
   }
+}
+
+/** How {@link ClientApplication.storeAndBuildResult} files a token response. */
+interface StoreOptions {
+  /** The scopes asked for: those of the token when the response names none. */
+  scopes: string[];
+  correlationId: string;
+  /** Request data worth keeping (the ROPC username). */
+  data?: Record<string, unknown>;
+  /**
+   * The account a refresh was for: its account entry is not recreated, and a response that names
+   * no account (no ID token, no client_info) is filed under it.
+   */
+  refreshOf?: string;
+  /** The account's name from userinfo, when the ID token of a sign-in names nobody. */
+  profile?: AccountProfile;
 }
 
 /** A cache entry's epoch-seconds field as a Date; undefined when absent or unreadable (a damaged cache). */
@@ -789,7 +800,7 @@ export class PublicClientApplication extends ClientApplication {
   async acquireTokenInteractive(scopes: string[], options: InteractiveOptions = {}): Promise<AuthenticationResult> {
     checkOptionNames(options, OPTION_NAMES.interactive, 'acquireTokenInteractive');
     refuseAuthScheme(options.authScheme, 'acquireTokenInteractive');
-    mergeRequestData({ grant_type: 'authorization_code', code: '', redirect_uri: '', code_verifier: '' }, options.data, 'acquireTokenInteractive'); // refused before the browser opens
+    authorizationCodeForm('', scopes, { data: options.data, caller: 'acquireTokenInteractive' }); // refused before the browser opens
     validateScopes(scopes);
     if (options.parentWindowHandle !== undefined) this.log.verbose('parentWindowHandle is for a broker; without one the browser is used');
     const startListener = this.platform.startRedirectListener;
@@ -840,39 +851,32 @@ export class PublicClientApplication extends ClientApplication {
     // MSAL's `initiate_device_flow(scopes=None)`: no scopes asks for the OpenID scopes alone.
     validateScopes(scopes);
     const authority = await this.getAuthority();
-    const endpoint = authority.metadata.device_authorization_endpoint;
-    if (!endpoint) throw new AuthError('not_supported', 'this authority publishes no device_authorization_endpoint');
     const scope = this.decorate(scopes);
     const correlationId = randomUuid();
-    const body = await this.tokenClient.postForm(
-      endpoint,
-      deviceAuthorizationParams(this.clientId, scope, this.claimsFor(options.claimsChallenge), options.extraParameters),
-      'device authorization response',
-      { correlationId },
-    );
-    return { ...parseDeviceAuthorizationResponse(body, scope, options.claimsChallenge), correlationId };
+    const response = await deviceAuthorizationRequest(this.tokenClient, authority, scope, {
+      correlationId,
+      claims: this.claimsFor(options.claimsChallenge),
+      extraParameters: options.extraParameters,
+    });
+    return processDeviceAuthorizationResponse(response, scope, { claimsChallenge: options.claimsChallenge, correlationId });
   }
 
   /** Polls until the user completes the device flow; stores and returns the tokens. */
   async acquireTokenByDeviceFlow(flow: DeviceFlow, options: DeviceFlowOptions = {}): Promise<AuthenticationResult> {
     checkOptionNames(options, OPTION_NAMES.deviceFlow, 'acquireTokenByDeviceFlow');
     if (typeof flow?.deviceCode !== 'string') throw new AuthError('invalid_argument', 'the flow is not one that initiateDeviceFlow returned');
-    const claimsChallenge = options.claimsChallenge ?? flow.claimsChallenge;
-    const params = mergeRequestData(
-      { grant_type: DEVICE_CODE_GRANT, device_code: flow.deviceCode, claims: this.claimsFor(claimsChallenge), client_info: '1' },
-      options.data,
-      'acquireTokenByDeviceFlow',
-    );
     const authority = await this.getAuthority();
     const correlationId = typeof flow.correlationId === 'string' ? flow.correlationId : randomUuid();
-    const result = await pollDeviceFlow(
-      flow,
-      () =>
-        this.tokenClient.requestToken(authority, params, { correlationId, signal: options.signal }),
-      options,
-    );
+    const result = await redeemDeviceCode(this.tokenClient, authority, flow, {
+      correlationId,
+      claims: this.claimsFor(options.claimsChallenge ?? flow.claimsChallenge),
+      data: options.data,
+      caller: 'acquireTokenByDeviceFlow',
+      signal: options.signal,
+      exitCondition: options.exitCondition,
+    });
     const profile = await this.accountProfileOf(authority, result);
-    return this.storeAndBuildResult(authority, result, flow.scope, correlationId, DEVICE_CODE_GRANT, { profile, data: options.data });
+    return this.storeAndBuildResult(authority, result, { scopes: flow.scope, correlationId, profile, data: options.data });
   }
 }
 
@@ -894,15 +898,16 @@ export class ConfidentialClientApplication extends ClientApplication {
   /** An app-only token (client credentials), served from the cache while valid. */
   async acquireTokenForClient(scopes: string[], options: ClientCredentialsOptions = {}): Promise<AuthenticationResult> {
     checkOptionNames(options, OPTION_NAMES.clientCredentials, 'acquireTokenForClient');
-    mergeRequestData(clientCredentialsParams(scopes), options.data, 'acquireTokenForClient'); // refused before the cache is read
+    clientCredentialsForm(scopes, { data: options.data, caller: 'acquireTokenForClient' }); // refused before the cache is read
     validateScopes(scopes);
     const authority = await this.getAuthority();
     const correlationId = randomUuid();
     if (!options.claimsChallenge && !options.forceRefresh) {
       const found = this.tokenCache.findAppOnlyAccessToken({ environments: [...authority.aliases], clientId: this.clientId, realm: cacheRealmOf(authority), scopes });
-      if (found && Number(found.expires_on) - nowSeconds() > EXPIRY_BUFFER_S) {
+      const state = found && cachedTokenState(found);
+      if (found && state !== 'expired') {
         const cached = this.resultFromCache(found, authority, undefined, correlationId);
-        if (found.refresh_on === undefined || Number(found.refresh_on) > nowSeconds()) return cached;
+        if (state === 'valid') return cached;
         try {
           return await this.requestForClient(authority, scopes, options, correlationId);
         } catch {
@@ -914,12 +919,15 @@ export class ConfidentialClientApplication extends ClientApplication {
   }
 
   private async requestForClient(authority: Authority, scopes: string[], options: ClientCredentialsOptions, correlationId: string) {
-    const params = mergeRequestData(clientCredentialsParams(scopes, this.claimsFor(options.claimsChallenge)), options.data, 'acquireTokenForClient');
-    const result = await this.tokenClient.requestToken(authority, params, {
+    const sent = await clientCredentialsGrantRequest(this.tokenClient, authority, scopes, {
       correlationId,
+      claims: this.claimsFor(options.claimsChallenge),
+      data: options.data,
+      caller: 'acquireTokenForClient',
       tokenEndpoint: this.regionalTokenEndpoint(authority),
     });
-    return this.storeAndBuildResult(authority, result, scopes, correlationId, 'client_credentials', { data: options.data });
+    const result = await processClientCredentialsResponse(this.tokenClient, authority, sent);
+    return this.storeAndBuildResult(authority, result, { scopes, correlationId, data: options.data });
   }
 
   /** Exchanges the access token a caller sent to this API for a token to a downstream API. */
@@ -930,9 +938,14 @@ export class ConfidentialClientApplication extends ClientApplication {
     // Decorated so that a refresh token and an ID token come back, as MSAL does.
     const scope = this.decorate(scopes);
     const correlationId = randomUuid();
-    const params = mergeRequestData(onBehalfOfParams(userAssertion, scope, this.claimsFor(options.claimsChallenge)), options.data, 'acquireTokenOnBehalfOf');
-    const result = await this.tokenClient.requestToken(authority, params, { correlationId });
-    return this.storeAndBuildResult(authority, result, scope, correlationId, 'urn:ietf:params:oauth:grant-type:jwt-bearer', { data: options.data });
+    const sent = await onBehalfOfGrantRequest(this.tokenClient, authority, userAssertion, scope, {
+      correlationId,
+      claims: this.claimsFor(options.claimsChallenge),
+      data: options.data,
+      caller: 'acquireTokenOnBehalfOf',
+    });
+    const result = await processOnBehalfOfResponse(this.tokenClient, authority, sent);
+    return this.storeAndBuildResult(authority, result, { scopes: scope, correlationId, data: options.data });
   }
 
   /** Removes this app's app-only tokens (those of client credentials) from the cache. */

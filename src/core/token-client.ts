@@ -1,12 +1,14 @@
 /**
- * The one place token requests are sent: adds client authentication and MSAL's request headers,
- * posts the form to the token endpoint, checks the answer and verifies its ID token.
+ * The one place requests to the token endpoint are sent and their answers read. Each grant module
+ * (grants/) builds its form and calls {@link TokenClient.sendTokenRequest}, which adds client
+ * authentication, MSAL's headers and throttling; {@link TokenClient.processTokenResponse} then
+ * checks the answer and verifies its ID token, as oauth4webapi pairs a request with its processing.
  */
 import type { JWTPayload } from 'jose';
 import type { Authority } from './authority.js';
 import type { ClientAuth } from './client-auth.js';
 import { sha256Base64Url } from './crypto.js';
-import { type HttpPipeline, isThrottlingStatus } from './http.js';
+import { type HttpPipeline, type HttpResponse, isThrottlingStatus } from './http.js';
 import { ServerError } from './errors.js';
 import { describeUrl, type LogContext } from './logger.js';
 import { checkTokenResponse, type IdTokenExpectations, type IdTokenValidator, readOAuthJson, type TokenResponse } from './token-response.js';
@@ -17,21 +19,46 @@ export const LIBRARY_VERSION = '0.1.0';
 
 /** A checked token response and, when it carried one, its verified ID token claims. */
 export interface TokenGrantResult {
+  /** The grant that was redeemed; the cache files the account under it (`account_source`). */
+  grantType: string;
   response: TokenResponse;
   idTokenClaims?: JWTPayload;
 }
 
-/** Options of one token request. */
+/** How one token request is sent: what every grant module passes besides its form. */
 export interface TokenRequestOptions {
   correlationId: string;
-  /** Checks for the ID token: nonce and max_age of the authorization request. */
-  idToken?: Omit<IdTokenExpectations, 'clientId'>;
   /** Extra headers, such as MSAL's `X-AnchorMailbox` routing hint. */
   headers?: Record<string, string>;
   /** Overrides the token endpoint (regional endpoints of client credentials). */
   tokenEndpoint?: string;
   signal?: AbortSignal;
 }
+
+/** What every token grant takes besides its own fields: how to send, plus the claims and MSAL's `data`. */
+export interface TokenGrantOptions extends TokenRequestOptions {
+  /** The `claims` parameter (client capabilities merged with a claims challenge, see mergeClaims). */
+  claims?: string;
+  /** MSAL's `data`: extra form fields; one naming a field the library sets is refused (see mergeRequestData). */
+  data?: Record<string, string>;
+  /** The public method to name in errors about `data`; the grant's request otherwise. */
+  caller?: string;
+}
+
+/**
+ * A token endpoint's answer not read yet, with what its processing must know of the request: the
+ * grant (a refusal is typed with it, see isInteractionRequired), the scope sent, and until when a
+ * throttling answer asked to wait.
+ */
+export interface SentTokenRequest {
+  response: HttpResponse;
+  grantType: string;
+  scope?: string;
+  retryAfter?: number;
+}
+
+/** Checks of the ID token a response may carry: those of the authorization request (nonce, max_age). */
+export type IdTokenChecks = Omit<IdTokenExpectations, 'clientId'>;
 
 export interface TokenClientConfig {
   clientId: string;
@@ -43,8 +70,19 @@ export interface TokenClientConfig {
   appVersion?: string;
 }
 
+/** Form values left out of the body: absent and empty ones (servers read `scope=` as a scope). */
+function formBody(form: Record<string, string | undefined>): string {
+  const body = new URLSearchParams();
+  for (const [name, value] of Object.entries(form)) if (value !== undefined && value !== '') body.set(name, value);
+  return body.toString();
+}
+
 export class TokenClient {
   constructor(private readonly config: TokenClientConfig) {}
+
+  get clientId(): string {
+    return this.config.clientId;
+  }
 
   /** Headers MSAL sends with every request. */
   headers(correlationId: string): Record<string, string> {
@@ -62,52 +100,55 @@ export class TokenClient {
     return headers;
   }
 
-  /** Posts a form to `url` and reads the OAuth JSON answer (errors become ServerError). */
-  async postForm(url: string, form: Record<string, string | undefined>, what: string, options: { correlationId: string; headers?: Record<string, string>; signal?: AbortSignal; throttleKey?: string }) {
-    const body = new URLSearchParams();
-    for (const [name, value] of Object.entries(form)) if (value !== undefined && value !== '') body.set(name, value);
-    const response = await this.config.pipeline.send(
+  /** Posts a form to `url` with MSAL's headers; the answer is returned unread. */
+  postForm(url: string, form: Record<string, string | undefined>, options: { correlationId: string; headers?: Record<string, string>; signal?: AbortSignal; throttleKey?: string }): Promise<HttpResponse> {
+    return this.config.pipeline.send(
       url,
       {
         method: 'POST',
         headers: { ...this.headers(options.correlationId), 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', ...options.headers },
-        body: body.toString(),
+        body: formBody(form),
         signal: options.signal,
       },
       options.throttleKey,
     );
-    const throttled = options.throttleKey !== undefined && isThrottlingStatus(response.status) ? this.config.pipeline.throttledUntil(options.throttleKey) : undefined;
-    return readOAuthJson(response, what, throttled);
   }
 
-  /** Sends one token request with `params` (grant-specific) and returns the checked result. */
-  async requestToken(authority: Authority, params: Record<string, string | undefined>, options: TokenRequestOptions): Promise<TokenGrantResult> {
+  /** Sends a grant's `form` to the token endpoint with the client's authentication; the answer is returned unread. */
+  async sendTokenRequest(authority: Authority, form: Record<string, string | undefined>, options: TokenRequestOptions): Promise<SentTokenRequest> {
     const tokenEndpoint = options.tokenEndpoint ?? authority.metadata.token_endpoint;
     const auth = await this.config.clientAuth(this.config.clientId, tokenEndpoint);
+    const grantType = form.grant_type ?? '';
     // The throttle key names the request by endpoint, client, grant, scope and account, as MSAL
     // for Python's does (its account part is a hash of the refresh token, code or username), so
     // that one account's 429 does not block the client's other accounts. A hash, never a secret.
-    const accountOf = params.refresh_token ?? params.code ?? params.username;
+    const accountOf = form.refresh_token ?? form.code ?? form.username;
     const account = accountOf ? await sha256Base64Url(accountOf) : '';
-    const throttleKey = `POST ${tokenEndpoint}|${this.config.clientId}|${params.grant_type}|${params.scope ?? ''}|${account}`;
-    this.config.log.verbose(`token request (${params.grant_type}) to ${describeUrl(tokenEndpoint)}, correlation id ${options.correlationId}`);
-    const body = await this.postForm(tokenEndpoint, { ...params, ...auth }, 'token response', {
-      correlationId: options.correlationId,
-      headers: options.headers,
-      signal: options.signal,
-      throttleKey,
-    }).catch((err: unknown) => {
+    const throttleKey = `POST ${tokenEndpoint}|${this.config.clientId}|${grantType}|${form.scope ?? ''}|${account}`;
+    this.config.log.verbose(`token request (${grantType}) to ${describeUrl(tokenEndpoint)}, correlation id ${options.correlationId}`);
+    const response = await this.postForm(tokenEndpoint, { ...form, ...auth }, { correlationId: options.correlationId, headers: options.headers, signal: options.signal, throttleKey });
+    const retryAfter = isThrottlingStatus(response.status) ? this.config.pipeline.throttledUntil(throttleKey) : undefined;
+    return { response, grantType, scope: form.scope, retryAfter };
+  }
+
+  /**
+   * Reads a token endpoint's answer, in order: OAuth error (a ServerError naming the grant), the
+   * token response's fields, then the ID token when there is one (signature, issuer, audience,
+   * `checks`).
+   */
+  async processTokenResponse(authority: Authority, sent: SentTokenRequest, checks: IdTokenChecks = {}): Promise<TokenGrantResult> {
+    const body = await readOAuthJson(sent.response, 'token response', sent.retryAfter).catch((err: unknown) => {
       // Which grant was refused decides what the refusal means (see isInteractionRequired).
-      throw err instanceof ServerError && err.grantType === undefined ? new ServerError({ ...err, grantType: params.grant_type }) : err;
+      throw err instanceof ServerError && err.grantType === undefined ? new ServerError({ ...err, grantType: sent.grantType }) : err;
     });
     const response = checkTokenResponse(body);
     let idTokenClaims: JWTPayload | undefined;
     if (response.id_token) {
-      idTokenClaims = await this.config.validator.validate(response.id_token, authority, { clientId: this.config.clientId, ...options.idToken });
-    } else if (options.idToken?.nonce !== undefined && params.scope?.split(' ').includes('openid')) {
+      idTokenClaims = await this.config.validator.validate(response.id_token, authority, { clientId: this.config.clientId, ...checks });
+    } else if (checks.nonce !== undefined && sent.scope?.split(' ').includes('openid')) {
       // OIDC Core 3.1.3.3: an authorization-code response to an openid request carries an ID token.
       this.config.log.warning('the token response to an openid request carried no ID token');
     }
-    return { response, idTokenClaims };
+    return { grantType: sent.grantType, response, idTokenClaims };
   }
 }

@@ -1,10 +1,15 @@
 /**
- * The authorization-code grant with PKCE (RFC 6749 §4.1, RFC 7636), state and nonce, and the
- * authorization-response checks (state, RFC 9207 `iss`, error) done before any code is redeemed.
+ * The authorization-code grant with PKCE (RFC 6749 §4.1, RFC 7636), state and nonce: the
+ * authorization URL, the authorization-response checks (state, RFC 9207 `iss`, error) done before
+ * any code is redeemed, and the token request that redeems the code.
  */
 import type { Authority } from '../authority.js';
 import { generatePkce, randomToken } from '../crypto.js';
 import { AuthError, ServerError } from '../errors.js';
+import { mergeRequestData } from '../options.js';
+import type { IdTokenChecks, SentTokenRequest, TokenClient, TokenGrantOptions, TokenGrantResult } from '../token-client.js';
+
+export const AUTHORIZATION_CODE_GRANT = 'authorization_code';
 
 /** Parameters of an authorization request beyond the required ones. */
 export interface AuthorizationRequestOptions {
@@ -186,4 +191,54 @@ export function checkAuthorizationResponse(flow: AuthCodeFlow, response: Record<
     throw new AuthError('invalid_response', 'the authorization response has neither code nor error');
   }
   return response.code;
+}
+
+/** What redeeming a code needs beyond the code: the redirect URI and PKCE verifier of its request. */
+export interface AuthorizationCodeGrantOptions extends TokenGrantOptions {
+  redirectUri?: string;
+  codeVerifier?: string;
+}
+
+/**
+ * The form of the code's redemption. Exported so that `data` naming a field the library sets is
+ * refused before the browser opens, not after the user signed in.
+ */
+export function authorizationCodeForm(code: string, scope: string[], options: Omit<AuthorizationCodeGrantOptions, keyof TokenGrantOptions> & Pick<TokenGrantOptions, 'claims' | 'data' | 'caller'>): Record<string, string | undefined> {
+  return mergeRequestData(
+    {
+      grant_type: AUTHORIZATION_CODE_GRANT,
+      code,
+      redirect_uri: options.redirectUri,
+      code_verifier: options.codeVerifier,
+      scope: scope.join(' '),
+      claims: options.claims,
+      client_info: '1',
+    },
+    options.data,
+    options.caller ?? 'the authorization code request',
+  );
+}
+
+/** Redeems `code` for `scope`; the answer is returned unread (see {@link processAuthorizationCodeResponse}). */
+export async function authorizationCodeGrantRequest(
+  client: TokenClient,
+  authority: Authority,
+  code: string,
+  scope: string[],
+  options: AuthorizationCodeGrantOptions,
+): Promise<SentTokenRequest> {
+  return client.sendTokenRequest(authority, authorizationCodeForm(code, scope, options), options);
+}
+
+/**
+ * Checks the answer to a code redemption. `checks` are those of the authorization request: the
+ * ID token must carry its nonce, and an `auth_time` within its `max_age`.
+ */
+export function processAuthorizationCodeResponse(
+  client: TokenClient,
+  authority: Authority,
+  sent: SentTokenRequest,
+  checks: IdTokenChecks,
+): Promise<TokenGrantResult> {
+  return client.processTokenResponse(authority, sent, checks);
 }

@@ -3,7 +3,12 @@
  * at the server's pace — `interval` (5 s when the server names none), `slow_down` adds 5 s,
  * `expires_in` ends it — until the user finishes, declines, or the caller stops it.
  */
+import type { Authority } from '../authority.js';
 import { AuthError, ServerError } from '../errors.js';
+import type { HttpResponse } from '../http.js';
+import { mergeRequestData } from '../options.js';
+import type { SentTokenRequest, TokenClient, TokenGrantOptions, TokenGrantResult } from '../token-client.js';
+import { readOAuthJson } from '../token-response.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -133,4 +138,72 @@ export async function pollDeviceFlow<T>(flow: DeviceFlow, poll: () => Promise<T>
       throw err;
     }
   }
+}
+
+/** Options of the device authorization request. */
+export interface DeviceAuthorizationOptions {
+  correlationId: string;
+  /** The `claims` parameter (client capabilities merged with a claims challenge). */
+  claims?: string;
+  /** Extra form fields (Auth0's `audience`); see {@link deviceAuthorizationParams}. */
+  extraParameters?: Record<string, string>;
+}
+
+/**
+ * Asks the authority's device authorization endpoint for a user code; the answer is returned
+ * unread (see {@link processDeviceAuthorizationResponse}). An authority that publishes no such
+ * endpoint is refused with `not_supported` before anything is sent.
+ */
+export async function deviceAuthorizationRequest(client: TokenClient, authority: Authority, scope: string[], options: DeviceAuthorizationOptions): Promise<HttpResponse> {
+  const endpoint = authority.metadata.device_authorization_endpoint;
+  if (!endpoint) throw new AuthError('not_supported', 'this authority publishes no device_authorization_endpoint');
+  const form = deviceAuthorizationParams(client.clientId, scope, options.claims, options.extraParameters);
+  return client.postForm(endpoint, form, { correlationId: options.correlationId });
+}
+
+/** Checks the device authorization answer (OAuth error, then the fields) and starts the flow. */
+export async function processDeviceAuthorizationResponse(
+  response: HttpResponse,
+  scope: string[],
+  options: { claimsChallenge?: string; correlationId?: string } = {},
+): Promise<DeviceFlow> {
+  const body = await readOAuthJson(response, 'device authorization response');
+  return { ...parseDeviceAuthorizationResponse(body, scope, options.claimsChallenge), correlationId: options.correlationId };
+}
+
+/** The form of one poll; `data` naming a field the library sets is refused. */
+export function deviceCodeForm(flow: DeviceFlow, options: Pick<TokenGrantOptions, 'claims' | 'data' | 'caller'>): Record<string, string | undefined> {
+  return mergeRequestData(
+    { grant_type: DEVICE_CODE_GRANT, device_code: flow.deviceCode, claims: options.claims, client_info: '1' },
+    options.data,
+    options.caller ?? 'the device code request',
+  );
+}
+
+/** One poll of the token endpoint for the flow's device code; the answer is returned unread. */
+export async function deviceCodeGrantRequest(client: TokenClient, authority: Authority, flow: DeviceFlow, options: TokenGrantOptions): Promise<SentTokenRequest> {
+  return client.sendTokenRequest(authority, deviceCodeForm(flow, options), options);
+}
+
+/**
+ * Checks the answer to one poll. `authorization_pending` and `slow_down` come back as ServerErrors
+ * of the device-code grant, which {@link pollDeviceFlow} reads as "poll again".
+ */
+export function processDeviceCodeResponse(client: TokenClient, authority: Authority, sent: SentTokenRequest): Promise<TokenGrantResult> {
+  return client.processTokenResponse(authority, sent);
+}
+
+/**
+ * Polls the token endpoint at the server's pace until the user finishes the flow (see
+ * {@link pollDeviceFlow}). The form is checked before the first wait: a mistake in `data` fails
+ * at once, not an interval later.
+ */
+export async function redeemDeviceCode(
+  client: TokenClient,
+  authority: Authority,
+  flow: DeviceFlow,
+  options: TokenGrantOptions & PollOptions,
+): Promise<TokenGrantResult> {
+  deviceCodeForm(flow, options);
+  return pollDeviceFlow(flow, async () => processDeviceCodeResponse(client, authority, await deviceCodeGrantRequest(client, authority, flow, options)), options);
 }

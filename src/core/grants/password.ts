@@ -1,4 +1,34 @@
-/** The resource owner password grant (RFC 6749 §4.3): MSAL's username/password flow. */
-export function passwordParams(username: string, password: string, scope: string[], claims?: string): Record<string, string | undefined> {
-  return { grant_type: 'password', username, password, scope: scope.join(' '), claims, client_info: '1' };
+/**
+ * The resource owner password grant (RFC 6749 §4.3): MSAL's username/password flow. Not
+ * recommended (no MFA, no consent); kept for MSAL parity.
+ */
+import type { Authority } from '../authority.js';
+import { mergeRequestData } from '../options.js';
+import type { SentTokenRequest, TokenClient, TokenGrantOptions, TokenGrantResult } from '../token-client.js';
+
+export const PASSWORD_GRANT = 'password';
+
+/**
+ * Sends the user's credentials; the answer is returned unread (see {@link processPasswordResponse}).
+ * Entra routes the request by the username (`X-AnchorMailbox: upn:<username>`), as MSAL does.
+ */
+export async function passwordGrantRequest(
+  client: TokenClient,
+  authority: Authority,
+  username: string,
+  password: string,
+  scope: string[],
+  options: TokenGrantOptions,
+): Promise<SentTokenRequest> {
+  const form = mergeRequestData(
+    { grant_type: PASSWORD_GRANT, username, password, scope: scope.join(' '), claims: options.claims, client_info: '1' },
+    options.data,
+    options.caller ?? 'the password request',
+  );
+  return client.sendTokenRequest(authority, form, { ...options, headers: { ...options.headers, 'X-AnchorMailbox': `upn:${username}` } });
+}
+
+/** Checks the answer to a password grant: a refusal is a ServerError of the password grant. */
+export function processPasswordResponse(client: TokenClient, authority: Authority, sent: SentTokenRequest): Promise<TokenGrantResult> {
+  return client.processTokenResponse(authority, sent);
 }

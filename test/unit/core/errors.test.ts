@@ -62,22 +62,6 @@ describe('error classes', () => {
     assert.equal(err.code, 'throttled');
     assert.equal(err.retryAfter, 1234);
   });
-
-  test('switch (err.code) narrows: codes are plain strings', () => {
-    const describe = (err: AuthError) => {
-      switch (err.code) {
-        case 'server_error':
-          return 'server';
-        case 'throttled':
-          return 'throttled';
-        default:
-          return 'other';
-      }
-    };
-    assert.equal(describe(new ServerError({ error: 'x' })), 'server');
-    assert.equal(describe(new ThrottledError(0, 'x')), 'throttled');
-    assert.equal(describe(new AuthError('cancelled', 'x')), 'other');
-  });
 });
 
 describe('isInteractionRequired', () => {

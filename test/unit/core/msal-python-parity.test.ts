@@ -59,11 +59,9 @@ const PYTHON_METHODS: Record<string, { cls: 'ClientApplication' | 'PublicClientA
   acquire_token_on_behalf_of: { cls: 'ConfidentialClientApplication', options: ['claims_challenge', 'data'] },
 };
 const PYTHON_CLASS_ATTRIBUTES: Record<string, string[]> = {
-  ClientApplication: [
-    'ACQUIRE_TOKEN_SILENT_ID', 'ACQUIRE_TOKEN_BY_REFRESH_TOKEN', 'ACQUIRE_TOKEN_BY_USERNAME_PASSWORD_ID', 'ACQUIRE_TOKEN_ON_BEHALF_OF_ID',
-    'ACQUIRE_TOKEN_BY_DEVICE_FLOW_ID', 'ACQUIRE_TOKEN_FOR_CLIENT_ID', 'ACQUIRE_TOKEN_BY_AUTHORIZATION_CODE_ID', 'ACQUIRE_TOKEN_INTERACTIVE',
-    'GET_ACCOUNTS_ID', 'REMOVE_ACCOUNT_ID', 'ATTEMPT_REGION_DISCOVERY', 'DISABLE_MSAL_FORCE_REGION',
-  ],
+  // MSAL for Python's telemetry API ids (ACQUIRE_TOKEN_SILENT_ID, ...) are left out on purpose
+  // (issue 16): they only label its telemetry header, which this library does not send.
+  ClientApplication: ['ATTEMPT_REGION_DISCOVERY', 'DISABLE_MSAL_FORCE_REGION'],
   PublicClientApplication: ['DEVICE_FLOW_CORRELATION_ID', 'CONSOLE_WINDOW_HANDLE'],
 };
 

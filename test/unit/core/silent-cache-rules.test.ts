@@ -43,10 +43,8 @@ describe('one realm for the writer and the reader, whatever the issuer shape', (
         // The writer the sign-ins use, given a response as the server sends it (ID token claims pre-validated).
         (app as unknown as { storeAndBuildResult: (...args: unknown[]) => unknown }).storeAndBuildResult(
           await (app as unknown as { getAuthority(): Promise<unknown> }).getAuthority(),
-          { response: { access_token: 'at', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt', id_token: idToken(claims), scope: API }, idTokenClaims: claims },
-          [API],
-          'correlation',
-          'authorization_code',
+          { grantType: 'authorization_code', response: { access_token: 'at', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt', id_token: idToken(claims), scope: API }, idTokenClaims: claims },
+          { scopes: [API], correlationId: 'correlation' },
         );
         const requestsBefore = fake.requests.length;
         const [account] = await app.getAccounts();

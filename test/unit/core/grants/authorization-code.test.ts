@@ -5,13 +5,17 @@ import { Authority } from '../../../../src/core/authority.js';
 import { ServerError } from '../../../../src/core/errors.js';
 import {
   type AuthCodeFlow,
+  authorizationCodeForm,
+  authorizationCodeGrantRequest,
   buildAuthorizationUrl,
   checkAuthorizationResponse,
   createAuthCodeFlow,
   LIBRARY_AUTHORIZATION_PARAMETERS,
   libraryOwnedParameters,
+  processAuthorizationCodeResponse,
 } from '../../../../src/core/grants/authorization-code.js';
-import { throwsWithCode } from '../fakes.js';
+import { jsonResponse, rejectsWithCode, throwsWithCode } from '../fakes.js';
+import { CLIENT_ID as TOKEN_CLIENT_ID, formOf, publicClient, TOKEN_ENDPOINT, userToken } from './token-endpoint.js';
 
 const MS = 'https://login.microsoftonline.com';
 const TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -273,5 +277,51 @@ describe('checkAuthorizationResponse', () => {
   test('a flow that is not one initiateAuthCodeFlow made is invalid_argument', () => {
     throwsWithCode(() => checkAuthorizationResponse(undefined as unknown as AuthCodeFlow, { code: 'c' }, entraAuthority()), 'invalid_argument');
     throwsWithCode(() => checkAuthorizationResponse({ state: 's' } as AuthCodeFlow, { code: 'c', state: 's' }, entraAuthority()), 'invalid_argument');
+  });
+});
+
+describe('authorizationCodeGrantRequest and processAuthorizationCodeResponse', () => {
+  test('a public client posts the code with its PKCE verifier and redirect URI, and no secret', async () => {
+    const { fake, client, authority } = publicClient();
+    fake.on(TOKEN_ENDPOINT, jsonResponse(userToken));
+    await authorizationCodeGrantRequest(client, authority, 'the-code', ['User.Read', 'openid'], { correlationId: 'c', redirectUri: 'http://127.0.0.1:5000/', codeVerifier: 'the-verifier' });
+    assert.deepEqual(formOf(fake.requests[0]), {
+      grant_type: 'authorization_code',
+      code: 'the-code',
+      redirect_uri: 'http://127.0.0.1:5000/',
+      code_verifier: 'the-verifier',
+      scope: 'User.Read openid',
+      client_info: '1',
+      client_id: TOKEN_CLIENT_ID,
+    });
+  });
+
+  test('the form refuses data that would replace the verifier', () => {
+    throwsWithCode(() => authorizationCodeForm('', [], { data: { code_verifier: 'x' } }), 'invalid_argument');
+  });
+
+  test('an answer to an openid request without ID token is accepted with a warning', async () => {
+    const { fake, client, authority, logLines } = publicClient();
+    fake.on(TOKEN_ENDPOINT, jsonResponse(userToken));
+    const sent = await authorizationCodeGrantRequest(client, authority, 'code', ['openid', 'User.Read'], { correlationId: 'c' });
+    const result = await processAuthorizationCodeResponse(client, authority, sent, { nonce: 'n' });
+    assert.equal(result.grantType, 'authorization_code');
+    assert.equal(result.idTokenClaims, undefined);
+    assert.deepEqual(logLines, ['the token response to an openid request carried no ID token']);
+  });
+
+  test('an ID token that is not a JWT is refused with invalid_id_token', async () => {
+    const { fake, client, authority } = publicClient();
+    fake.on(TOKEN_ENDPOINT, jsonResponse({ ...userToken, id_token: 'not-a-jwt' }));
+    const sent = await authorizationCodeGrantRequest(client, authority, 'code', ['openid'], { correlationId: 'c' });
+    await rejectsWithCode(processAuthorizationCodeResponse(client, authority, sent, { nonce: 'n' }), 'invalid_id_token');
+  });
+
+  test('a refused code is a ServerError of the authorization_code grant', async () => {
+    const { fake, client, authority } = publicClient();
+    fake.on(TOKEN_ENDPOINT, jsonResponse({ error: 'invalid_grant', error_description: 'AADSTS54005: code already redeemed' }, 400));
+    const sent = await authorizationCodeGrantRequest(client, authority, 'code', ['openid'], { correlationId: 'c' });
+    const err = await rejectsWithCode(processAuthorizationCodeResponse(client, authority, sent, {}), 'server_error');
+    assert.ok(err instanceof ServerError && err.grantType === 'authorization_code');
   });
 });

@@ -7,10 +7,16 @@ import {
   type DeviceFlow,
   delay,
   deviceAuthorizationParams,
+  deviceAuthorizationRequest,
+  deviceCodeGrantRequest,
   parseDeviceAuthorizationResponse,
   pollDeviceFlow,
+  processDeviceAuthorizationResponse,
+  processDeviceCodeResponse,
+  redeemDeviceCode,
 } from '../../../../src/core/grants/device-code.js';
-import { flush, throwsWithCode } from '../fakes.js';
+import { flush, jsonResponse, rejectsWithCode, throwsWithCode } from '../fakes.js';
+import { CLIENT_ID as TOKEN_CLIENT_ID, DEVICE_ENDPOINT, entraAuthority, formOf, publicClient, TOKEN_ENDPOINT } from './token-endpoint.js';
 
 const NOW = Date.UTC(2025, 4, 1, 9, 0, 0);
 const SCOPE = ['User.Read', 'openid', 'profile', 'offline_access'];
@@ -323,5 +329,48 @@ describe('deviceAuthorizationParams', () => {
     for (const name of ['client_id', 'scope', 'claims', 'Scope']) {
       throwsWithCode(() => deviceAuthorizationParams('c', ['openid'], undefined, { [name]: 'x' }), 'invalid_argument');
     }
+  });
+});
+
+describe('the device authorization and device code requests', () => {
+  test('deviceAuthorizationRequest posts client, scope, claims and extras; its answer becomes the flow', async () => {
+    const { fake, client, authority } = publicClient();
+    fake.on(DEVICE_ENDPOINT, jsonResponse(entraBody));
+    const response = await deviceAuthorizationRequest(client, authority, SCOPE, { correlationId: 'corr', claims: '{"c":1}', extraParameters: { audience: 'api' } });
+    assert.deepEqual(formOf(fake.requests[0]), { audience: 'api', client_id: TOKEN_CLIENT_ID, scope: SCOPE.join(' '), claims: '{"c":1}' });
+    const flow = await processDeviceAuthorizationResponse(response, SCOPE, { correlationId: 'corr' });
+    assert.equal(flow.userCode, 'ABCD-EFGH');
+    assert.equal(flow.correlationId, 'corr');
+  });
+
+  test('an authority without a device authorization endpoint is refused before anything is sent', async () => {
+    const { fake, client } = publicClient();
+    await rejectsWithCode(deviceAuthorizationRequest(client, entraAuthority({}), SCOPE, { correlationId: 'c' }), 'not_supported');
+    assert.equal(fake.requests.length, 0);
+  });
+
+  test('a refused device authorization is a ServerError', async () => {
+    const { fake, client, authority } = publicClient();
+    fake.on(DEVICE_ENDPOINT, jsonResponse({ error: 'unauthorized_client' }, 400));
+    const response = await deviceAuthorizationRequest(client, authority, SCOPE, { correlationId: 'c' });
+    const err = await rejectsWithCode(processDeviceAuthorizationResponse(response, SCOPE), 'server_error');
+    assert.ok(err instanceof ServerError && err.error === 'unauthorized_client');
+  });
+
+  test('deviceCodeGrantRequest posts the device code; a pending answer is a ServerError of the grant', async () => {
+    const { fake, client, authority } = publicClient();
+    fake.on(TOKEN_ENDPOINT, jsonResponse({ error: 'authorization_pending' }, 400));
+    const flow = parseDeviceAuthorizationResponse(entraBody, SCOPE);
+    const sent = await deviceCodeGrantRequest(client, authority, flow, { correlationId: 'c' });
+    assert.deepEqual(formOf(fake.requests[0]), { grant_type: DEVICE_CODE_GRANT, device_code: 'secret-device-code', client_info: '1', client_id: TOKEN_CLIENT_ID });
+    const err = await rejectsWithCode(processDeviceCodeResponse(client, authority, sent), 'server_error');
+    assert.ok(err instanceof ServerError && err.error === 'authorization_pending' && err.grantType === DEVICE_CODE_GRANT);
+  });
+
+  test('redeemDeviceCode refuses bad data at once, without waiting an interval or polling', async () => {
+    const { fake, client, authority } = publicClient();
+    const flow = parseDeviceAuthorizationResponse(entraBody, SCOPE);
+    await rejectsWithCode(redeemDeviceCode(client, authority, flow, { correlationId: 'c', data: { device_code: 'x' } }), 'invalid_argument');
+    assert.equal(fake.requests.length, 0);
   });
 });
