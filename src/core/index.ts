@@ -22,6 +22,7 @@ export {
   AZURE_US_GOVERNMENT,
   parseAuthority,
 } from './authority.js';
+export { SerializableTokenCache } from './cache/serializable-token-cache.js';
 export { mergeClaims } from './claims.js';
 export {
   type AssertionCredential,
@@ -29,9 +30,9 @@ export {
   type ClientCredential,
 } from './client-auth.js';
 export { AuthError, type AuthErrorCode, isInteractionRequired, ServerError, type ServerErrorFields, ThrottledError } from './errors.js';
-export type { AuthCodeFlow } from './grants/authorization-code.js';
+export { type AuthCodeFlow, LIBRARY_AUTHORIZATION_PARAMETERS, parseAuthorizationResponse } from './grants/authorization-code.js';
 export type { DeviceFlow } from './grants/device-code.js';
-export type { FetchLike, HttpCache, HttpRequest, HttpResponse } from './http.js';
+export { createGlobalFetch, type FetchLike, type HttpCache, type HttpRequest, type HttpResponse, MAX_RESPONSE_BYTES } from './http.js';
 export { isJsonObject } from './json.js';
 export type { LogLevel, Logger } from './logger.js';
 export type {
@@ -45,4 +46,4 @@ export type {
   UsernamePasswordOptions,
 } from './options.js';
 export type { HttpClientOptions, Platform, Proxies, RedirectListener, RedirectListenerOptions } from './platform.js';
-export { claimsChallengeFrom, parseWwwAuthenticate, type WwwAuthenticateChallenge } from './www-authenticate.js';
+export { claimsChallengeFrom, decodeClaimsParameter, parseWwwAuthenticate, type WwwAuthenticateChallenge } from './www-authenticate.js';

@@ -8,7 +8,7 @@ import {
   type ClientApplicationOptions,
   ConfidentialClientApplication as CoreConfidentialClientApplication,
   PublicClientApplication as CorePublicClientApplication,
-} from '../core/application.js';
+} from '../core/index.js';
 import { normaliseClientCredential } from './certificate.js';
 import { nodePlatform } from './platform.js';
 

@@ -14,8 +14,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { AuthError } from '../core/errors.js';
-import { MAX_RESPONSE_BYTES, type FetchLike, type HttpResponse } from '../core/http.js';
+import { AuthError, type FetchLike, type HttpResponse, MAX_RESPONSE_BYTES } from '../core/index.js';
 import { parseRequestUrl } from './request-url.js';
 
 /** Options of {@link createBuiltinHttpClient}. */

@@ -7,8 +7,7 @@
  */
 import { createHash, createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { CertificateCredential, ClientCredential } from '../core/client-auth.js';
-import { AuthError } from '../core/errors.js';
+import { AuthError, type CertificateCredential, type ClientCredential } from '../core/index.js';
 import { readPkcs12 } from './pkcs12.js';
 
 function pemOf(der: Buffer): string {

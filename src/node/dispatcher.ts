@@ -3,7 +3,7 @@
  * connection pools (reuse across requests), the proxy choice and the TLS trust settings.
  */
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
-import { AuthError } from '../core/errors.js';
+import { AuthError } from '../core/index.js';
 import type { TlsTrustOptions } from './tls-trust.js';
 
 /**

@@ -4,8 +4,7 @@
  * The options mirror MSAL Python's `timeout`, `proxies` and `verify`.
  */
 import { fetch as undiciFetch } from 'undici';
-import { AuthError } from '../core/errors.js';
-import type { FetchLike, HttpRequest, HttpResponse } from '../core/http.js';
+import { AuthError, type FetchLike, type HttpRequest, type HttpResponse } from '../core/index.js';
 import { createDispatcher, type ProxyOptions } from './dispatcher.js';
 import { parseRequestUrl } from './request-url.js';
 import { resolveTlsTrust, type VerifyOption } from './tls-trust.js';

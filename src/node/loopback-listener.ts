@@ -12,8 +12,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AuthError } from '../core/errors.js';
-import { parseAuthorizationResponse } from '../core/grants/authorization-code.js';
+import { AuthError, parseAuthorizationResponse } from '../core/index.js';
 import { DEFAULT_ERROR_PAGE, DEFAULT_SUCCESS_PAGE, NOT_A_RESPONSE_PAGE, renderErrorPage, type ErrorPage } from './loopback-pages.js';
 
 export type { ErrorPage } from './loopback-pages.js';

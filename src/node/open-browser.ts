@@ -3,7 +3,7 @@
  * as one argument (no shell), so nothing in it is interpreted.
  */
 import { spawn } from 'node:child_process';
-import { AuthError } from '../core/errors.js';
+import { AuthError } from '../core/index.js';
 
 function openerFor(platform: NodeJS.Platform): { command: string; args: (url: string) => string[] } {
   if (platform === 'darwin') return { command: 'open', args: (url) => [url] };

@@ -8,7 +8,7 @@
  * OpenSSL 3 no longer offers, is refused with a hint to re-export the file.
  */
 import { createDecipheriv, createHash, createHmac, createPrivateKey, type KeyObject, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
-import { AuthError } from '../core/errors.js';
+import { AuthError } from '../core/index.js';
 
 interface Der {
   tag: number;

@@ -2,7 +2,7 @@
  * The Node platform of the core: undici HTTP with proxies and CAs, the loopback listener, the
  * system browser, and Azure region detection from the environment.
  */
-import type { Platform } from '../core/platform.js';
+import type { Platform } from '../core/index.js';
 import { createNodeHttpClient } from './http-client.js';
 import { startLoopbackListener } from './loopback-listener.js';
 import { openBrowser } from './open-browser.js';

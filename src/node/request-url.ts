@@ -3,7 +3,7 @@
  * `invalid_argument` AuthError. Its own module so that the editor's client (builtin-http.ts) can
  * use it without loading undici.
  */
-import { AuthError } from '../core/errors.js';
+import { AuthError } from '../core/index.js';
 
 export function parseRequestUrl(url: string): URL {
   let parsed: URL;

@@ -6,7 +6,7 @@
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { AuthError } from '../core/errors.js';
+import { AuthError } from '../core/index.js';
 
 /**
  * How server certificates are checked.

@@ -3,6 +3,9 @@
  * `vscode`, `undici`, `node:*` or any other package, and it does not reach for Node globals
  * (`Buffer`, `process`). The sources are read as text and tokenised, so comments and strings that
  * merely mention a module do not count, and type-only imports (erased from out/) do.
+ *
+ * The other side of the rule: code outside the core (src/node, src/vscode, src/extension.ts)
+ * enters it only through `src/core/index.ts`, its hand-written public list.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -213,6 +216,24 @@ function isAllowedSpecifier(specifier: string): boolean {
   return specifier === 'jose' || specifier.startsWith('jose/') || specifier.startsWith('./') || specifier.startsWith('../');
 }
 
+/**
+ * The imports of `file` (outside src/core) that reach a core module other than its index, as
+ * `<path>:<line> imports '<specifier>'` relative to `root`.
+ */
+export function coreImportsBesideIndex(file: string, source: string, root: string): string[] {
+  const coreDir = join(root, 'src', 'core');
+  const index = join(coreDir, 'index');
+  const violations: string[] = [];
+  for (const { line, specifier } of findModuleSpecifiers(tokenize(source))) {
+    if (!specifier.startsWith('.')) continue;
+    // out/ holds .js files next to the same names: `./core/index.js` is src/core/index.ts.
+    const target = join(dirname(file), specifier).replace(/\.[cm]?[jt]s$/, '');
+    if (relative(coreDir, target).startsWith('..')) continue;
+    if (target !== index) violations.push(`${relative(root, file)}:${line} imports '${specifier}'`);
+  }
+  return violations;
+}
+
 describe('the scanner itself', () => {
   test('finds every kind of import', () => {
     const source = [
@@ -262,6 +283,34 @@ describe('the scanner itself', () => {
   });
 });
 
+describe('the core-entry check itself', () => {
+  const root = join('/', 'repo');
+  test('flags a core module other than the index, with file and line, whatever the import form', () => {
+    const source = [
+      "import { AuthError } from '../core/index.js';",
+      "import type { Platform } from '../core/platform.js';",
+      "export { x } from '../core/grants/device-code.js';",
+      "const m = await import('../core/http.js');",
+      "// import { y } from '../core/errors.js';",
+      "import { z } from './local.js';",
+      "import { w } from '../core';",
+    ].join('\n');
+    assert.deepEqual(coreImportsBesideIndex(join(root, 'src', 'node', 'a.ts'), source, root), [
+      "src/node/a.ts:2 imports '../core/platform.js'",
+      "src/node/a.ts:3 imports '../core/grants/device-code.js'",
+      "src/node/a.ts:4 imports '../core/http.js'",
+      "src/node/a.ts:7 imports '../core'",
+    ]);
+  });
+
+  test('reads paths from src/extension.ts, one level up', () => {
+    const file = join(root, 'src', 'extension.ts');
+    assert.deepEqual(coreImportsBesideIndex(file, "import { a } from './core/index.js';\nimport { b } from './core/http.js';", root), [
+      "src/extension.ts:2 imports './core/http.js'",
+    ]);
+  });
+});
+
 describe('src/core layering', () => {
   const root = findRepoRoot();
   const coreDir = join(root, 'src', 'core');
@@ -302,5 +351,20 @@ describe('src/core layering', () => {
       }
     }
     assert.deepEqual(violations, [], `src/core must not use Node globals:\n${violations.join('\n')}`);
+  });
+});
+
+describe('the core is entered through src/core/index.ts only', () => {
+  const root = findRepoRoot();
+  const files = [...listTsFiles(join(root, 'src', 'node')), ...listTsFiles(join(root, 'src', 'vscode')), join(root, 'src', 'extension.ts')];
+
+  test('there are adapter files to check', () => {
+    assert.ok(files.some((file) => file.endsWith(join('node', 'applications.ts'))));
+    assert.ok(files.some((file) => file.endsWith(join('vscode', 'auth-provider.ts'))));
+  });
+
+  test('src/node, src/vscode and src/extension.ts import no core module but the index', () => {
+    const violations = files.flatMap((file) => coreImportsBesideIndex(file, readFileSync(file, 'utf8'), root));
+    assert.deepEqual(violations, [], `outside src/core, import the core from src/core/index.ts (export what is missing there):\n${violations.join('\n')}`);
   });
 });
