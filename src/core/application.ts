@@ -15,15 +15,7 @@ import { type ClientCredential, clientAuthFor } from './client-auth.js';
 import { randomToken, randomUuid } from './crypto.js';
 import { cacheRealmOf, realmsToSearch } from './cache-realm.js';
 import { AuthError, isRefreshTokenDead, ServerError } from './errors.js';
-import {
-  type AuthCodeFlow,
-  authorizationCodeForm,
-  authorizationCodeGrantRequest,
-  buildAuthorizationUrl,
-  checkAuthorizationResponse,
-  createAuthCodeFlow,
-  processAuthorizationCodeResponse,
-} from './grants/authorization-code.js';
+import { type AuthCodeFlow, authorizationCodeForm, authorizationCodeGrantRequest, buildAuthorizationUrl, checkAuthorizationResponse, createAuthCodeFlow, processAuthorizationCodeResponse } from './grants/authorization-code.js';
 import { clientCredentialsForm, clientCredentialsGrantRequest, processClientCredentialsResponse } from './grants/client-credentials.js';
 import { type DeviceFlow, deviceAuthorizationRequest, processDeviceAuthorizationResponse, redeemDeviceCode } from './grants/device-code.js';
 import { onBehalfOfGrantRequest, processOnBehalfOfResponse } from './grants/on-behalf-of.js';

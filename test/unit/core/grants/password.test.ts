@@ -5,20 +5,15 @@ import { passwordGrantRequest, processPasswordResponse } from '../../../../src/c
 import { jsonResponse, rejectsWithCode, textResponse } from '../fakes.js';
 import { CLIENT_ID, formOf, headerOf, publicClient, TOKEN_ENDPOINT, userToken } from './token-endpoint.js';
 
+/** The form of a password grant for user@contoso.com, as a public client sends it. */
+const passwordForm = { grant_type: 'password', username: 'user@contoso.com', password: 'p@ss word', scope: 'User.Read openid', claims: '{"c":1}', client_info: '1', client_id: CLIENT_ID };
+
 describe('passwordGrantRequest', () => {
   test('posts the credentials with client_info, routed by the username', async () => {
     const { fake, client, authority } = publicClient();
     fake.on(TOKEN_ENDPOINT, jsonResponse(userToken));
     await passwordGrantRequest(client, authority, 'user@contoso.com', 'p@ss word', ['User.Read', 'openid'], { correlationId: 'c', claims: '{"c":1}' });
-    assert.deepEqual(formOf(fake.requests[0]), {
-      grant_type: 'password',
-      username: 'user@contoso.com',
-      password: 'p@ss word',
-      scope: 'User.Read openid',
-      claims: '{"c":1}',
-      client_info: '1',
-      client_id: CLIENT_ID,
-    });
+    assert.deepEqual(formOf(fake.requests[0]), passwordForm);
     assert.equal(headerOf(fake.requests[0], 'X-AnchorMailbox'), 'upn:user@contoso.com');
     assert.equal(headerOf(fake.requests[0], 'content-type'), 'application/x-www-form-urlencoded;charset=utf-8');
   });
