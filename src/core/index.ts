@@ -45,4 +45,5 @@ export type {
   UsernamePasswordOptions,
 } from './options.js';
 export type { HttpClientOptions, Platform, Proxies, RedirectListener, RedirectListenerOptions } from './platform.js';
+export { isOpenIdScope } from './scopes.js';
 export { claimsChallengeFrom, parseWwwAuthenticate, type WwwAuthenticateChallenge } from './www-authenticate.js';
