@@ -46,4 +46,5 @@ export type {
   UsernamePasswordOptions,
 } from './options.js';
 export type { HttpClientOptions, Platform, Proxies, RedirectListener, RedirectListenerOptions } from './platform.js';
+export { isOpenIdScope } from './scopes.js';
 export { claimsChallengeFrom, decodeClaimsParameter, parseWwwAuthenticate, type WwwAuthenticateChallenge } from './www-authenticate.js';

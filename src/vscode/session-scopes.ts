@@ -1,13 +1,14 @@
 /**
  * The scopes a consumer passes to `vscode.authentication.getSession`, normalised once into a value
  * object: scope modifiers compatible with VS Code's built-in Microsoft provider are taken out
- * (`VSCODE_CLIENT_ID:<id>`, `VSCODE_TENANT:<tenant>`), the OpenID scopes the library adds itself
- * are dropped, and the rest is sorted so that equal requests compare equal. Raw scopes are not
- * used past this point.
+ * (`VSCODE_CLIENT_ID:<id>`, `VSCODE_TENANT:<tenant>`), the OpenID scopes (the core's list: those
+ * it adds to every sign-in, and `email`) are dropped, and the rest is sorted so that equal requests
+ * compare equal. Raw scopes are not used past this point.
+ *
+ * Duplicates are dropped letter for letter, case kept, as VS Code compares session scopes:
+ * `requested` is what the session reports back to its consumer.
  */
-
-/** Scopes MSAL adds to every user sign-in; consumers may pass them, the library must not get them. */
-const LIBRARY_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
+import { isOpenIdScope } from '../core/index.js';
 
 const CLIENT_ID_PREFIX = 'VSCODE_CLIENT_ID:';
 const TENANT_PREFIX = 'VSCODE_TENANT:';
@@ -39,7 +40,7 @@ export class SessionScopes {
     for (const scope of requested) {
       if (scope.startsWith(CLIENT_ID_PREFIX)) clientId = scope.slice(CLIENT_ID_PREFIX.length) || undefined;
       else if (scope.startsWith(TENANT_PREFIX)) tenant = scope.slice(TENANT_PREFIX.length) || undefined;
-      else if (!LIBRARY_SCOPES.has(scope.toLowerCase())) resource.push(scope);
+      else if (!isOpenIdScope(scope)) resource.push(scope);
     }
     const resourceScopes = resource.length > 0 ? resource : [...defaults];
     return new SessionScopes(requested, resourceScopes, clientId, tenant);
@@ -50,6 +51,6 @@ export class SessionScopes {
    * OpenID scopes, share it (modifiers included, defaults not: they may change in the settings).
    */
   get key(): string {
-    return this.requested.filter((scope) => !LIBRARY_SCOPES.has(scope.toLowerCase())).join(' ');
+    return this.requested.filter((scope) => !isOpenIdScope(scope)).join(' ');
   }
 }

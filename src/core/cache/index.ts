@@ -20,17 +20,17 @@ export type {
   RefreshTokenEntity,
   SerializedCache,
 } from './schema.js';
-export { TokenCache, normalizeScopes } from './token-cache.js';
+export { TokenCache } from './token-cache.js';
 export type {
   AccessTokenQuery,
   AccountDataQuery,
   AccountFilter,
-  AddResult,
   AppAccountsQuery,
   AppMetadataQuery,
   IdTokenQuery,
   RefreshTokenQuery,
   SearchOptions,
-  TokenEvent,
-} from './token-cache.js';
+} from './queries.js';
+export { tokenEntries } from './token-entries.js';
+export type { AddResult, TokenEntries, TokenEvent } from './token-entries.js';
 export { SerializableTokenCache } from './serializable-token-cache.js';

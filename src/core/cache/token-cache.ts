@@ -2,23 +2,33 @@
  * The in-memory token cache: MSAL for Python's `TokenCache` in camelCase, with indexes.
  *
  * Entries are kept exactly in their serialized shape (one object per section, keyed by cache
- * key), so serializing is one `JSON.stringify` and loading is one `JSON.parse` and a shape check.
- * Beside them sit indexes from `home_account_id|environment|client_id|realm` (and coarser keys)
- * to cache keys: a section's index is built in one pass the first time the section is looked
- * up, then kept in step by every change, so account-scoped lookups cost the tokens of that
- * account, not the size of the cache.
+ * key), so serializing is one `JSON.stringify` and loading is one `JSON.parse` and a shape check
+ * (`shape-check.ts`). Beside them sit indexes from `home_account_id|environment|client_id|realm`
+ * (and coarser keys) to cache keys, kept in step by every change here (`section-index.ts`), so
+ * account-scoped lookups cost the tokens of that account, not the size of the cache. What a
+ * token response writes is worked out in `token-entries.ts`; this class stores it.
  *
  * Entries handed out are the stored objects: treat them as read-only and change the cache only
  * through {@link TokenCache.modify} and the `update*`/`remove*` methods, which keep the indexes right.
  */
-import * as base64url from 'jose/base64url';
-import { decodeJwt } from 'jose/jwt/decode';
-import { usernameFromClaims } from '../account.js';
 import { AuthError } from '../errors.js';
 import { isJsonObject } from '../json.js';
-import { MultiIndex } from './multi-index.js';
+import { ScopeSet } from '../scopes.js';
+import { expiryOf, hasSecret, isKeyBound, isPartitioned, schemeOf } from './entry-rules.js';
+import type { AccessTokenQuery, AccountDataQuery, AccountFilter, AppAccountsQuery, AppMetadataQuery, IdTokenQuery, RefreshTokenQuery, SearchOptions } from './queries.js';
 import {
-  ACCESS_TOKEN_WITH_AUTH_SCHEME,
+  addToIndex,
+  appGroup,
+  buildSectionIndex,
+  groupKey,
+  hasUsableRefreshToken,
+  refreshTokenGroup,
+  removeFromIndex,
+  tokenGroup,
+  type CacheStore,
+  type SectionIndex,
+} from './section-index.js';
+import {
   CredentialType,
   makeAccountKey,
   makeAppMetadataKey,
@@ -27,468 +37,21 @@ import {
   type AccessTokenEntity,
   type AccountEntity,
   type AppMetadataEntity,
-  type AuthorityType,
   type EntityOf,
   type IdTokenEntity,
   type RefreshTokenEntity,
   type SerializedCache,
 } from './schema.js';
-
-/** A token endpoint's successful response, and what the request was, as {@link TokenCache.add} takes it. */
-export interface TokenEvent {
-  clientId: string;
-  /** The scopes requested. The response's `scope`, when present, wins. */
-  scope: string[];
-  /** Gives the environment (its host, with the port when present) and realm (first path segment). */
-  tokenEndpoint: string;
-  /** The token endpoint's JSON (access_token, refresh_token, id_token, client_info, expires_in, ...). */
-  response: Record<string, unknown>;
-  /** Overrides the host of `tokenEndpoint`, e.g. the authority's preferred cache alias. */
-  environment?: string;
-  /**
-   * Other hosts that serve the same accounts (`login.windows.net` beside
-   * `login.microsoftonline.com`): a refresh token stored there by another library (msal-node
-   * files under the preferred cache alias) is superseded by the one stored now, and removed.
-   */
-  aliases?: readonly string[];
-  /**
-   * Overrides the realm, which otherwise is the token endpoint's first path segment (MSAL for
-   * Python). `''` is a realm too: that of an issuer at a host root (see `cache-realm.ts`).
-   */
-  realm?: string;
-  /**
-   * Request data worth keeping: `username` names an account that has no ID token (ROPC);
-   * `key_id` binds the access token to a key (it is then served only to lookups naming that key).
-   */
-  data?: Record<string, unknown>;
-  /** `authorization_code`, `password`, the device code grant or `broker` mark the account's source. */
-  grantType?: string;
-  /** Claims of the ID token, already validated. Otherwise the ID token is decoded without verification. */
-  idTokenClaims?: Record<string, unknown>;
-  /** Store tokens but no account (on-behalf-of and similar middle-tier flows). */
-  skipAccountCreation?: boolean;
-  /**
-   * The account a refresh was for. Used only when the response names none: a server that sends
-   * no ID token on refresh (and no client_info) would otherwise have the tokens filed as
-   * app-only, where the account's next silent call never finds them.
-   */
-  homeAccountId?: string;
-  /**
-   * The account's username and name from the userinfo endpoint, for an ID token that names nobody
-   * (see `userinfo.ts`); the ID token's claims win where it has them.
-   */
-  profile?: { username?: string; name?: string };
-  /** The account's `authority_type`; default `ADFS` when the realm is `adfs`, else `MSSTS`. */
-  authorityType?: AuthorityType;
-}
-
-/** Options of {@link TokenCache.search}. */
-export interface SearchOptions {
-  /** Scopes the entry's `target` must contain (case-insensitive). */
-  target?: readonly string[];
-  /** Fields the entry must have, with these exact values. */
-  query?: Record<string, unknown>;
-  /** Epoch seconds; access tokens that expired before it are removed, as MSAL for Python does. */
-  now?: number;
-}
-
-/** Filter of {@link TokenCache.getAccounts}; every field given must match (case-insensitive). */
-export interface AccountFilter {
-  /** Any of these hosts (an authority's aliases). */
-  environments?: readonly string[];
-  /** The same as `environments` (the name MSAL for Python's query field has). */
-  environment?: readonly string[];
-  homeAccountId?: string;
-  username?: string;
-  realm?: string;
-}
-
-/** What {@link TokenCache.findAccessToken} looks for. */
-export interface AccessTokenQuery {
-  /** `''` for app-only tokens. */
-  homeAccountId: string;
-  /** The authority host and its aliases. */
-  environments: readonly string[];
-  clientId: string;
-  realm: string;
-  /** The token's scopes must include all of these (case-insensitive). */
-  scopes: readonly string[];
-  /** Default `Bearer`. */
-  tokenType?: string;
-  /** Epoch seconds; tokens that expired before it are not returned. Default: now. */
-  now?: number;
-  /** The key a key-bound token must be bound to; without it, only unbound tokens are found. */
-  keyId?: string;
-}
-
-export interface RefreshTokenQuery {
-  homeAccountId: string;
-  environments: readonly string[];
-  clientId: string;
-  /** Look for the family refresh token of this family (any client of the family) instead. */
-  familyId?: string;
-}
-
-export interface IdTokenQuery {
-  homeAccountId: string;
-  environments: readonly string[];
-  clientId: string;
-  realm: string;
-}
-
-/** What {@link TokenCache.add} stored, for building the caller's result. */
-export interface AddResult {
-  /** `''` for app-only tokens. */
-  homeAccountId: string;
-  environment: string;
-  realm: string;
-}
-
-/** Whose data {@link TokenCache.removeAccountData} removes. */
-export interface AccountDataQuery {
-  homeAccountId: string;
-  /** The authority host and its aliases. */
-  environments: readonly string[];
-  /** The app whose refresh tokens go (with those of its family). */
-  clientId: string;
-  /** The app's family; default: the one its app metadata records. */
-  familyId?: string;
-}
-
-/** What {@link TokenCache.getAppAccounts} looks for. */
-export interface AppAccountsQuery {
-  /** The authority host and its aliases. */
-  environments: readonly string[];
-  clientId: string;
-  /** The app's family (its app metadata's `family_id`): the family's refresh tokens count too. */
-  familyId?: string;
-  /** Only accounts with this username (case-insensitive). */
-  username?: string;
-}
-
-export interface AppMetadataQuery {
-  environments: readonly string[];
-  clientId: string;
-}
-
-/** The grants after which an account records its `account_source` (MSAL for Python's list). */
-const GRANT_TYPES_THAT_ESTABLISH_AN_ACCOUNT: ReadonlySet<string> = new Set([
-  'broker',
-  'authorization_code',
-  'password',
-  'urn:ietf:params:oauth:grant-type:device_code',
-]);
-
-/** Scopes that never make two access tokens overlap on their own (msal-common's OIDC scopes). */
-const OIDC_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'offline_access', 'email']);
-
-/** Fields that must be strings (or null, which MSAL for Python writes for absent values) when read. */
-const STRING_FIELDS: Record<CredentialType, readonly string[]> = {
-  AccessToken: ['home_account_id', 'environment', 'client_id', 'realm', 'target', 'token_type', 'credential_type'],
-  RefreshToken: ['home_account_id', 'environment', 'client_id', 'family_id', 'credential_type'],
-  IdToken: ['home_account_id', 'environment', 'client_id', 'realm', 'credential_type'],
-  Account: ['home_account_id', 'environment', 'realm', 'username'],
-  AppMetadata: ['environment', 'client_id', 'family_id'],
-};
-
-const SECTIONS: readonly CredentialType[] = [
-  CredentialType.ACCOUNT,
-  CredentialType.ID_TOKEN,
-  CredentialType.ACCESS_TOKEN,
-  CredentialType.REFRESH_TOKEN,
-  CredentialType.APP_METADATA,
-];
-
-/** Separates the parts of an index key; it cannot occur in hosts, ids or tenant names. */
-const SEP = '\u001f';
+import { loadStore, SECTIONS } from './shape-check.js';
+import { tokenEntries, type AddResult, type TokenEvent } from './token-entries.js';
+import { lower, requireEnvironments, requireScopes, requireText, toInteger } from './values.js';
 
 type Section<T extends CredentialType> = Record<string, EntityOf[T]>;
 
 const EMPTY_SECTION: Record<string, never> = Object.freeze({}) as Record<string, never>;
 
-/**
- * The index of one section. Every index key is made of lower-cased field values:
- * - `byHome`: home_account_id → keys (unused for app metadata);
- * - `byGroup`: access and ID tokens by home_account_id|environment|client_id|realm, refresh
- *   tokens by home_account_id|environment, app metadata by environment|client_id;
- * - `rows` (accounts only): every account with the lower-cased fields accounts are filtered on;
- * - `refreshRows` (refresh tokens only): home_account_id → the lower-cased fields that say whose
- *   each refresh token is, so that listing accounts reads these small rows, made side by side
- *   when the index is built, instead of entries spread through the whole parsed cache (bench/,
- *   figure 2).
- * @internal
- */
-interface SectionIndex {
-  byHome: MultiIndex;
-  byGroup: MultiIndex;
-  rows: Map<string, AccountRow>;
-  refreshRows: Map<string, RefreshTokenRow[]>;
-}
-
-/** Whose a refresh token is, lower-cased. @internal */
-interface RefreshTokenRow {
-  key: string;
-  environment: string;
-  clientId: string;
-  familyId: string;
-}
-
-/** An account and the lower-cased fields accounts are filtered on. @internal */
-interface AccountRow {
-  entry: AccountEntity;
-  /** The shared string of its lower-cased home_account_id (see {@link CacheStore.homes}). */
-  home: string;
-  environment: string;
-  username: string;
-  realm: string;
-}
-
-/**
- * The stored cache: the serialized object itself, and the indexes of its sections. A section's
- * index is built on its first use, in one pass, so loading a cache costs little more than
- * parsing it. @internal
- */
-export interface CacheStore {
-  root: SerializedCache;
-  indexes: { [T in CredentialType]?: SectionIndex };
-  /**
-   * One string per lower-cased home_account_id, shared by every section's index: a lookup with
-   * one index's key in another index then compares strings by identity, not character by
-   * character, which halves the time to list 10,000 accounts (bench/, figure 2). Homes removed
-   * from the cache stay here until the next load; there are never more than were loaded or added.
-   */
-  homes: Map<string, string>;
-}
-
-/** The shared string of a lower-cased home_account_id (see {@link CacheStore.homes}). */
-function homeOf(homes: Map<string, string>, entry: Record<string, unknown>): string {
-  const home = lower(entry['home_account_id']);
-  const shared = homes.get(home);
-  if (shared !== undefined) return shared;
-  homes.set(home, home);
-  return home;
-}
-
-/** Lower-cased text of a field; absent, null or non-string values count as `''`. */
-function lower(value: unknown): string {
-  return typeof value === 'string' ? value.toLowerCase() : '';
-}
-
-function groupKey(type: CredentialType, entry: Record<string, unknown>): string {
-  switch (type) {
-    case CredentialType.ACCESS_TOKEN:
-    case CredentialType.ID_TOKEN:
-      return lower(entry['home_account_id']) + SEP + lower(entry['environment']) + SEP + lower(entry['client_id']) + SEP + lower(entry['realm']);
-    case CredentialType.REFRESH_TOKEN:
-      return lower(entry['home_account_id']) + SEP + lower(entry['environment']);
-    case CredentialType.APP_METADATA:
-      return lower(entry['environment']) + SEP + lower(entry['client_id']);
-    default:
-      return '';
-  }
-}
-
-/** Files one entry in a section's index (or, with `remove`, takes it out). */
-function indexEntry(index: SectionIndex, homes: Map<string, string>, type: CredentialType, key: string, entry: Record<string, unknown>, remove = false): void {
-  if (type === CredentialType.ACCOUNT) {
-    if (remove) index.rows.delete(key);
-    else {
-      index.rows.set(key, {
-        entry: entry as AccountEntity,
-        home: homeOf(homes, entry),
-        environment: lower(entry['environment']),
-        username: lower(entry['username']),
-        realm: lower(entry['realm']),
-      });
-    }
-  } else {
-    const group = groupKey(type, entry);
-    if (remove) index.byGroup.delete(group, key);
-    else index.byGroup.add(group, key);
-  }
-  if (type === CredentialType.REFRESH_TOKEN) {
-    const home = homeOf(homes, entry);
-    const rows = (index.refreshRows.get(home) ?? []).filter((row) => row.key !== key);
-    if (!remove) rows.push({ key, environment: lower(entry['environment']), clientId: lower(entry['client_id']), familyId: lower(entry['family_id']) });
-    if (rows.length > 0) index.refreshRows.set(home, rows);
-    else index.refreshRows.delete(home);
-  }
-  if (type !== CredentialType.APP_METADATA) {
-    const home = homeOf(homes, entry);
-    if (remove) index.byHome.delete(home, key);
-    else index.byHome.add(home, key);
-  }
-}
-
-/** Whether the home account has a refresh token in the environments, of the client or of its family. */
-function hasUsableRefreshToken(index: SectionIndex, home: string, environments: ReadonlySet<string>, clientId: string, familyId: string | undefined): boolean {
-  const rows = index.refreshRows.get(home);
-  if (rows === undefined) return false;
-  for (const row of rows) {
-    if (environments.has(row.environment) && (row.clientId === clientId || (familyId !== undefined && row.familyId === familyId))) return true;
-  }
-  return false;
-}
-
-function buildSectionIndex(type: CredentialType, section: Record<string, Record<string, unknown>>, homes: Map<string, string>): SectionIndex {
-  const index: SectionIndex = { byHome: new MultiIndex(), byGroup: new MultiIndex(), rows: new Map(), refreshRows: new Map() };
-  for (const key in section) indexEntry(index, homes, type, key, section[key]!);
-  return index;
-}
-
-/**
- * Checks the shape of a parsed cache: an object whose known sections are objects of entry
- * objects, with string (or null) fields where the cache reads them. Throws
- * `AuthError('invalid_cache')` otherwise. Unknown sections and fields are not looked at.
- * @internal
- */
-export function loadStore(parsed: unknown): CacheStore {
-  if (!isJsonObject(parsed)) throw new AuthError('invalid_cache', 'The token cache is not a JSON object');
-  for (const type of SECTIONS) {
-    const section = parsed[type];
-    if (section === undefined) continue;
-    if (!isJsonObject(section)) throw new AuthError('invalid_cache', `The token cache's ${type} section is not an object`);
-    const fields = STRING_FIELDS[type];
-    for (const key in section) {
-      const entry = section[key];
-      if (!isJsonObject(entry)) throw new AuthError('invalid_cache', `An entry of the token cache's ${type} section is not an object`);
-      for (const field of fields) {
-        const value = entry[field];
-        if (value != null && typeof value !== 'string') {
-          throw new AuthError('invalid_cache', `An entry of the token cache's ${type} section has a ${field} that is not a string`);
-        }
-      }
-    }
-  }
-  return { root: parsed as SerializedCache, indexes: {}, homes: new Map() };
-}
-
-/** Scopes as MSAL for Python stores them: trimmed, without empties or duplicates, sorted. */
-export function normalizeScopes(scopes: Iterable<string>): string[] {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const raw of scopes) {
-    for (const scope of raw.split(/\s+/)) {
-      if (!scope || seen.has(scope.toLowerCase())) continue;
-      seen.add(scope.toLowerCase());
-      out.push(scope);
-    }
-  }
-  return out.sort();
-}
-
-function lowerScopeSet(target: unknown): Set<string> {
-  const set = new Set<string>();
-  if (typeof target !== 'string') return set;
-  for (const scope of target.split(/\s+/)) if (scope) set.add(scope.toLowerCase());
-  return set;
-}
-
-function containsAll(have: Set<string>, wanted: readonly string[]): boolean {
-  for (const scope of wanted) if (!have.has(scope)) return false;
-  return true;
-}
-
-/** Python's `int(x)` for the numbers of a token response (numbers or numeric strings). */
-function toInteger(value: unknown): number | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  return Number.isFinite(n) ? Math.trunc(n) : undefined;
-}
-
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
-}
-
-/** An access token's `expires_on` in epoch seconds; undefined when it has none that reads as a number. */
-function expiryOf(entry: { expires_on?: unknown }): number | undefined {
-  const value = entry.expires_on;
-  if ((typeof value !== 'string' || value.trim() === '') && typeof value !== 'number') return undefined;
-  const seconds = Number(value);
-  // Beyond Date's range (±8.64e12 s) an expiry is as unreadable as no number at all.
-  return Number.isFinite(seconds) && Math.abs(seconds) <= MAX_DATE_S ? seconds : undefined;
-}
-
-/**
- * The scheme an access token is for, lower-cased: `bearer` unless its `token_type` names another
- * (`pop`, `dpop`, `ssh-cert`), or it is msal-node's `AccessToken_With_AuthScheme` entry, which
- * is never a plain Bearer token whatever its `token_type` says.
- */
-function schemeOf(entry: AccessTokenEntity): string {
-  const type = lower(entry.token_type) || 'bearer';
-  return entry.credential_type === ACCESS_TOKEN_WITH_AUTH_SCHEME && type === 'bearer' ? 'authscheme' : type;
-}
-
-/** Whether an access token is bound to a key: served only to a lookup that names the key. */
-function isKeyBound(entry: AccessTokenEntity): boolean {
-  return typeof entry.key_id === 'string' ? entry.key_id !== '' : entry.key_id !== undefined && entry.key_id !== null;
-}
-
-/**
- * Whether another library filed the access token in a partition of its own: msal-node's
- * `additionalCacheKeyComponents` (an FMI path, client claims) or `requestedClaimsHash`, MSAL for
- * Python's `ext_cache_key`. Such a token was asked for with more than scopes, and this library
- * never asks that way: it is never served here.
- */
-function isPartitioned(entry: AccessTokenEntity): boolean {
-  const components = entry['additionalCacheKeyComponents'];
-  if (isJsonObject(components) && Object.keys(components).length > 0) return true;
-  return Boolean(entry['requestedClaimsHash']) || Boolean(entry['ext_cache_key']);
-}
-
-/** The largest epoch-seconds value a Date can hold. */
-const MAX_DATE_S = 8.64e12;
-
-/**
- * Whether a credential entry holds a usable secret. Entries loaded from a damaged or foreign cache
- * may lack it: such a token is never served or redeemed (it would give an empty bearer token).
- */
-function hasSecret(entry: { secret?: unknown }): boolean {
-  return typeof entry.secret === 'string' && entry.secret !== '';
-}
-
-function stringClaim(claims: Record<string, unknown>, name: string): string | undefined {
-  const value = claims[name];
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** Decodes Entra's client_info (base64url JSON, padding and the standard alphabet tolerated). */
-function decodeClientInfo(clientInfo: string): Record<string, unknown> {
-  try {
-    const json = new TextDecoder().decode(base64url.decode(clientInfo.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')));
-    const value: unknown = JSON.parse(json);
-    if (isJsonObject(value)) return value;
-  } catch {
-    // reported below
-  }
-  // The server's answer is at fault, not the caller: the same code as every other malformed response field.
-  throw new AuthError('invalid_response', 'The token response has a client_info that is not base64url-encoded JSON');
-}
-
-/** The `foci` of a token response (Entra's family id, `"1"`), or undefined when it has none. */
-function familyIdOf(foci: unknown): string | undefined {
-  if (foci === undefined || foci === null || foci === '') return undefined;
-  if (typeof foci === 'string' || typeof foci === 'number') return String(foci);
-  throw new AuthError('invalid_response', 'The token response has a foci that is not a string');
-}
-
-/** MSAL for Python's `__parse_account`: home_account_id from client_info, else from the ID token's `sub`. */
-function parseAccount(response: Record<string, unknown>, claims: Record<string, unknown>): { homeAccountId: string; hasAccount: boolean } {
-  const clientInfo = response['client_info'];
-  if (typeof clientInfo === 'string' && clientInfo !== '') {
-    const info = decodeClientInfo(clientInfo);
-    const uid = info['uid'];
-    const utid = info['utid'];
-    if (typeof uid === 'string' && typeof utid === 'string' && uid !== '' && utid !== '') {
-      return { homeAccountId: `${uid}.${utid}`, hasAccount: true };
-    }
-  }
-  if (Object.keys(claims).length > 0) {
-    const sub = stringClaim(claims, 'sub');
-    if (!sub) throw new AuthError('invalid_id_token', 'The ID token has no sub claim');
-    return { homeAccountId: sub, hasAccount: true };
-  }
-  // Client credentials (app-only) tokens: no account.
-  return { homeAccountId: '', hasAccount: false };
 }
 
 /** Python's `is_subdict_of(query, entry)` with JSON values: every queried field present and equal. */
@@ -513,27 +76,6 @@ function shallowEqual(a: Record<string, unknown>, b: Record<string, unknown>): b
   const aKeys = Object.keys(a);
   if (aKeys.length !== Object.keys(b).length) return false;
   return aKeys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
-}
-
-function requireText(value: unknown, what: string): string {
-  if (typeof value !== 'string' || value === '') throw new AuthError('invalid_argument', `${what} must be a non-empty string`);
-  return value;
-}
-
-function requireEnvironments(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && v !== '')) {
-    throw new AuthError('invalid_argument', 'environments must be a non-empty array of hosts');
-  }
-  return value.map((v: string) => v.toLowerCase());
-}
-
-function requireScopes(value: unknown): string[] {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-    throw new AuthError('invalid_argument', 'scopes must be an array of strings');
-  }
-  const scopes = normalizeScopes(value as string[]).map((s) => s.toLowerCase());
-  if (scopes.length === 0) throw new AuthError('invalid_argument', 'scopes must not be empty');
-  return scopes;
 }
 
 /**
@@ -583,9 +125,9 @@ export class TokenCache {
     const section = this.writableSection(type);
     // A section not indexed yet is indexed from its data when first used.
     const index = this.store.indexes[type];
-    if (index && Object.hasOwn(section, key)) indexEntry(index, this.store.homes, type, key, section[key]!, true);
+    if (index && Object.hasOwn(section, key)) removeFromIndex(index, this.store.homes, type, key, section[key]!);
     section[key] = entry;
-    if (index) indexEntry(index, this.store.homes, type, key, entry);
+    if (index) addToIndex(index, this.store.homes, type, key, entry);
     this.onStateChanged();
   }
 
@@ -593,7 +135,7 @@ export class TokenCache {
     const section = this.section(type);
     if (!Object.hasOwn(section, key)) return false;
     const index = this.store.indexes[type];
-    if (index) indexEntry(index, this.store.homes, type, key, section[key]!, true);
+    if (index) removeFromIndex(index, this.store.homes, type, key, section[key]!);
     delete section[key];
     this.onStateChanged();
     return true;
@@ -636,127 +178,18 @@ export class TokenCache {
    * `now` is in epoch seconds.
    */
   add(event: TokenEvent, now: number = nowSeconds()): AddResult {
-    if (!isJsonObject(event)) throw new AuthError('invalid_argument', 'The token event must be an object');
-    // MSAL for Python's `add({})`: nothing to store is no error (it still counts as a change).
-    if (event.response === undefined || (isJsonObject(event.response) && Object.keys(event.response).length === 0)) {
+    const entries = tokenEntries(event, now);
+    // MSAL for Python's `add({})`: nothing to store still counts as a change.
+    if (!entries.appMetadata) {
       this.onStateChanged();
-      return { homeAccountId: '', environment: '', realm: '' };
+      return entries.result;
     }
-    const clientId = requireText(event.clientId, 'clientId');
-    const response = event.response;
-    if (!isJsonObject(response)) throw new AuthError('invalid_argument', 'The token event has no response object');
-    if (event.scope !== undefined && (!Array.isArray(event.scope) || !event.scope.every((s) => typeof s === 'string'))) {
-      throw new AuthError('invalid_argument', 'scope must be an array of strings');
-    }
-    if (!Number.isFinite(now)) throw new AuthError('invalid_argument', 'now must be a number of epoch seconds');
-    now = Math.floor(now);
-
-    let endpoint: URL;
-    try {
-      endpoint = new URL(requireText(event.tokenEndpoint, 'tokenEndpoint'));
-    } catch (cause) {
-      if (cause instanceof AuthError) throw cause;
-      throw new AuthError('invalid_argument', 'tokenEndpoint is not a URL', { cause });
-    }
-    const environment = event.environment || endpoint.host;
-
-    const data = isJsonObject(event.data) ? event.data : {};
-    const accessToken = response['access_token'];
-    const refreshToken = response['refresh_token'];
-    const idToken = response['id_token'];
-    let claims: Record<string, unknown> = {};
-    if (isJsonObject(event.idTokenClaims)) claims = event.idTokenClaims;
-    else if (typeof idToken === 'string' && idToken !== '') {
-      try {
-        claims = decodeJwt(idToken) as Record<string, unknown>;
-      } catch (cause) {
-        throw new AuthError('invalid_id_token', 'The ID token of the token response cannot be decoded', { cause });
-      }
-    }
-    const realm = typeof event.realm === 'string' ? event.realm : (endpoint.pathname.split('/')[1] ?? '');
-    const parsed = parseAccount(response, claims);
-    const homeAccountId = parsed.homeAccountId || (typeof event.homeAccountId === 'string' ? event.homeAccountId : '');
-    const hasAccount = parsed.hasAccount;
-
-    // Read before anything is written: a response refused here must leave the cache as it was.
-    const familyId = familyIdOf(response['foci']);
-    const grantedScope = response['scope'];
-    const target = normalizeScopes(typeof grantedScope === 'string' && grantedScope.trim() !== '' ? [grantedScope] : (event.scope ?? [])).join(' ');
-
-    if (typeof accessToken === 'string' && accessToken !== '') {
-      const expiresOn = toInteger(response['expires_on']);
-      const expiresIn = toInteger(response['expires_in']) ?? (expiresOn !== undefined ? expiresOn - now : 600);
-      const extExpiresIn = toInteger(response['ext_expires_in']) ?? expiresIn;
-      const tokenType = typeof response['token_type'] === 'string' && response['token_type'] !== '' ? response['token_type'] : 'Bearer';
-      const at: AccessTokenEntity = {
-        credential_type: CredentialType.ACCESS_TOKEN,
-        secret: accessToken,
-        home_account_id: homeAccountId,
-        environment,
-        client_id: clientId,
-        target,
-        realm,
-        token_type: tokenType,
-        cached_at: String(now),
-        expires_on: String(now + expiresIn),
-        extended_expires_on: String(now + extExpiresIn),
-      };
-      const refreshIn = toInteger(response['refresh_in']);
-      if (refreshIn !== undefined) at.refresh_on = String(now + refreshIn);
-      const keyId = data['key_id'];
-      if ((typeof keyId === 'string' && keyId !== '') || typeof keyId === 'number') at.key_id = String(keyId);
-      this.saveAccessToken(at);
-    }
-
-    if (hasAccount && !event.skipAccountCreation) {
-      const account: AccountEntity = {
-        home_account_id: homeAccountId,
-        environment,
-        realm,
-        // null without an ID token, as MSAL for Python writes it.
-        local_account_id: stringClaim(claims, 'oid') ?? stringClaim(claims, 'sub') ?? null,
-        username:
-          usernameFromClaims(claims) ??
-          (typeof event.profile?.username === 'string' && event.profile.username !== '' ? event.profile.username : undefined) ??
-          (typeof data['username'] === 'string' ? data['username'] : ''),
-        authority_type: event.authorityType ?? (realm.toLowerCase() === 'adfs' ? 'ADFS' : 'MSSTS'),
-      };
-      const name = stringClaim(claims, 'name') ?? (typeof event.profile?.name === 'string' ? event.profile.name : undefined);
-      if (name) account.name = name;
-      if (event.grantType && GRANT_TYPES_THAT_ESTABLISH_AN_ACCOUNT.has(event.grantType)) account.account_source = event.grantType;
-      this.put(CredentialType.ACCOUNT, makeAccountKey(account), account);
-    }
-
-    if (typeof idToken === 'string' && idToken !== '') {
-      const idt: IdTokenEntity = {
-        credential_type: CredentialType.ID_TOKEN,
-        secret: idToken,
-        home_account_id: homeAccountId,
-        environment,
-        realm,
-        client_id: clientId,
-      };
-      this.saveIdToken(idt);
-    }
-
-    if (typeof refreshToken === 'string' && refreshToken !== '') {
-      const rt: RefreshTokenEntity = {
-        credential_type: CredentialType.REFRESH_TOKEN,
-        secret: refreshToken,
-        home_account_id: homeAccountId,
-        environment,
-        client_id: clientId,
-        target,
-        last_modification_time: String(now),
-      };
-      if (familyId !== undefined) rt.family_id = familyId;
-      this.saveRefreshToken(rt, event.aliases);
-    }
-
-    const appMetadata: AppMetadataEntity = { client_id: clientId, environment };
-    if (familyId !== undefined) appMetadata.family_id = familyId;
-    this.put(CredentialType.APP_METADATA, makeAppMetadataKey(appMetadata), appMetadata);
-    return { homeAccountId, environment, realm };
+    if (entries.accessToken) this.saveAccessToken(entries.accessToken);
+    if (entries.account) this.put(CredentialType.ACCOUNT, makeAccountKey(entries.account), entries.account);
+    if (entries.idToken) this.saveIdToken(entries.idToken);
+    if (entries.refreshToken) this.saveRefreshToken(entries.refreshToken, event.aliases);
+    this.put(CredentialType.APP_METADATA, makeAppMetadataKey(entries.appMetadata), entries.appMetadata);
+    return entries.result;
   }
 
   /**
@@ -766,17 +199,14 @@ export class TokenCache {
    */
   private saveAccessToken(at: AccessTokenEntity): void {
     const key = makeCredentialKey(at);
-    const scopes = [...lowerScopeSet(at.target)];
-    const resourceScopes = scopes.filter((s) => !OIDC_SCOPES.has(s));
-    const compared = resourceScopes.length > 0 ? resourceScopes : scopes;
+    const scopes = ScopeSet.fromTarget(at.target);
     const scheme = schemeOf(at);
     const keyId = at.key_id ?? '';
     for (const oldKey of this.index(CredentialType.ACCESS_TOKEN).byGroup.get(groupKey(CredentialType.ACCESS_TOKEN, at))) {
       if (oldKey === key) continue;
       const old = this.entryAt(CredentialType.ACCESS_TOKEN, oldKey);
       if (!old || schemeOf(old) !== scheme || (old.key_id ?? '') !== keyId) continue;
-      const oldScopes = lowerScopeSet(old.target);
-      if (compared.some((s) => oldScopes.has(s))) this.deleteKey(CredentialType.ACCESS_TOKEN, oldKey);
+      if (scopes.replaces(ScopeSet.fromTarget(old.target))) this.deleteKey(CredentialType.ACCESS_TOKEN, oldKey);
     }
     this.put(CredentialType.ACCESS_TOKEN, key, at);
   }
@@ -804,7 +234,7 @@ export class TokenCache {
     const environments = new Set([lower(rt.environment), ...aliases.filter((alias) => typeof alias === 'string').map(lower)]);
     const index = this.index(CredentialType.REFRESH_TOKEN);
     for (const environment of environments) {
-      for (const oldKey of index.byGroup.get(home + SEP + environment)) {
+      for (const oldKey of index.byGroup.get(refreshTokenGroup(home, environment))) {
         if (oldKey === key) continue;
         const old = this.entryAt(CredentialType.REFRESH_TOKEN, oldKey);
         if (old && (lower(old.client_id) === clientId || (familyId !== '' && lower(old.family_id) === familyId))) this.deleteKey(CredentialType.REFRESH_TOKEN, oldKey);
@@ -853,7 +283,7 @@ export class TokenCache {
       if (!matchesQuery(entry, query)) continue;
       // A key-bound token goes only to a search that names its key (MSAL for Python's isolation).
       if (credentialType === CredentialType.ACCESS_TOKEN && isKeyBound(entry as AccessTokenEntity) && !Object.hasOwn(query ?? {}, 'key_id')) continue;
-      if (wanted && !containsAll(lowerScopeSet(entry['target']), wanted)) continue;
+      if (wanted && !ScopeSet.fromTarget(entry['target']).containsAll(wanted)) continue;
       found.push(entry);
     }
     for (const key of expired) this.deleteKey(CredentialType.ACCESS_TOKEN, key);
@@ -940,11 +370,11 @@ export class TokenCache {
     const index = this.index(CredentialType.ACCESS_TOKEN);
     let best: AccessTokenEntity | undefined;
     for (const environment of environments) {
-      for (const key of index.byGroup.get(home + SEP + environment + SEP + clientId + SEP + realm)) {
+      for (const key of index.byGroup.get(tokenGroup(home, environment, clientId, realm))) {
         const entry = this.entryAt(CredentialType.ACCESS_TOKEN, key);
         if (!entry || !hasSecret(entry) || schemeOf(entry) !== tokenType || (entry.key_id ?? '') !== keyId || isPartitioned(entry)) continue;
         const expiresOn = expiryOf(entry);
-        if (expiresOn === undefined || expiresOn < now || !containsAll(lowerScopeSet(entry.target), wanted)) continue;
+        if (expiresOn === undefined || expiresOn < now || !ScopeSet.fromTarget(entry.target).containsAll(wanted)) continue;
         if (!best || expiresOn > expiryOf(best)!) best = entry;
       }
     }
@@ -1006,7 +436,7 @@ export class TokenCache {
     const index = this.index(CredentialType.REFRESH_TOKEN);
     const entries: { key: string; entry: RefreshTokenEntity }[] = [];
     for (const environment of environments) {
-      for (const key of index.byGroup.get(home + SEP + environment)) {
+      for (const key of index.byGroup.get(refreshTokenGroup(home, environment))) {
         const entry = this.entryAt(CredentialType.REFRESH_TOKEN, key);
         if (entry && hasSecret(entry)) entries.push({ key, entry });
       }
@@ -1023,7 +453,7 @@ export class TokenCache {
     const home = query.homeAccountId.toLowerCase();
     const index = this.index(CredentialType.ID_TOKEN);
     for (const environment of environments) {
-      for (const key of index.byGroup.get(home + SEP + environment + SEP + clientId + SEP + realm)) {
+      for (const key of index.byGroup.get(tokenGroup(home, environment, clientId, realm))) {
         const entry = this.entryAt(CredentialType.ID_TOKEN, key);
         if (entry) return entry;
       }
@@ -1037,7 +467,7 @@ export class TokenCache {
     const clientId = requireText(query.clientId, 'clientId').toLowerCase();
     const index = this.index(CredentialType.APP_METADATA);
     for (const environment of environments) {
-      for (const key of index.byGroup.get(environment + SEP + clientId)) {
+      for (const key of index.byGroup.get(appGroup(environment, clientId))) {
         const entry = this.entryAt(CredentialType.APP_METADATA, key);
         if (entry) return entry;
       }
@@ -1109,7 +539,7 @@ export class TokenCache {
     const home = query.homeAccountId.toLowerCase();
     const familyId = (query.familyId ?? this.findAppMetadata({ environments: [...environments], clientId })?.family_id)?.toLowerCase();
     for (const environment of environments) {
-      for (const key of this.index(CredentialType.REFRESH_TOKEN).byGroup.get(home + SEP + environment)) {
+      for (const key of this.index(CredentialType.REFRESH_TOKEN).byGroup.get(refreshTokenGroup(home, environment))) {
         const rt = this.entryAt(CredentialType.REFRESH_TOKEN, key);
         if (rt && (lower(rt.client_id) === clientId || (familyId && lower(rt.family_id) === familyId))) {
           this.deleteKey(CredentialType.REFRESH_TOKEN, key);

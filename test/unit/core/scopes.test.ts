@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  containsAllScopes,
   decorateScopes,
+  isOpenIdScope,
   parseScopeString,
   RESERVED_SCOPES,
-  uniqueScopes,
+  ScopeSet,
+  searchScopesFor,
   validateScopes,
 } from '../../../src/core/scopes.js';
 import { throwsWithCode } from './fakes.js';
@@ -74,22 +75,81 @@ describe('decorateScopes', () => {
   });
 });
 
-describe('containsAllScopes', () => {
-  test('true when every wanted scope is granted, ignoring case', () => {
-    assert.equal(containsAllScopes(['User.Read', 'Mail.Read', 'openid'], ['user.read', 'MAIL.READ']), true);
+describe('ScopeSet', () => {
+  test('holds each scope once whatever its case, in the spelling and order first given', () => {
+    const set = ScopeSet.of(['User.Read', 'mail.read', 'USER.READ', 'Mail.Read', 'openid']);
+    assert.deepEqual(set.toArray(), ['User.Read', 'mail.read', 'openid']);
+    assert.equal(set.size, 3);
+    assert.equal(set.has('user.read'), true);
+    assert.equal(set.has('MAIL.READ'), true);
+    assert.equal(set.has('Files.Read'), false);
   });
 
-  test('false when one scope is missing', () => {
-    assert.equal(containsAllScopes(['User.Read'], ['User.Read', 'Mail.Read']), false);
+  test('reads items that hold several space-separated scopes, dropping empty parts', () => {
+    assert.deepEqual(ScopeSet.of(['  a  b ', 'c\td', '', 'B']).toArray(), ['a', 'b', 'c', 'd']);
   });
 
-  test('an empty wanted list is always contained', () => {
-    assert.equal(containsAllScopes([], []), true);
-    assert.equal(containsAllScopes(['a'], []), true);
+  test('the target string is sorted as MSAL for Python sorts it, and reads back to the same set', () => {
+    const granted = 'profile https://graph.microsoft.com/User.Read openid email https://graph.microsoft.com/Mail.Read';
+    const target = ScopeSet.fromTarget(granted).toTarget();
+    assert.equal(target, 'email https://graph.microsoft.com/Mail.Read https://graph.microsoft.com/User.Read openid profile');
+    assert.equal(ScopeSet.fromTarget(target).toTarget(), target);
+    // Case-sensitive order of the kept spellings: upper case sorts first.
+    assert.equal(ScopeSet.of(['b', 'A', 'a', 'C']).toTarget(), 'A C b');
   });
 
-  test('accepts any iterable', () => {
-    assert.equal(containsAllScopes(new Set(['A', 'B']), new Set(['b'])), true);
+  test('a target that is not a string (a damaged entry) holds no scope', () => {
+    for (const target of [undefined, null, 42, ['openid']]) assert.equal(ScopeSet.fromTarget(target).size, 0);
+  });
+
+  test('containsAll ignores case and holds for an empty wanted set', () => {
+    const granted = ScopeSet.fromTarget('Mail.Read openid User.Read');
+    assert.equal(granted.containsAll(ScopeSet.of(['user.read', 'MAIL.READ'])), true);
+    assert.equal(granted.containsAll(ScopeSet.of(['User.Read', 'Files.Read'])), false);
+    assert.equal(granted.containsAll(ScopeSet.of([])), true);
+    assert.equal(ScopeSet.of([]).containsAll(ScopeSet.of(['openid'])), false);
+  });
+
+  test('a token replaces another when they share a resource scope; shared OpenID scopes alone do not count', () => {
+    const read = ScopeSet.fromTarget('email openid profile User.Read');
+    assert.equal(read.replaces(ScopeSet.fromTarget('email openid profile Mail.Read')), false);
+    assert.equal(read.replaces(ScopeSet.fromTarget('USER.READ Mail.Read')), true);
+    assert.equal(read.replaces(ScopeSet.fromTarget('openid profile')), false);
+  });
+
+  test('a token for OpenID scopes alone replaces any token that holds one of them', () => {
+    const userinfo = ScopeSet.fromTarget('openid profile');
+    assert.equal(userinfo.replaces(ScopeSet.fromTarget('openid')), true);
+    assert.equal(userinfo.replaces(ScopeSet.fromTarget('User.Read openid')), true);
+    assert.equal(userinfo.replaces(ScopeSet.fromTarget('User.Read')), false);
+  });
+
+  test('without drops scopes in any case and keeps the order of the rest', () => {
+    assert.deepEqual(ScopeSet.of(['User.Read', 'openid', 'offline_access']).without(ScopeSet.of(['OFFLINE_ACCESS'])).toArray(), ['User.Read', 'openid']);
+  });
+});
+
+describe('the OpenID scopes', () => {
+  test('the reserved ones are MSAL for Python’s: openid, profile, offline_access', () => {
+    assert.deepEqual([...RESERVED_SCOPES], ['openid', 'profile', 'offline_access']);
+  });
+
+  test('email is an OpenID scope, in any case, but not a reserved one', () => {
+    for (const scope of ['openid', 'Profile', 'OFFLINE_ACCESS', 'Email']) assert.equal(isOpenIdScope(scope), true, scope);
+    for (const scope of ['User.Read', 'openid2', 'address']) assert.equal(isOpenIdScope(scope), false, scope);
+    assert.deepEqual(decorateScopes(['email'], CLIENT_ID), ['email', 'openid', 'profile', 'offline_access']);
+  });
+});
+
+describe('searchScopesFor', () => {
+  test('asks for the caller’s scopes as given', () => {
+    assert.deepEqual(searchScopesFor(['User.Read']), ['User.Read']);
+  });
+
+  test('no scopes asks for the token of openid profile, less the scopes the app excludes', () => {
+    assert.deepEqual(searchScopesFor([]), ['openid', 'profile']);
+    assert.deepEqual(searchScopesFor([], ['Profile']), ['openid']);
+    assert.deepEqual(searchScopesFor([], ['openid', 'profile']), ['openid']);
   });
 });
 
@@ -133,13 +193,9 @@ describe('validateScopes', () => {
   });
 });
 
-describe('parseScopeString and uniqueScopes', () => {
-  test('parseScopeString splits on spaces and drops empty parts', () => {
-    assert.deepEqual(parseScopeString(' openid  profile User.Read '), ['openid', 'profile', 'User.Read']);
+describe('parseScopeString', () => {
+  test('splits on white space and drops empty parts, keeping order and duplicates', () => {
+    assert.deepEqual(parseScopeString(' openid  profile\tUser.Read openid '), ['openid', 'profile', 'User.Read', 'openid']);
     assert.deepEqual(parseScopeString(''), []);
-  });
-
-  test('uniqueScopes keeps the first spelling', () => {
-    assert.deepEqual(uniqueScopes(['a', 'B', 'A', 'b', 'c']), ['a', 'B', 'c']);
   });
 });

@@ -46,6 +46,12 @@ describe('SessionScopes.parse', () => {
     assert.deepEqual(SessionScopes.parse(['openid']).resourceScopes, [], 'no defaults given: none');
   });
 
+  test('scopes that differ only in case stay apart in requested, as VS Code compares them', () => {
+    const scopes = SessionScopes.parse([GRAPH_READ, GRAPH_READ.toLowerCase(), 'openid', 'OpenID']);
+    assert.deepEqual(scopes.requested, ['OpenID', GRAPH_READ, GRAPH_READ.toLowerCase(), 'openid']);
+    assert.deepEqual(scopes.resourceScopes, [GRAPH_READ, GRAPH_READ.toLowerCase()]);
+  });
+
   test('the defaults are copied, not shared', () => {
     const defaults = [...DEFAULTS];
     const scopes = SessionScopes.parse([], defaults);
