@@ -93,7 +93,7 @@ export interface AuthorityOptions {
  * (the IPv4-mapped form of 127.0.0.1, the same socket): browsers do not treat it as localhost,
  * which lets an editor in a browser (code-server) open it directly rather than through its proxy.
  */
-function isLoopbackHost(hostname: string): boolean {
+export function isLoopbackHost(hostname: string): boolean {
   return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]' || hostname === '[::ffff:7f00:1]';
 }
 

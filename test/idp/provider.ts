@@ -14,6 +14,7 @@ import type { GrantDependencies } from './grants/issue-tokens.js';
 import { ADDED_CONSENT_PARAM } from './interactions.js';
 import { createMemoryAdapterFactory } from './memory-adapter.js';
 import { renderDeviceCodePage, renderDeviceConfirmPage, renderDeviceSuccessPage, renderErrorPage } from './pages.js';
+import { protocolFeatures, type ProtocolFeatureOptions } from './protocol-features.js';
 import { defaultResource, makeGetResourceServerInfo, OIDC_SCOPES, splitScope } from './resources.js';
 
 export type FaceName = 'oidc' | 'entra';
@@ -57,6 +58,8 @@ export interface FaceOptions {
   tenantClaim?: string;
   /** Entra face: the clients of the "family of client IDs" (`foci: "1"`, family refresh tokens). */
   familyClients?: readonly string[];
+  /** DPoP nonces and dynamic client registration (protocol-features.ts). */
+  protocolFeatures?: ProtocolFeatureOptions;
 }
 
 const DAY = 24 * 60 * 60;
@@ -172,6 +175,7 @@ function makeConfiguration(options: FaceOptions): Configuration {
         getResourceServerInfo,
       },
       rpInitiatedLogout: { enabled: true },
+      ...protocolFeatures(options.protocolFeatures ?? {}, options.face),
     },
     routes: { ...options.routes },
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },

@@ -40,6 +40,7 @@ import { getClientCertificate, getSigningJwk, toPublicJwk, type ClientCertificat
 import { renderErrorPage } from './pages.js';
 import { interceptJsonResponse, type TokenTamper } from './tampering.js';
 import { createFaceProvider, OIDC_ROUTES, requestMounts, type FaceName, type RequestMount } from './provider.js';
+import type { ProtocolFeatureOptions } from './protocol-features.js';
 
 export { ACCOUNTS, type AccountName, type TestAccount } from './accounts.js';
 export {
@@ -103,6 +104,13 @@ export interface IdpOptions {
    * redeemed by another (see reissueFamilyRefreshToken in entra-layer.ts). Default: no family.
    */
   familyClients?: readonly string[];
+  /**
+   * DPoP (on by default in oidc-provider 9; `false` turns it off, `{ requireNonce: true }` makes
+   * the token endpoint demand a server nonce). See protocol-features.ts.
+   */
+  dpop?: ProtocolFeatureOptions['dpop'];
+  /** Open dynamic client registration (RFC 7591) at `<oidcIssuer>/reg`, generic face only. Default off. */
+  registration?: boolean;
 }
 
 /** What throttleNextTokenRequest answers. */
@@ -323,6 +331,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
     devicePollInterval: options.devicePollInterval ?? 5,
     ...(options.accessTokenTtl === undefined ? {} : { accessTokenTtl: options.accessTokenTtl }),
     ...(options.refreshIn === undefined ? {} : { refreshIn: options.refreshIn }),
+    protocolFeatures: { ...(options.dpop === undefined ? {} : { dpop: options.dpop }), registration: options.registration === true },
   };
   let providers: { oidc: Provider; entra: Provider };
   try {

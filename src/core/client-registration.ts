@@ -1,0 +1,152 @@
+/**
+ * Dynamic client registration (RFC 7591) of a public native client: the way in to an
+ * authorization server that no configured provider knows, once the person agreed to it.
+ *
+ * What is registered is fixed here, not chosen by the caller: no client secret
+ * (`token_endpoint_auth_method: none`), the authorization-code and refresh-token grants, the
+ * caller's redirect URIs (loopback and URI handler), `application_type: native`. The answer is
+ * checked before anything is returned: a registration the client cannot use (no `client_id`, a
+ * secret-based authentication, redirect URIs other than ours) is a typed error, never a value the
+ * caller might store.
+ */
+import { isLoopbackHost } from './authority.js';
+import { AuthError } from './errors.js';
+import { type FetchLike, HttpPipeline, readJsonObject } from './http.js';
+import { describeUrl } from './logger.js';
+import { type AuthorizationServerMetadata, parseSecureUrl, type ResourceDiscoveryOptions } from './resource-metadata.js';
+import { serverErrorFrom } from './token-response.js';
+
+/** What the caller says about the client to register. */
+export interface NativeClientRegistrationOptions extends Pick<ResourceDiscoveryOptions, 'allowInsecureLoopbackHttp' | 'signal'> {
+  /** Shown by the authorization server on its consent page. */
+  clientName: string;
+  /** Loopback (`http://127.0.0.1/callback`, any port at sign-in, RFC 8252 §7.3) and URI-handler URIs. */
+  redirectUris: readonly string[];
+  /** Space-separated scopes the client will ask for, when the server wants them declared. */
+  scope?: string;
+  softwareId?: string;
+  softwareVersion?: string;
+  /** An RFC 7591 §3 initial access token, for servers that do not allow open registration. */
+  initialAccessToken?: string;
+}
+
+/** A registration the client can use; field names are the wire's, ready to be stored per issuer. */
+export interface NativeClientRegistration {
+  /** The issuer the registration belongs to (never from the response). */
+  issuer: string;
+  client_id: string;
+  redirect_uris: string[];
+  token_endpoint_auth_method: 'none';
+  grant_types: string[];
+  client_id_issued_at?: number;
+  /** RFC 7592 management, when the server offers it. */
+  registration_client_uri?: string;
+  registration_access_token?: string;
+}
+
+const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+
+/** Schemes a redirect must never use: they run code or read local files in the browser. */
+const FORBIDDEN_SCHEMES: ReadonlySet<string> = new Set(['javascript:', 'data:', 'file:', 'blob:', 'about:', 'vbscript:', 'ftp:', 'ws:', 'wss:']);
+
+/**
+ * Checks a native client's redirect URI (RFC 8252 §7): a private-use scheme (`vscode://…`), https
+ * (a claimed URI, as an editor in a browser has), or http on a loopback host; never a fragment.
+ */
+function checkRedirectUri(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new AuthError('invalid_argument', 'a redirect URI is not an absolute URI');
+  }
+  if (url.hash || value.includes('#')) throw new AuthError('invalid_argument', 'a redirect URI must not carry a fragment');
+  if (FORBIDDEN_SCHEMES.has(url.protocol)) throw new AuthError('invalid_argument', `a redirect URI must not use ${url.protocol}`);
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new AuthError('invalid_argument', 'an http redirect URI must name a loopback host (RFC 8252 §7.3)');
+  }
+}
+
+/** The registration request's JSON body (RFC 7591 §2). */
+export function nativeClientRegistrationRequest(options: NativeClientRegistrationOptions): Record<string, unknown> {
+  if (typeof options.clientName !== 'string' || options.clientName.trim() === '') throw new AuthError('invalid_argument', 'clientName is required');
+  if (!Array.isArray(options.redirectUris) || options.redirectUris.length === 0) throw new AuthError('invalid_argument', 'at least one redirect URI is required');
+  for (const uri of options.redirectUris) checkRedirectUri(uri);
+  return {
+    client_name: options.clientName,
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    grant_types: [...GRANT_TYPES],
+    response_types: ['code'],
+    redirect_uris: [...options.redirectUris],
+    ...(options.scope ? { scope: options.scope } : {}),
+    ...(options.softwareId ? { software_id: options.softwareId } : {}),
+    ...(options.softwareVersion ? { software_version: options.softwareVersion } : {}),
+  };
+}
+
+/**
+ * Checks a registration response body (RFC 7591 §3.2.1) against what was asked. The server may
+ * change what it was sent; changes this client cannot live with are refused: another
+ * authentication method (it would need a secret a native client cannot keep), redirect URIs that
+ * leave one of ours out, grants without the authorization code.
+ */
+export function checkRegistrationResponse(body: Record<string, unknown>, issuer: string, request: Record<string, unknown>): NativeClientRegistration {
+  const what = 'client registration response';
+  const clientId = body.client_id;
+  if (typeof clientId !== 'string' || clientId === '') throw new AuthError('invalid_response', `${what} has no client_id`);
+  const method = body.token_endpoint_auth_method;
+  if (method !== undefined && method !== 'none') {
+    throw new AuthError('invalid_response', `${what}: the server registered token_endpoint_auth_method ${String(method)}, not none`);
+  }
+  const asked = request.redirect_uris as string[];
+  const redirects = body.redirect_uris;
+  if (redirects !== undefined) {
+    if (!Array.isArray(redirects) || !redirects.every((uri) => typeof uri === 'string')) throw new AuthError('invalid_response', `${what}: redirect_uris is not an array of strings`);
+    if (!asked.every((uri) => redirects.includes(uri))) throw new AuthError('invalid_response', `${what}: the server did not register every redirect URI`);
+  }
+  const grants = body.grant_types;
+  if (grants !== undefined) {
+    if (!Array.isArray(grants) || !grants.every((grant) => typeof grant === 'string')) throw new AuthError('invalid_response', `${what}: grant_types is not an array of strings`);
+    if (!grants.includes('authorization_code')) throw new AuthError('invalid_response', `${what}: the server did not grant authorization_code`);
+  }
+  const registration: NativeClientRegistration = {
+    issuer,
+    client_id: clientId,
+    redirect_uris: [...((redirects as string[] | undefined) ?? asked)],
+    token_endpoint_auth_method: 'none',
+    grant_types: [...((grants as string[] | undefined) ?? GRANT_TYPES)],
+  };
+  if (typeof body.client_id_issued_at === 'number') registration.client_id_issued_at = body.client_id_issued_at;
+  if (typeof body.registration_client_uri === 'string' && typeof body.registration_access_token === 'string') {
+    registration.registration_client_uri = body.registration_client_uri;
+    registration.registration_access_token = body.registration_access_token;
+  }
+  return registration;
+}
+
+/**
+ * Registers a public native client at `metadata.registration_endpoint`. Fails with `not_supported`
+ * when the server has none, a {@link ServerError} when it refuses (RFC 7591 §3.2.2), and
+ * `invalid_response` when its answer is unusable. Send it only with the person's consent.
+ */
+export async function registerNativeClient(
+  fetchLike: FetchLike,
+  metadata: AuthorizationServerMetadata,
+  options: NativeClientRegistrationOptions,
+): Promise<NativeClientRegistration> {
+  if (metadata.registration_endpoint === undefined) {
+    throw new AuthError('not_supported', `${describeUrl(metadata.issuer)} does not offer dynamic client registration`);
+  }
+  const endpoint = parseSecureUrl(metadata.registration_endpoint, 'the registration endpoint', 'discovery_failed', options).href;
+  const request = nativeClientRegistrationRequest(options);
+  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
+  if (options.initialAccessToken) headers.authorization = `Bearer ${options.initialAccessToken}`;
+  const pipeline = new HttpPipeline(fetchLike, new Map());
+  const response = await pipeline.send(endpoint, { method: 'POST', headers, body: JSON.stringify(request), ...(options.signal ? { signal: options.signal } : {}) });
+  const body = await readJsonObject(response, 'client registration response');
+  if (typeof body.error === 'string') throw serverErrorFrom(body, response.status);
+  // RFC 7591 §3.2.1 says 201; some servers answer 200, which carries the same document.
+  if (response.status !== 201 && response.status !== 200) throw new AuthError('invalid_response', `client registration: HTTP ${response.status}`);
+  return checkRegistrationResponse(body, metadata.issuer, request);
+}

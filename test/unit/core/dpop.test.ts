@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { decodeJwt, decodeProtectedHeader, EmbeddedJWK, jwtVerify } from 'jose';
+import {
+  createDpopProof,
+  decideDpopRetry,
+  DpopNonces,
+  dpopHtu,
+  dpopResourceHeaders,
+  dpopThumbprint,
+  exportDpopPrivateJwk,
+  generateDpopKey,
+  importDpopKey,
+  isUseDpopNonce,
+} from '../../../src/core/dpop.js';
+import { FetchError } from '../../../src/core/fetch-errors.js';
+import { rejectsWithCode } from './fakes.js';
+
+const TOKEN_URL = 'https://login.example/token';
+
+describe('DPoP keys', () => {
+  test('a new key is ES256 with a non-extractable private key and a public JWK without d', async () => {
+    const key = await generateDpopKey();
+    assert.equal(key.privateKey.extractable, false);
+    assert.deepEqual(Object.keys(key.publicJwk).sort(), ['crv', 'kty', 'x', 'y']);
+    assert.equal(key.thumbprint, await dpopThumbprint(key.publicJwk));
+    await rejectsWithCode(exportDpopPrivateJwk(key), 'invalid_argument');
+  });
+
+  test('an extractable key goes to storage and comes back with the same thumbprint', async () => {
+    const key = await generateDpopKey({ extractable: true });
+    const stored = await exportDpopPrivateJwk(key);
+    const restored = await importDpopKey(stored);
+    assert.equal(restored.thumbprint, key.thumbprint);
+    await rejectsWithCode(importDpopKey({ kty: 'RSA', n: 'x', e: 'AQAB' }), 'invalid_argument');
+  });
+
+  test('the thumbprint is RFC 7638 (the RFC 9449 §6.1 example key)', async () => {
+    const jwk = { kty: 'EC', crv: 'P-256', x: 'l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs', y: '9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA' };
+    assert.equal(await dpopThumbprint(jwk), '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I');
+  });
+});
+
+describe('DPoP proofs', () => {
+  test('carry typ, the public jwk, jti, htm, htu without query or fragment, iat, ath and nonce', async () => {
+    const key = await generateDpopKey();
+    const proof = await createDpopProof(key, { method: 'GET', url: 'https://API.example/v1/items?page=2#top', accessToken: 'at-1', nonce: 'n-1' }, { now: 1_700_000_000 });
+    const header = decodeProtectedHeader(proof);
+    assert.deepEqual({ typ: header.typ, alg: header.alg, jwk: header.jwk }, { typ: 'dpop+jwt', alg: 'ES256', jwk: key.publicJwk });
+    const claims = decodeJwt(proof);
+    assert.equal(claims.htm, 'GET');
+    assert.equal(claims.htu, 'https://api.example/v1/items');
+    assert.equal(claims.iat, 1_700_000_000);
+    assert.equal(claims.nonce, 'n-1');
+    assert.equal(claims.ath, createHash('sha256').update('at-1').digest('base64url'));
+    assert.match(String(claims.jti), /^[A-Za-z0-9_-]{20,}$/);
+    await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', currentDate: new Date(1_700_000_000_000) });
+  });
+
+  test('each proof has its own jti; no ath or nonce unless given', async () => {
+    const key = await generateDpopKey();
+    const [a, b] = await Promise.all([createDpopProof(key, { method: 'POST', url: TOKEN_URL }), createDpopProof(key, { method: 'POST', url: TOKEN_URL })]);
+    assert.notEqual(decodeJwt(a).jti, decodeJwt(b).jti);
+    assert.equal('ath' in decodeJwt(a) || 'nonce' in decodeJwt(a), false);
+    await rejectsWithCode(createDpopProof(key, { method: 'get', url: TOKEN_URL }), 'invalid_argument');
+  });
+
+  test('resource headers: the DPoP scheme and a proof bound to the token', async () => {
+    const key = await generateDpopKey();
+    const headers = await dpopResourceHeaders(key, { method: 'GET', url: 'https://api.example/x', accessToken: 'at-2' });
+    assert.equal(headers.authorization, 'DPoP at-2');
+    assert.equal(decodeJwt(headers.dpop).ath, createHash('sha256').update('at-2').digest('base64url'));
+    assert.equal(dpopHtu('https://api.example:443/x?y#z'), 'https://api.example/x');
+  });
+});
+
+describe('DPoP nonces', () => {
+  const headers = (nonce: string | null) => new Headers(nonce === null ? {} : { 'DPoP-Nonce': nonce });
+
+  test('are kept per origin and replaced by the latest', () => {
+    const nonces = new DpopNonces();
+    assert.equal(nonces.remember(TOKEN_URL, headers('a')), 'a');
+    assert.equal(nonces.get('https://login.example/other'), 'a');
+    assert.equal(nonces.get('https://api.example/x'), undefined);
+    nonces.remember(TOKEN_URL, headers('b'));
+    nonces.remember(TOKEN_URL, headers(null));
+    assert.equal(nonces.get(TOKEN_URL), 'b');
+  });
+
+  test('refuse values outside the NQCHAR syntax and forget the oldest origin past the bound', () => {
+    const nonces = new DpopNonces();
+    assert.equal(nonces.remember(TOKEN_URL, headers('has "quote"')), undefined);
+    assert.equal(nonces.remember(TOKEN_URL, headers('x'.repeat(2000))), undefined);
+    for (let i = 0; i < 65; i += 1) nonces.remember(`https://host${i}.example/`, headers(`n${i}`));
+    assert.equal(nonces.get('https://host0.example/'), undefined);
+    assert.equal(nonces.get('https://host64.example/'), 'n64');
+  });
+});
+
+describe('use_dpop_nonce retry rule', () => {
+  const tokenAnswer = { status: 400, error: 'use_dpop_nonce', nonce: 'n-2' };
+  const resourceAnswer = { status: 401, wwwAuthenticate: 'DPoP error="use_dpop_nonce", algs="ES256"', nonce: 'n-2' };
+
+  test('recognises the token endpoint’s 400 and the resource’s 401 challenge, nothing else', () => {
+    assert.equal(isUseDpopNonce('token', tokenAnswer), true);
+    assert.equal(isUseDpopNonce('resource', resourceAnswer), true);
+    assert.equal(isUseDpopNonce('token', { ...tokenAnswer, status: 401 }), false);
+    assert.equal(isUseDpopNonce('resource', { ...resourceAnswer, wwwAuthenticate: 'Bearer error="use_dpop_nonce"' }), false);
+    assert.equal(isUseDpopNonce('resource', { ...resourceAnswer, wwwAuthenticate: 'DPoP error="unterminated' }), false);
+    assert.equal(isUseDpopNonce('resource', { ...resourceAnswer, status: 403 }), false);
+  });
+
+  test('retries once with the nonce given', () => {
+    assert.deepEqual(decideDpopRetry('token', tokenAnswer, { retried: false }), { retry: true, nonce: 'n-2' });
+    assert.deepEqual(decideDpopRetry('resource', resourceAnswer, { sentNonce: 'n-1', retried: false }), { retry: true, nonce: 'n-2' });
+    assert.deepEqual(decideDpopRetry('token', { status: 400, error: 'invalid_grant', nonce: 'n-2' }, { retried: false }), { retry: false });
+    assert.deepEqual(decideDpopRetry('token', { ...tokenAnswer, nonce: null }, { retried: false }), { retry: false });
+  });
+
+  test('a second use_dpop_nonce, or the nonce just sent, is a nonce loop', () => {
+    const isLoop = (err: unknown) => err instanceof FetchError && err.reason === 'dpop_nonce_loop' && err.code === 'invalid_response';
+    assert.throws(() => decideDpopRetry('token', tokenAnswer, { sentNonce: 'n-1', retried: true }), isLoop);
+    assert.throws(() => decideDpopRetry('resource', resourceAnswer, { sentNonce: 'n-2', retried: false }), isLoop);
+  });
+});
