@@ -22,6 +22,7 @@ export {
   AZURE_US_GOVERNMENT,
   parseAuthority,
 } from './authority.js';
+export { SerializableTokenCache } from './cache/serializable-token-cache.js';
 export { mergeClaims } from './claims.js';
 export {
   type AssertionCredential,
@@ -30,8 +31,10 @@ export {
 } from './client-auth.js';
 export { AuthError, type AuthErrorCode, isInteractionRequired, ServerError, type ServerErrorFields, ThrottledError } from './errors.js';
 export type { AuthCodeFlow } from './grants/authorization-code.js';
+export { LIBRARY_AUTHORIZATION_PARAMETERS, parseAuthorizationResponse } from './grants/authorization-code.js';
 export type { DeviceFlow } from './grants/device-code.js';
 export type { FetchLike, HttpCache, HttpRequest, HttpResponse } from './http.js';
+export { createGlobalFetch } from './http.js';
 export { isJsonObject } from './json.js';
 export type { LogLevel, Logger } from './logger.js';
 export type {
@@ -46,3 +49,4 @@ export type {
 } from './options.js';
 export type { HttpClientOptions, Platform, Proxies, RedirectListener, RedirectListenerOptions } from './platform.js';
 export { claimsChallengeFrom, parseWwwAuthenticate, type WwwAuthenticateChallenge } from './www-authenticate.js';
+export { decodeClaimsParameter } from './www-authenticate.js';
