@@ -69,6 +69,16 @@ function openCache(secrets: FakeSecrets, events: Events, options: { key?: string
   return cache;
 }
 
+/** A window that read alice's sign-in from its store. */
+async function readAlice() {
+  const secrets = new FakeSecrets();
+  secrets.values.set(KEY, cacheState('alice@contoso.com'));
+  const { seen, events } = recorder();
+  const cache = openCache(secrets, events);
+  await cache.read(async () => undefined);
+  return { secrets, seen, cache };
+}
+
 /** Brings the cache up to what is stored, as every use does first. */
 const load = (cache: SharedTokenCache) => cache.read(async () => undefined);
 /** Stores what changed in this window (merged with what is stored now). */
@@ -129,11 +139,7 @@ describe('SharedTokenCache.load', () => {
 
 describe('SharedTokenCache.save', () => {
   test('writes only when the cache changed', async () => {
-    const secrets = new FakeSecrets();
-    secrets.values.set(KEY, cacheState('alice@contoso.com'));
-    const { seen, events } = recorder();
-    const cache = openCache(secrets, events);
-    await load(cache);
+    const { secrets, seen, cache } = await readAlice();
 
     await save(cache);
     assert.deepEqual(secrets.stores, [], 'nothing changed since load');
@@ -200,11 +206,7 @@ describe('SharedTokenCache: changes from other windows', () => {
   });
 
   test('our own echo and a write of the same text are no external change', async () => {
-    const secrets = new FakeSecrets();
-    secrets.values.set(KEY, cacheState('alice@contoso.com'));
-    const { seen, events } = recorder();
-    const cache = openCache(secrets, events);
-    await load(cache);
+    const { secrets, seen, cache } = await readAlice();
 
     secrets.writeFromOtherWindow(KEY, cacheState('alice@contoso.com'));
     await settle();
@@ -284,11 +286,7 @@ describe('SharedTokenCache: unreadable data', () => {
   }
 
   test('unreadable data written by another window is set aside; this window keeps its sign-in and writes it back', { timeout: 5000 }, async () => {
-    const secrets = new FakeSecrets();
-    secrets.values.set(KEY, cacheState('alice@contoso.com'));
-    const { seen, events } = recorder();
-    const cache = openCache(secrets, events);
-    await load(cache);
+    const { secrets, seen, cache } = await readAlice();
     secrets.writeFromOtherWindow(KEY, 'garbage');
     await settle();
     assert.deepEqual(seen.unreadable, [`${KEY}.unreadable`]);
