@@ -5,10 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { FetchLike } from './core/http.js';
+import type { FetchLike } from './core/index.js';
+import { CrossWindowLock } from './node/cross-window-lock.js';
 import { PeerChannel } from './node/peer-channel.js';
 import { createApi, type MsalSignInApi } from './vscode/api.js';
-import { describeError } from './vscode/auth-provider.js';
 import { registerCommands } from './vscode/commands.js';
 import type { ExtensionHostKind, SignInUi } from './vscode/flows.js';
 import { createEditorHttpClient } from './vscode/http.js';
@@ -16,10 +16,12 @@ import { loggerFor } from './vscode/log.js';
 import { PendingCallbacks } from './vscode/pending-callbacks.js';
 import { decidePeerChannel } from './vscode/peer-gating.js';
 import { PeerKey } from './vscode/peer-key.js';
+import { PeerTopics } from './vscode/peer-link.js';
 import { editorPlatform } from './vscode/platform.js';
 import { ProviderRegistry } from './vscode/provider-registry.js';
+import { describeError } from './vscode/report-errors.js';
 import { parseSettings, SETTINGS_SECTION } from './vscode/settings.js';
-import { askTryAnotherWay, editorSignInUi, withProgress } from './vscode/ui.js';
+import { type EditorUi, editorUi } from './vscode/ui.js';
 
 /** The path of the URI-handler redirect: vscode://<publisher>.<name>/signin-callback. */
 const CALLBACK_PATH = '/signin-callback';
@@ -67,69 +69,35 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
 
   // Tests swap the browser and dialogs for a scripted user; everyone else gets the editor's.
   let testUi: SignInUi | undefined;
-  const ui: SignInUi = {
-    openUri: (url) => (testUi ?? editorSignInUi).openUri(url),
-    showDeviceCode: (flow, signal) => (testUi ?? editorSignInUi).showDeviceCode(flow, signal),
+  const ui: EditorUi = {
+    ...editorUi,
+    openUri: (url) => (testUi ?? editorUi).openUri(url),
+    showDeviceCode: (flow, signal) => (testUi ?? editorUi).showDeviceCode(flow, signal),
   };
 
-  // Windows of a browser-based editor do not see each other's SecretStorage writes: each store
-  // hands what it writes to the other windows' extension hosts on this machine, over a channel
-  // only holders of a key kept with SecretStorage can use. Desktop windows share SecretStorage:
-  // there it does not open.
-  let registry: ProviderRegistry | undefined;
-  const peerDecision = decidePeerChannel({
-    uiKind: vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop',
-    remoteName: vscode.env.remoteName,
-    appHost: vscode.env.appHost,
-    extensionHost: hostKind,
-    hasNode: typeof process !== 'undefined' && !!process.versions?.node,
-  });
-  log.info(`window channel ${peerDecision.open ? 'opens' : 'stays closed'}: ${peerDecision.reason}`);
-  const catchUpAll = () =>
-    Promise.all((registry?.providers ?? []).map((provider) => registry?.storeFor(`${SETTINGS_SECTION}.tokenCache.${provider.config.id}`)?.catchUp())).then(() => undefined);
-  let peers: PeerChannel | undefined;
-  if (peerDecision.open) {
-    try {
-      const key = await PeerKey.load(context.secrets, context.globalState, {
-        // Another window's older key was taken: re-list under it, then fetch what was missed.
-        onDidChange: () => void peers?.rekey().then(catchUpAll).catch((err: unknown) => log.warn(`the window channel could not take the new key: ${describeError(err)}`)),
-      });
-      context.subscriptions.push(key);
-      peers = await PeerChannel.open(
-        join(context.globalStorageUri.fsPath, 'peers'),
-        key,
-        async (message) => registry?.storeFor(String(message.topic))?.handlePeerMessage(message),
-        (message) => log.warn(message),
-      );
-    } catch (err) {
-      log.warn(`windows of a browser-based editor will not stay in step: ${describeError(err)}`);
-    }
-  }
-  const channel = peers;
-  if (channel) {
+  const peers = await openPeerLink(context, log, hostKind);
+  if (peers) {
+    const { channel } = peers;
     closeChannel = () => channel.close();
     context.subscriptions.push({ dispose: () => void channel.close() });
   }
 
-  registry = new ProviderRegistry({
+  const providers = new ProviderRegistry({
     secrets: context.secrets,
-    globalStorage: context.globalStorageUri.fsPath,
-    peers,
+    lockFor: (providerId) => new CrossWindowLock(context.globalStorageUri.fsPath, providerId),
+    peers: peers?.link,
     log,
     shared: {
-      httpClient,
-      platform: editorPlatform,
-      logger: loggerFor(log),
+      core: { httpClient, platform: editorPlatform, logger: loggerFor(log) },
       ui,
-      callbacks,
-      extensionHost: hostKind,
-      externalCallbackUri: async () => (await vscode.env.asExternalUri(callbackUri)).toString(true),
-      askTryAnotherWay,
-      withProgress,
-      successPage,
+      signIn: {
+        callbacks,
+        extensionHost: hostKind,
+        externalCallbackUri: async () => (await vscode.env.asExternalUri(callbackUri)).toString(true),
+        successPage,
+      },
     },
   });
-  const providers = registry;
   context.subscriptions.push(providers);
   await providers.apply(readSettings());
   context.subscriptions.push(
@@ -151,10 +119,47 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       extensionHost: hostKind,
       httpClient,
       storedTokenCache: async (providerId) => context.secrets.get(`${SETTINGS_SECTION}.tokenCache.${providerId}`),
-      peerChannel: channel && { id: channel.id },
+      peerChannel: peers && { id: peers.channel.id },
     };
   }
   return api;
+}
+
+/**
+ * Windows of a browser-based editor do not see each other's SecretStorage writes: each token
+ * cache hands what it writes to the other windows' extension hosts on this machine, over a
+ * channel only holders of a key kept with SecretStorage can use. Desktop windows share
+ * SecretStorage: there it does not open (peer-gating.ts).
+ */
+async function openPeerLink(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+  hostKind: ExtensionHostKind,
+): Promise<{ link: PeerTopics; channel: PeerChannel } | undefined> {
+  const decision = decidePeerChannel({
+    uiKind: vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop',
+    remoteName: vscode.env.remoteName,
+    appHost: vscode.env.appHost,
+    extensionHost: hostKind,
+    hasNode: typeof process !== 'undefined' && !!process.versions?.node,
+  });
+  log.info(`window channel ${decision.open ? 'opens' : 'stays closed'}: ${decision.reason}`);
+  if (!decision.open) return undefined;
+  const link = new PeerTopics();
+  let channel: PeerChannel | undefined;
+  try {
+    const key = await PeerKey.load(context.secrets, context.globalState, {
+      // Another window's older key was taken: re-list under it, then each cache fetches what it missed.
+      onDidChange: () => void channel?.rekey().then(() => link.rejoined()).catch((err: unknown) => log.warn(`the window channel could not take the new key: ${describeError(err)}`)),
+    });
+    context.subscriptions.push(key);
+    channel = await PeerChannel.open(join(context.globalStorageUri.fsPath, 'peers'), key, link.deliver, (message) => log.warn(message));
+  } catch (err) {
+    log.warn(`windows of a browser-based editor will not stay in step: ${describeError(err)}`);
+    return undefined;
+  }
+  link.connect(channel);
+  return { link, channel };
 }
 
 /** Closes the window channel: its registry entry and socket folder go with it. */

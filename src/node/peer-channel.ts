@@ -34,6 +34,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { isJsonObject } from '../core/index.js';
 
 /** Bound on one message: a token cache with thousands of accounts stays well under it. */
 export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
@@ -129,7 +130,7 @@ function seal(keys: DerivedKeys, header: EnvelopeHeader, payload: unknown): stri
 type Refusal = 'malformed' | 'unauthenticated' | 'misaddressed' | 'stale' | 'replayed';
 
 function parseEnvelope(value: unknown): Envelope | undefined {
-  if (!isObject(value)) return undefined;
+  if (!isJsonObject(value)) return undefined;
   const { v, type, from, to, ts, nonce, re, iv, data, mac } = value;
   const strings = [from, to, nonce, iv, data, mac];
   if (v !== VERSION || (type !== 'msg' && type !== 'ans') || typeof ts !== 'number' || !strings.every((s) => typeof s === 'string' && s.length > 0)) return undefined;
@@ -285,7 +286,7 @@ export class PeerChannel {
     } catch {
       return undefined;
     }
-    if (!isObject(entry) || entry.v !== VERSION || typeof entry.id !== 'string' || typeof entry.endpoint !== 'string' || typeof entry.mac !== 'string') return undefined;
+    if (!isJsonObject(entry) || entry.v !== VERSION || typeof entry.id !== 'string' || typeof entry.endpoint !== 'string' || typeof entry.mac !== 'string') return undefined;
     if (`${entry.id}${REGISTRY_SUFFIX}` !== name || !sameMac(entry.mac, entryMac(this.keys, entry.id, entry.endpoint))) return undefined;
     if (!(await isOwnEndpoint(entry.endpoint))) return undefined;
     return entry as unknown as RegistryEntry;
@@ -308,7 +309,7 @@ export class PeerChannel {
         return NO_ANSWER;
       }
       const payload = open(keys, answer);
-      return isObject(payload) ? payload.answer ?? null : NO_ANSWER;
+      return isJsonObject(payload) ? payload.answer ?? null : NO_ANSWER;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ECONNREFUSED' || code === 'ENOENT') {
@@ -363,7 +364,7 @@ export class PeerChannel {
     } catch {
       message = undefined;
     }
-    if (!isObject(message)) {
+    if (!isJsonObject(message)) {
       this.refused('malformed');
       socket.destroy();
       return;
@@ -511,10 +512,6 @@ function send(endpoint: string, line: string, timeoutMs: number): Promise<string
     });
     socket.on('close', () => reject(Object.assign(new Error('the peer closed the connection'), { code: 'ENOTHANDLED' })));
   });
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The JSON value on the first line of `raw`, or undefined. */

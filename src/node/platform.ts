@@ -6,13 +6,13 @@ import type { Platform } from '../core/index.js';
 import { createNodeHttpClient } from './http-client.js';
 import { startLoopbackListener } from './loopback-listener.js';
 import { openBrowser } from './open-browser.js';
+import { regionFromEnvironment } from './env-region.js';
 
 export const nodePlatform: Platform = {
   createHttpClient: (options) => createNodeHttpClient({ timeout: options.timeout, proxies: options.proxies, verify: options.verify }),
   startRedirectListener: (options) => startLoopbackListener(options),
   openBrowser,
-  // Azure sets REGION_NAME in App Service and Functions; MSAL reads the same variable.
-  detectRegion: () => process.env.REGION_NAME?.replace(/\s+/g, '').toLowerCase() || undefined,
+  detectRegion: regionFromEnvironment,
   // MSAL for Python uses MSAL_FORCE_REGION when azure_region is not set.
   forcedRegion: () => process.env.MSAL_FORCE_REGION || undefined,
 };

@@ -4,7 +4,7 @@
  * (step-up, continuous access evaluation), a forced refresh, a tenant of their choosing.
  */
 import type * as vscode from 'vscode';
-import { claimsChallengeFrom } from '../core/www-authenticate.js';
+import { claimsChallengeFrom } from '../core/index.js';
 import type { MsalAuthenticationProvider, SignInOptions } from './auth-provider.js';
 import type { FlowId } from './settings.js';
 

@@ -9,17 +9,14 @@
  * Account, AppMetadata, and whatever a newer library adds); entries are compared whole. A value
  * that is not such a section is merged the same way, as one entry.
  */
+import { isJsonObject } from '../core/index.js';
 
 type CacheJson = Record<string, unknown>;
 
 function parse(text: string | undefined): CacheJson {
   if (!text) return {};
   const value: unknown = JSON.parse(text);
-  return isObject(value) ? value : {};
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isJsonObject(value) ? value : {};
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
@@ -57,7 +54,7 @@ export function mergeCacheChanges(base: string | undefined, ours: string, theirs
   const merged: CacheJson = {};
   for (const name of new Set([...Object.keys(theirsJson), ...Object.keys(oursJson)])) {
     const [b, o, t] = [baseJson[name], oursJson[name], theirsJson[name]];
-    const value = isObject(o) && isObject(t) ? mergeSection(isObject(b) ? b : {}, o, t) : pick(b, o, t);
+    const value = isJsonObject(o) && isJsonObject(t) ? mergeSection(isJsonObject(b) ? b : {}, o, t) : pick(b, o, t);
     if (value !== undefined) merged[name] = value;
   }
   return JSON.stringify(merged);

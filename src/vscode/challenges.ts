@@ -7,7 +7,7 @@
  * scopes, and the request's fallback scopes stand in when it names none.
  */
 import type * as vscode from 'vscode';
-import { decodeClaimsParameter, parseWwwAuthenticate } from '../core/www-authenticate.js';
+import { decodeClaimsParameter, parseWwwAuthenticate } from '../core/index.js';
 
 export interface ChallengeRequest {
   /** The scopes to ask for (raw: the provider normalises them). */

@@ -3,8 +3,7 @@
  */
 import * as vscode from 'vscode';
 import type { MsalAuthenticationProvider } from './auth-provider.js';
-import { ConfigurationError, describeError } from './auth-provider.js';
-import { errorContextFor, explainSignInError } from './user-errors.js';
+import { reportSignInError } from './report-errors.js';
 
 export const COMMANDS = {
   signIn: 'msalSignIn.signIn',
@@ -22,24 +21,6 @@ async function pickProvider(providers: readonly MsalAuthenticationProvider[]): P
   return picked?.provider;
 }
 
-/** Shows a sign-in failure as one clear message with the next step (see user-errors.ts). */
-export async function reportSignInError(err: unknown, log: vscode.LogOutputChannel, provider?: MsalAuthenticationProvider): Promise<void> {
-  if (err instanceof vscode.CancellationError) return;
-  log.error(`sign-in failed: ${describeError(err)}`);
-  const explained =
-    err instanceof ConfigurationError
-      ? { message: err.message, next: 'openSettings' as const, setting: err.setting }
-      : provider
-        ? explainSignInError(err, errorContextFor(provider.config), vscode.l10n.t)
-        : { message: vscode.l10n.t('Sign-in failed: {0}', describeError(err)), next: 'showLog' as const };
-  if (!explained) return;
-  const action = explained.next === 'openSettings' ? vscode.l10n.t('Open Settings') : explained.next === 'showLog' ? vscode.l10n.t('Show Log') : undefined;
-  const choice = action ? await vscode.window.showErrorMessage(explained.message, action) : await vscode.window.showErrorMessage(explained.message);
-  if (choice === undefined) return;
-  if (explained.next === 'openSettings') await vscode.commands.executeCommand('workbench.action.openSettings', explained.setting);
-  else log.show();
-}
-
 export function registerCommands(providers: () => readonly MsalAuthenticationProvider[], log: vscode.LogOutputChannel): vscode.Disposable[] {
   const signIn = async (flow?: 'deviceCode') => {
     const provider = await pickProvider(providers());
@@ -49,7 +30,7 @@ export function registerCommands(providers: () => readonly MsalAuthenticationPro
       void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}.', provider.config.label, session.account.label));
       return session.account.label;
     } catch (err) {
-      await reportSignInError(err, log, provider);
+      await reportSignInError(err, log, provider.config);
       return undefined;
     }
   };

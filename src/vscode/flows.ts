@@ -3,9 +3,7 @@
  * which environment. The flows themselves only talk to the editor through {@link SignInUi}, so
  * they run the same in the editor, in a test host and in unit tests.
  */
-import type { AuthenticationResult } from '../core/account.js';
-import type { PublicClientApplication } from '../core/application.js';
-import type { DeviceFlow } from '../core/grants/device-code.js';
+import type { AuthenticationResult, DeviceFlow, PublicClientApplication } from '../core/index.js';
 import type { FlowId, LoopbackRedirect } from './settings.js';
 
 /** Where the extension host runs, relative to the user's browser. */

@@ -7,7 +7,7 @@
  * programs outside the editor. The setting is read for each request, so a change applies at once.
  */
 import * as vscode from 'vscode';
-import { createGlobalFetch, type FetchLike } from '../core/http.js';
+import { createGlobalFetch, type FetchLike } from '../core/index.js';
 import { createBuiltinHttpClient } from '../node/builtin-http.js';
 
 const TIMEOUT_MS = 30_000;

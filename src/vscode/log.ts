@@ -3,7 +3,7 @@
  * hands it token material; personal data only when the user turned `msalSignIn.logPii` on.
  */
 import type * as vscode from 'vscode';
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../core/index.js';
 
 export function loggerFor(channel: vscode.LogOutputChannel): Logger {
   return {

@@ -23,7 +23,7 @@
  * from a window of this editor.
  */
 import { randomBytes } from 'node:crypto';
-import type { SecretStore } from './secret-cache.js';
+import type { SecretStore } from './shared-token-cache.js';
 
 export const PEER_KEY_SECRET = 'msalSignIn.peerKey';
 export const PEER_KEY_OFFER = 'msalSignIn.peerKeyOffer';

@@ -3,8 +3,7 @@
  * is waiting for them by `state`. A callback with an unknown or already used state, or with a
  * repeated parameter, is dropped and logged without its query (it holds a code).
  */
-import { AuthError } from '../core/errors.js';
-import { parseAuthorizationResponse } from '../core/grants/authorization-code.js';
+import { AuthError, parseAuthorizationResponse } from '../core/index.js';
 
 interface Waiter {
   resolve(params: Record<string, string>): void;

@@ -4,12 +4,13 @@
  * (see http.ts), and leaving the factory out keeps undici, which `nodePlatform` would pull in,
  * out of the bundle. A test checks the bundle for it.
  */
-import type { Platform } from '../core/platform.js';
+import type { Platform } from '../core/index.js';
+import { regionFromEnvironment } from '../node/env-region.js';
 import { startLoopbackListener } from '../node/loopback-listener.js';
 import { openBrowser } from '../node/open-browser.js';
 
 export const editorPlatform: Platform = {
   startRedirectListener: (options) => startLoopbackListener(options),
   openBrowser,
-  detectRegion: () => process.env.REGION_NAME?.replace(/\s+/g, '').toLowerCase() || undefined,
+  detectRegion: regionFromEnvironment,
 };

@@ -1,24 +1,26 @@
 /**
- * The providers the settings ask for, registered with VS Code, each with its token cache in
- * SecretStorage. When `msalSignIn.*` changes, the providers whose description changed are
- * registered anew (their tokens stay in SecretStorage); the others are left alone, so their
+ * The providers the settings ask for, registered with VS Code, each with its token cache shared
+ * with the other windows. When `msalSignIn.*` changes, the providers whose description changed
+ * are registered anew (their tokens stay in SecretStorage); the others are left alone, so their
  * in-flight sign-ins and sessions are not disturbed.
  */
 import * as vscode from 'vscode';
-import { describeError, MsalAuthenticationProvider, type ProviderDependencies } from './auth-provider.js';
-import { reportSignInError } from './commands.js';
-import { CrossWindowLock } from './cross-window-lock.js';
-import { type PeerLink, SecretTokenCache, type SecretStore } from './secret-cache.js';
-import { reportingSignInFailures } from './report-errors.js';
+import { MsalAuthenticationProvider, type ProviderDependencies } from './auth-provider.js';
+import type { PeerLink } from './peer-link.js';
+import { reportCacheProblems, reportingSignInFailures, reportSignInError } from './report-errors.js';
 import { type ParsedSettings, type ProviderConfig, SETTINGS_SECTION } from './settings.js';
+import { type CacheLock, type SecretStore, SharedTokenCache } from './shared-token-cache.js';
 
-/** What every provider shares; the per-provider parts (store, lock, http cache) are made here. */
-export type SharedDependencies = Omit<ProviderDependencies, 'store' | 'lock' | 'httpCache' | 'logPii'>;
+/** What every provider shares; the per-provider parts (its cache, PII logging) are made here. */
+export interface SharedDependencies extends Omit<ProviderDependencies, 'cache' | 'core'> {
+  core: Omit<ProviderDependencies['core'], 'logPii'>;
+}
 
 export interface RegistryDependencies {
   secrets: SecretStore;
-  /** The extension's global storage folder: cross-window locks live there. */
-  globalStorage: string;
+  /** The cross-window lock of a provider's cache, where the editor has one (the Node wiring). */
+  lockFor?(providerId: string): CacheLock;
+  /** The other windows, where they do not share SecretStorage. */
   peers?: PeerLink;
   log: vscode.LogOutputChannel;
   shared: SharedDependencies;
@@ -28,7 +30,7 @@ interface Registration {
   /** The settings it was made from, to tell whether a change concerns it. */
   fingerprint: string;
   provider: MsalAuthenticationProvider;
-  store: SecretTokenCache;
+  cache: SharedTokenCache;
   disposables: vscode.Disposable[];
 }
 
@@ -42,11 +44,6 @@ export class ProviderRegistry implements vscode.Disposable {
 
   get providers(): MsalAuthenticationProvider[] {
     return [...this.registrations.values()].map((registration) => registration.provider);
-  }
-
-  /** The token cache stored under `key`, for messages from other windows. */
-  storeFor(key: string): SecretTokenCache | undefined {
-    return [...this.registrations.values()].find((registration) => registration.store.key === key)?.store;
   }
 
   /** Registers what `settings` describe and unregisters what they no longer do. */
@@ -71,43 +68,30 @@ export class ProviderRegistry implements vscode.Disposable {
     }
     this.registrations = next;
     // Before the first use: this window's SecretStorage copy may predate another window's write.
-    await Promise.all(fresh.map((registration) => registration.store.catchUp()));
+    await Promise.all(fresh.map((registration) => registration.cache.catchUp()));
     this.changeEmitter.fire([...next.keys()]);
   }
 
   private register(config: ProviderConfig, logPii: boolean, fingerprint: string): Registration {
-    const { log } = this.deps;
-    let provider: MsalAuthenticationProvider | undefined;
-    const store = new SecretTokenCache(
-      this.deps.secrets,
-      `${SETTINGS_SECTION}.tokenCache.${config.id}`,
-      {
-        onExternalChange: () => void provider?.refreshFromStore(),
-        onUnreadable: (backupKey) => {
-          log.error(`the stored token cache of ${config.id} was unreadable; kept aside as ${backupKey}`);
-          void vscode.window.showWarningMessage(vscode.l10n.t('The saved sign-in data of {0} could not be read. Please sign in again.', config.label));
-        },
-        onError: (err) => log.error(`reading the stored token cache of ${config.id} failed: ${describeError(err)}`),
-      },
-      this.deps.peers,
-    );
-    provider = new MsalAuthenticationProvider(config, {
-      ...this.deps.shared,
-      store,
-      lock: new CrossWindowLock(this.deps.globalStorage, config.id),
-      httpCache: new Map(),
-      logPii,
+    const { log, shared } = this.deps;
+    const cache = new SharedTokenCache({
+      secrets: this.deps.secrets,
+      key: `${SETTINGS_SECTION}.tokenCache.${config.id}`,
+      lock: this.deps.lockFor?.(config.id),
+      peers: this.deps.peers,
+      problems: reportCacheProblems(config, log),
     });
+    const provider = new MsalAuthenticationProvider(config, { ...shared, core: { ...shared.core, logPii }, cache });
     // A sign-in another extension started and that failed, or a setting that cannot work, is
     // explained to the user as the palette commands do; the consumer still gets the rejection.
-    const presented = reportingSignInFailures(provider, (err) => reportSignInError(err, log, provider));
+    const presented = reportingSignInFailures(provider, (err) => reportSignInError(err, log, config));
     // supportsChallenges: VS Code 1.105+ hands consumers' `{ wwwAuthenticate }` requests to
     // getSessionsFromChallenges / createSessionFromChallenges; older editors ignore it.
     const registration = vscode.authentication.registerAuthenticationProvider(config.id, config.label, presented, {
       supportsMultipleAccounts: true,
       supportsChallenges: true,
     });
-    return { fingerprint, provider, store, disposables: [registration, provider, store] };
+    return { fingerprint, provider, cache, disposables: [registration, provider, cache] };
   }
 
   dispose(): void {

@@ -2,7 +2,7 @@
  * The extension's settings, read into plain provider descriptions. The parsing is a pure
  * function of the raw values so that every rule is testable without an editor.
  */
-import { LIBRARY_AUTHORIZATION_PARAMETERS } from '../core/grants/authorization-code.js';
+import { LIBRARY_AUTHORIZATION_PARAMETERS } from '../core/index.js';
 import type { LoopbackHost } from '../node/loopback-listener.js';
 
 export const SETTINGS_SECTION = 'msalSignIn';

@@ -2,7 +2,7 @@
  * The three sign-in flows: loopback redirect (RFC 8252), the editor's URI handler, and the device
  * code (RFC 8628).
  */
-import { AuthError } from '../core/errors.js';
+import { AuthError } from '../core/index.js';
 import type { FlowContext, SignInFlow } from './flows.js';
 
 export const loopbackFlow: SignInFlow = {

@@ -1,10 +1,20 @@
 /**
  * The editor side of sign-in: opening the browser, the device-code dialog, progress
- * notifications and the "try another way" question. Every string goes through `l10n.t`.
+ * notifications, the "try another way" question and notices. Every string goes through `l10n.t`.
+ * A provider gets all of it as one {@link EditorUi}.
  */
 import * as vscode from 'vscode';
-import type { DeviceFlow } from '../core/grants/device-code.js';
+import type { DeviceFlow } from '../core/index.js';
+import type { FlowChainUi } from './flow-chain.js';
 import type { SignInFlow, SignInUi } from './flows.js';
+
+/** Everything a provider shows the person: its one editor-UI dependency. */
+export interface EditorUi extends SignInUi, FlowChainUi {
+  /** Runs `work` under a cancellable progress notification; cancelling aborts its signal. */
+  withProgress<T>(title: string, work: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /** A notice that asks for nothing (a sign-in as another account than the one asked for). */
+  warn(message: string): void;
+}
 
 /**
  * Opens `url` in the user's browser, keeping its query exactly as built. A `Uri` does not: it
@@ -18,7 +28,7 @@ export async function openExternal(url: string): Promise<boolean> {
   return vscode.env.openExternal(url as unknown as vscode.Uri);
 }
 
-export const editorSignInUi: SignInUi = {
+const editorSignInUi: SignInUi = {
   openUri: openExternal,
   async showDeviceCode(flow: DeviceFlow, signal: AbortSignal): Promise<boolean> {
     const copyAndOpen = vscode.l10n.t('Copy & Open');
@@ -33,8 +43,7 @@ export const editorSignInUi: SignInUi = {
   },
 };
 
-/** Runs `work` under a cancellable progress notification; cancelling aborts its signal. */
-export function withProgress<T>(title: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+function withProgress<T>(title: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   return Promise.resolve(
     vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_progress, token) => {
       const controller = new AbortController();
@@ -44,8 +53,7 @@ export function withProgress<T>(title: string, work: (signal: AbortSignal) => Pr
   );
 }
 
-/** Asks whether to try the next flow after one did not complete. */
-export async function askTryAnotherWay(failed: SignInFlow, next: SignInFlow): Promise<boolean> {
+async function askTryAnotherWay(failed: SignInFlow, next: SignInFlow): Promise<boolean> {
   const tryNext = vscode.l10n.t('Try the {0}', next.label);
   const choice = await vscode.window.showWarningMessage(
     vscode.l10n.t('Having trouble signing in with the {0}?', failed.label),
@@ -54,3 +62,10 @@ export async function askTryAnotherWay(failed: SignInFlow, next: SignInFlow): Pr
   );
   return choice === tryNext;
 }
+
+export const editorUi: EditorUi = {
+  ...editorSignInUi,
+  withProgress,
+  askTryAnotherWay,
+  warn: (message) => void vscode.window.showWarningMessage(message),
+};

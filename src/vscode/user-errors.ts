@@ -8,7 +8,7 @@
  * numbers in `errorCodes`, because Entra answers several of these cases with a generic
  * `invalid_request` or `invalid_client`.
  */
-import { AuthError, ServerError } from '../core/errors.js';
+import { AuthError, ServerError } from '../core/index.js';
 import { LoopbackPortInUseError } from '../node/loopback-listener.js';
 import { FlowUnavailableError } from './flows.js';
 import { describeSettingLocation, type ProviderConfig, type SettingProblem } from './settings.js';
@@ -57,6 +57,29 @@ export class ConfigurationError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A provider without a client id: nothing can be asked for until the setting is filled. */
+export function missingClientIdError(config: ProviderConfig, t: Translate): ConfigurationError {
+  const explained = explainMissingClientId(errorContextFor(config), t);
+  return new ConfigurationError(explained.message, explained.setting!, 'missingClientId');
+}
+
+/** A provider setting settings.ts found unusable: the sign-in stops before any request, with what to fix. */
+export function settingProblemError(problem: SettingProblem, t: Translate): ConfigurationError {
+  const explained = explainSettingProblem(problem, t);
+  return new ConfigurationError(explained.message, explained.setting!, 'unusableSetting');
+}
+
+/**
+ * The core checks the authority as an application is made; a refusal there that the table below
+ * sends to the settings (an http issuer without `msalSignIn.allowLoopbackHttp`, a malformed URL)
+ * is told in the words of the settings rather than the library's option names. Undefined for
+ * anything else.
+ */
+export function unusableIssuerError(err: unknown, config: ProviderConfig, t: Translate): ConfigurationError | undefined {
+  const explained = err instanceof AuthError ? explainSignInError(err, errorContextFor(config), t) : undefined;
+  return explained?.next === 'openSettings' && explained.setting ? new ConfigurationError(explained.message, explained.setting, 'unusableIssuer') : undefined;
 }
 
 /** Entra's AADSTS numbers for the cases below (login.microsoftonline.com error lookup). */

@@ -10,18 +10,16 @@ import * as net from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { completeAuthorization, completeDeviceAuthorization, CookieJar } from '../idp/headless-login.js';
 import { ACCOUNTS, DEMO_API_SCOPES, type Idp, PUBLIC_CLIENT_ID, startIdp } from '../idp/server.js';
-import { FakeSecrets } from '../support/fake-secrets.js';
+import { providerDependencies } from '../support/provider-dependencies.js';
 import { findClosedPort, listen } from '../support/servers.js';
 import '../support/vscode/register.js';
 import { stub } from '../support/vscode/stub.js';
 import { recordingHttpClient } from './fixture.js';
 
 const { MsalAuthenticationProvider } = await import('../../src/vscode/auth-provider.js');
-const { reportSignInError } = await import('../../src/vscode/commands.js');
+const { reportSignInError } = await import('../../src/vscode/report-errors.js');
 const { PendingCallbacks } = await import('../../src/vscode/pending-callbacks.js');
-const { SecretTokenCache } = await import('../../src/vscode/secret-cache.js');
 const { parseSettings } = await import('../../src/vscode/settings.js');
-const { editorPlatform } = await import('../../src/vscode/platform.js');
 const { LoopbackPortInUseError } = await import('../../src/node/loopback-listener.js');
 
 const EDITOR_CALLBACK = 'https://editor.example/callback';
@@ -45,36 +43,28 @@ describe('provider settings against the local identity provider', () => {
     const callbacks = new PendingCallbacks();
     const jar = new CookieJar();
     const opened: string[] = [];
-    const log = () => undefined;
-    const provider = new MsalAuthenticationProvider(config, {
-      store: new SecretTokenCache(new FakeSecrets(), `msalSignIn.tokenCache.${config.id}`, { onExternalChange: log, onUnreadable: log, onError: log }),
-      httpCache: new Map(),
-      httpClient,
-      platform: editorPlatform,
-      logger: { error: log, warning: log, info: log, verbose: log, trace: log },
-      logPii: false,
-      // A person at the browser: signs in, and the browser follows the redirect (to the loopback
-      // listener, or to the editor's callback, which the URI handler hands over).
-      ui: {
-        async openUri(url) {
-          opened.push(url);
-          const redirect = await completeAuthorization(url, { account: 'alice', jar });
-          if (redirect.href.startsWith(EDITOR_CALLBACK)) return callbacks.deliver(redirect.search.slice(1));
-          await (await fetch(redirect, { redirect: 'manual' })).text();
-          return true;
+    const provider = new MsalAuthenticationProvider(
+      config,
+      providerDependencies(config.id, {
+        httpClient,
+        // A person at the browser: signs in, and the browser follows the redirect (to the loopback
+        // listener, or to the editor's callback, which the URI handler hands over).
+        ui: {
+          async openUri(url) {
+            opened.push(url);
+            const redirect = await completeAuthorization(url, { account: 'alice', jar });
+            if (redirect.href.startsWith(EDITOR_CALLBACK)) return callbacks.deliver(redirect.search.slice(1));
+            await (await fetch(redirect, { redirect: 'manual' })).text();
+            return true;
+          },
+          async showDeviceCode(flow) {
+            await completeDeviceAuthorization(flow.verificationUri, flow.userCode, 'alice');
+            return true;
+          },
         },
-        async showDeviceCode(flow) {
-          await completeDeviceAuthorization(flow.verificationUri, flow.userCode, 'alice');
-          return true;
-        },
-      },
-      callbacks,
-      extensionHost: 'local',
-      externalCallbackUri: async () => EDITOR_CALLBACK,
-      askTryAnotherWay: async () => false,
-      withProgress: (_title, work) => work(new AbortController().signal),
-      signInTimeoutMs: 30_000,
-    });
+        signIn: { callbacks, externalCallbackUri: async () => EDITOR_CALLBACK, timeoutMs: 30_000 },
+      }),
+    );
     return { provider, config, opened, httpClient };
   }
 
@@ -143,7 +133,7 @@ describe('provider settings against the local identity provider', () => {
       assert.equal(err.port, port);
       assert.deepEqual(opened, [], 'no browser was opened');
       assert.deepEqual(authorizationRequests(from), []);
-      await reportSignInError(err, logChannel, provider);
+      await reportSignInError(err, logChannel, provider.config);
       assert.deepEqual(
         stub.messages.map((message) => [message.severity, message.message]),
         [

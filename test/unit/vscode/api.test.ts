@@ -1,10 +1,13 @@
 /**
- * The exported API's claims-challenge path (for editors before VS Code 1.105, and for what
- * getSession cannot express): a resource's WWW-Authenticate header becomes the claims challenge of
- * the silent attempt and, when that gives nothing, of the interactive sign-in.
+ * The exported API, branch by branch: the providers it names and the event it passes on, sign-out,
+ * an unknown provider, and getSession's ways to a session (silent first; interactive when asked,
+ * after a silent miss or failure, or at once with `forceNewSession`; a tenant as VS Code's scope
+ * modifier). The claims-challenge path (for editors before VS Code 1.105, and for what getSession
+ * cannot express): a resource's WWW-Authenticate header becomes the claims challenge of the
+ * silent attempt and, when that gives nothing, of the interactive sign-in.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import type * as vscode from 'vscode';
 import { createApi } from '../../../src/vscode/api.js';
 import type { MsalAuthenticationProvider, SignInOptions } from '../../../src/vscode/auth-provider.js';
@@ -12,12 +15,18 @@ import type { MsalAuthenticationProvider, SignInOptions } from '../../../src/vsc
 const ACRS = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
 const session = { id: 's', accessToken: 'at', account: { id: 'a', label: 'alice' }, scopes: [] } as vscode.AuthenticationSession;
 
-function fakeProvider(silent: vscode.AuthenticationSession | undefined) {
-  const calls: { silent: unknown[][]; signIn: SignInOptions[] } = { silent: [], signIn: [] };
+/** A provider whose silent attempt gives `silent` (or throws it, when it is an Error). */
+function fakeProvider(silent: vscode.AuthenticationSession | Error | undefined, id = 'entra') {
+  const calls: { silent: unknown[][]; signIn: [readonly string[], SignInOptions][]; signOut: string[] } = { silent: [], signIn: [], signOut: [] };
   const provider = {
-    config: { id: 'entra' },
-    acquireTokenSilently: async (...args: unknown[]) => (calls.silent.push(args), silent),
-    signIn: async (_scopes: readonly string[], options: SignInOptions) => (calls.signIn.push(options), session),
+    config: { id },
+    acquireTokenSilently: async (...args: unknown[]) => {
+      calls.silent.push(args);
+      if (silent instanceof Error) throw silent;
+      return silent;
+    },
+    signIn: async (scopes: readonly string[], options: SignInOptions) => (calls.signIn.push([scopes, options]), session),
+    signOut: async (accountId: string) => void calls.signOut.push(accountId),
   } as unknown as MsalAuthenticationProvider;
   return { provider, calls };
 }
@@ -35,6 +44,73 @@ for (const [name, claims] of [
     assert.deepEqual(silentOnly.calls.silent, [[['x'], undefined, { forceRefresh: undefined, claimsChallenge: ACRS }]]);
     const interactive = fakeProvider(undefined);
     await createApi(() => [interactive.provider], onDidChange).getSession({ providerId: 'entra', scopes: ['x'], wwwAuthenticate: header, interactive: true });
-    assert.deepEqual(interactive.calls.signIn, [{ claimsChallenge: ACRS, flow: undefined }]);
+    assert.deepEqual(interactive.calls.signIn, [[['x'], { claimsChallenge: ACRS, flow: undefined }]]);
   });
 }
+
+describe('createApi', () => {
+  test('providerIds follows the registered providers; onDidChangeProviders is the registry\'s event', () => {
+    let current = [fakeProvider(undefined, 'entra').provider];
+    const api = createApi(() => current, onDidChange);
+    assert.deepEqual(api.providerIds, ['entra']);
+    current = [...current, fakeProvider(undefined, 'keycloak').provider];
+    assert.deepEqual(api.providerIds, ['entra', 'keycloak'], 'read at each access');
+    assert.equal(api.onDidChangeProviders, onDidChange);
+  });
+
+  test('signOut reaches the named provider with the account id', async () => {
+    const entra = fakeProvider(undefined, 'entra');
+    const keycloak = fakeProvider(undefined, 'keycloak');
+    await createApi(() => [entra.provider, keycloak.provider], onDidChange).signOut('keycloak', 'account-1');
+    assert.deepEqual(keycloak.calls.signOut, ['account-1']);
+    assert.deepEqual(entra.calls.signOut, []);
+  });
+
+  test('an unknown provider is refused, for getSession and signOut alike', async () => {
+    const api = createApi(() => [fakeProvider(session).provider], onDidChange);
+    await assert.rejects(api.getSession({ providerId: 'okta', scopes: ['x'] }), /unknown provider okta/);
+    // signOut refuses before it returns a promise: an awaiting caller gets the error all the same.
+    assert.throws(() => api.signOut('okta', 'a'), /unknown provider okta/);
+  });
+
+  test('silent: the request\'s account, forceRefresh and scopes reach the provider; no claims without a header', async () => {
+    const { provider, calls } = fakeProvider(session);
+    const api = createApi(() => [provider], onDidChange);
+    assert.equal(await api.getSession({ providerId: 'entra', scopes: ['x'], accountId: 'a', forceRefresh: true }), session);
+    assert.deepEqual(calls.silent, [[['x'], 'a', { forceRefresh: true, claimsChallenge: undefined }]]);
+    assert.deepEqual(calls.signIn, [], 'a silent session needs no sign-in, interactive or not');
+  });
+
+  test('a tenant becomes the VSCODE_TENANT: modifier, for the silent attempt and the sign-in', async () => {
+    const { provider, calls } = fakeProvider(undefined);
+    await createApi(() => [provider], onDidChange).getSession({ providerId: 'entra', scopes: ['x'], tenant: 'contoso', interactive: true });
+    assert.deepEqual(calls.silent[0]![0], ['x', 'VSCODE_TENANT:contoso']);
+    assert.deepEqual(calls.signIn.map(([scopes]) => scopes), [['x', 'VSCODE_TENANT:contoso']]);
+  });
+
+  test('nothing silently and not interactive: undefined, no sign-in', async () => {
+    const { provider, calls } = fakeProvider(undefined);
+    assert.equal(await createApi(() => [provider], onDidChange).getSession({ providerId: 'entra', scopes: ['x'] }), undefined);
+    assert.deepEqual(calls.signIn, []);
+  });
+
+  test('a silent failure: thrown when not interactive, else the sign-in follows with the flow asked for', async () => {
+    const refused = new Error('invalid_grant');
+    const silentOnly = fakeProvider(refused);
+    await assert.rejects(createApi(() => [silentOnly.provider], onDidChange).getSession({ providerId: 'entra', scopes: ['x'] }), (err: unknown) => err === refused);
+    const interactive = fakeProvider(refused);
+    assert.equal(await createApi(() => [interactive.provider], onDidChange).getSession({ providerId: 'entra', scopes: ['x'], interactive: true, flow: 'deviceCode' }), session);
+    assert.deepEqual(interactive.calls.signIn, [[['x'], { claimsChallenge: undefined, flow: 'deviceCode' }]]);
+  });
+
+  test('forceNewSession signs in at once when interactive, and is ignored otherwise', async () => {
+    const forced = fakeProvider(session);
+    await createApi(() => [forced.provider], onDidChange).getSession({ providerId: 'entra', scopes: ['x'], interactive: true, forceNewSession: true, flow: 'loopback' });
+    assert.deepEqual(forced.calls.silent, [], 'no silent attempt');
+    assert.deepEqual(forced.calls.signIn, [[['x'], { claimsChallenge: undefined, flow: 'loopback' }]]);
+    const notInteractive = fakeProvider(session);
+    assert.equal(await createApi(() => [notInteractive.provider], onDidChange).getSession({ providerId: 'entra', scopes: ['x'], forceNewSession: true }), session);
+    assert.deepEqual(notInteractive.calls.signIn, []);
+    assert.equal(notInteractive.calls.silent.length, 1);
+  });
+});

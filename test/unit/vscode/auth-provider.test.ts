@@ -11,14 +11,13 @@ import { beforeEach, describe, test } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type * as vscodeTypes from 'vscode';
 import '../../support/vscode/register.js';
-import { FakeSecrets } from '../../support/fake-secrets.js';
+import { providerDependencies } from '../../support/provider-dependencies.js';
 import { FakeFetch, jsonResponse, type RecordedRequest } from '../core/fakes.js';
 import { stub } from '../../support/vscode/stub.js';
 
 const { MsalAuthenticationProvider } = await import('../../../src/vscode/auth-provider.js');
-const { SecretTokenCache } = await import('../../../src/vscode/secret-cache.js');
 const { parseSettings } = await import('../../../src/vscode/settings.js');
-const { editorPlatform } = await import('../../../src/vscode/platform.js');
+const { editorUi } = await import('../../../src/vscode/ui.js');
 type Provider = InstanceType<typeof MsalAuthenticationProvider>;
 type SignInFlow = import('../../../src/vscode/flows.js').SignInFlow;
 
@@ -145,21 +144,16 @@ function providerFrom(entry: Record<string, unknown>): Harness {
   const next: NextSignIn = { user: 'alice', asked: [] };
   const warnings: string[] = [];
   const log = (message: string) => void message;
-  const provider = new MsalAuthenticationProvider(config, {
-    store: new SecretTokenCache(new FakeSecrets(), `msalSignIn.tokenCache.${config.id}`, { onExternalChange: () => undefined, onUnreadable: () => undefined, onError: () => undefined }),
-    httpCache: new Map(),
-    httpClient: idp.fetch.fetch,
-    platform: editorPlatform,
-    logger: { error: log, warning: (message) => void warnings.push(message), info: log, verbose: log, trace: log },
-    logPii: false,
-    ui: {} as never, // the test flow needs none
-    callbacks: {} as never,
-    extensionHost: 'local',
-    externalCallbackUri: async () => 'vscode://msal-tools.msal-signin/signin-callback',
-    askTryAnotherWay: async () => false,
-    withProgress: (_title, work) => work(new AbortController().signal),
-    flows: [passwordFlow(next)],
-  });
+  const provider = new MsalAuthenticationProvider(
+    config,
+    providerDependencies(config.id, {
+      httpClient: idp.fetch.fetch,
+      flows: [passwordFlow(next)],
+      logger: { error: log, warning: (message) => void warnings.push(message), info: log, verbose: log, trace: log },
+      // The editor's notices (over the stand-in), so that a warning shows in `stub.messages`.
+      ui: { warn: editorUi.warn },
+    }),
+  );
   const changes: Harness['changes'] = [];
   provider.onDidChangeSessions((event) => changes.push(event));
   return {

@@ -4,15 +4,13 @@
  * other windows before its first use.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import '../../support/vscode/register.js';
 import { FakeSecrets } from '../../support/fake-secrets.js';
 import { stub } from '../../support/vscode/stub.js';
 
 const { ProviderRegistry } = await import('../../../src/vscode/provider-registry.js');
+const { PeerTopics } = await import('../../../src/vscode/peer-link.js');
 const { parseSettings } = await import('../../../src/vscode/settings.js');
 const vscode = await import('vscode');
 
@@ -23,18 +21,24 @@ function settings(values: Record<string, unknown>) {
 }
 
 describe('ProviderRegistry', () => {
-  const storage = mkdtempSync(join(tmpdir(), 'provider-registry-'));
   let broadcasts: Record<string, unknown>[];
+  /** The providers a cross-window lock was made for. */
+  let locked: string[];
+  let peers: InstanceType<typeof PeerTopics>;
   let registry: InstanceType<typeof ProviderRegistry>;
+  /** Whether a cache answers the other windows' messages of `topic` (the registry holds one for it). */
+  const answers = async (topic: string) => (await peers.deliver({ kind: 'cache-state', topic })) !== undefined;
 
-  after(() => rmSync(storage, { recursive: true, force: true }));
   beforeEach(() => {
     stub.reset();
     broadcasts = [];
+    locked = [];
+    peers = new PeerTopics();
+    peers.connect({ broadcast: async (message) => (broadcasts.push(message), []) });
     registry = new ProviderRegistry({
       secrets: new FakeSecrets(),
-      globalStorage: storage,
-      peers: { broadcast: async (message) => (broadcasts.push(message), []) },
+      lockFor: (providerId) => (locked.push(providerId), { run: (work) => work() }),
+      peers,
       log: vscode.window.createOutputChannel('test', { log: true }),
       shared: {} as never, // no sign-in happens here
     });
@@ -54,7 +58,8 @@ describe('ProviderRegistry', () => {
         ['cache-state', 'msalSignIn.tokenCache.keycloak'],
       ],
     );
-    assert.ok(registry.storeFor('msalSignIn.tokenCache.keycloak'));
+    assert.ok(await answers('msalSignIn.tokenCache.keycloak'));
+    assert.deepEqual(locked, ['entra', 'keycloak'], 'each cache has its own lock');
     registry.dispose();
     assert.deepEqual([...stub.providers.keys()], [], 'dispose unregisters everything');
   });
@@ -77,7 +82,8 @@ describe('ProviderRegistry', () => {
 
     await registry.apply(settings({ 'entra.clientId': 'app', oidcProviders: [] }));
     assert.deepEqual([...stub.providers.keys()], ['entra']);
-    assert.equal(registry.storeFor('msalSignIn.tokenCache.keycloak'), undefined);
+    assert.equal(await answers('msalSignIn.tokenCache.keycloak'), false);
+    assert.ok(await answers('msalSignIn.tokenCache.entra'));
     registry.dispose();
   });
 

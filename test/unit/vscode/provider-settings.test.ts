@@ -9,16 +9,14 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import '../../support/vscode/register.js';
 import { stub } from '../../support/vscode/stub.js';
-import { FakeSecrets } from '../../support/fake-secrets.js';
+import { providerDependencies } from '../../support/provider-dependencies.js';
 import { FakeFetch, jsonResponse } from '../core/fakes.js';
 
 const { MsalAuthenticationProvider } = await import('../../../src/vscode/auth-provider.js');
 const { ConfigurationError } = await import('../../../src/vscode/user-errors.js');
 const { FlowUnavailableError } = await import('../../../src/vscode/flows.js');
-const { reportSignInError } = await import('../../../src/vscode/commands.js');
-const { SecretTokenCache } = await import('../../../src/vscode/secret-cache.js');
+const { reportSignInError } = await import('../../../src/vscode/report-errors.js');
 const { parseSettings } = await import('../../../src/vscode/settings.js');
-const { editorPlatform } = await import('../../../src/vscode/platform.js');
 type SignInFlow = import('../../../src/vscode/flows.js').SignInFlow;
 type FlowContext = import('../../../src/vscode/flows.js').FlowContext;
 type ExtensionHostKind = import('../../../src/vscode/flows.js').ExtensionHostKind;
@@ -63,22 +61,15 @@ function providerFrom(entry: Record<string, unknown>, options: { deviceEndpoint?
   const idp = fakeIdp(options.deviceEndpoint ?? true);
   const triggered: { id: string; context: FlowContext }[] = [];
   const asked: string[] = [];
-  const log = () => undefined;
-  const provider = new MsalAuthenticationProvider(config, {
-    store: new SecretTokenCache(new FakeSecrets(), `msalSignIn.tokenCache.${config.id}`, { onExternalChange: log, onUnreadable: log, onError: log }),
-    httpCache: new Map(),
-    httpClient: idp.fetch,
-    platform: editorPlatform,
-    logger: { error: log, warning: log, info: log, verbose: log, trace: log },
-    logPii: false,
-    ui: {} as never,
-    callbacks: {} as never,
-    extensionHost: options.extensionHost ?? 'local',
-    externalCallbackUri: async () => 'vscode://msal-tools.msal-signin/signin-callback',
-    askTryAnotherWay: async (failed, next) => (asked.push(`${failed.id}→${next.id}`), true),
-    withProgress: (_title, work) => work(new AbortController().signal),
-    flows: recordingFlows(triggered),
-  });
+  const provider = new MsalAuthenticationProvider(
+    config,
+    providerDependencies(config.id, {
+      httpClient: idp.fetch,
+      flows: recordingFlows(triggered),
+      extensionHost: options.extensionHost ?? 'local',
+      ui: { askTryAnotherWay: async (failed, next) => (asked.push(`${failed.id}→${next.id}`), true) },
+    }),
+  );
   return { provider, idp, triggered, asked, problems: settings.problems };
 }
 
@@ -125,7 +116,7 @@ describe('provider settings: redirectUri and authorizationParameters reach the f
       assert.match(err.message, matches);
       assert.equal(idp.requests.length, 0, 'no request');
       assert.deepEqual(triggered, []);
-      await reportSignInError(err, logChannel, provider);
+      await reportSignInError(err, logChannel, provider.config);
       assert.deepEqual(
         stub.messages.map((message) => [message.severity, message.message]),
         [['error', err.message]],
@@ -161,7 +152,7 @@ describe('provider settings: an identity provider without a device authorization
     assert.deepEqual(triggered, []);
     assert.equal(idp.count(DEVICE_ENDPOINT), 0);
     assert.equal(idp.requests.length, 1, 'discovery only');
-    await reportSignInError(err, logChannel, provider);
+    await reportSignInError(err, logChannel, provider.config);
     assert.equal(stub.messages.length, 1);
     assert.match(stub.messages[0]!.message, /^Auth0 does not offer sign-in with a device code: its discovery document at https:\/\/idp\.example names no device_authorization_endpoint\./);
   });

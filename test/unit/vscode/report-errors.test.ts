@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type * as vscode from 'vscode';
-import { reportingSignInFailures } from '../../../src/vscode/report-errors.js';
+import '../../support/vscode/register.js';
+
+const { reportingSignInFailures } = await import('../../../src/vscode/report-errors.js');
 
 test('a failed createSession is reported and still rejects; the rest passes through', async () => {
   const failure = new Error('invalid_client');

@@ -8,10 +8,8 @@
  * a case here fails: add the failure that causes it to CASES.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, beforeEach, describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { beforeEach, describe, test } from 'node:test';
 import type * as vscodeTypes from 'vscode';
 import '../../support/vscode/register.js';
 import { AuthError, ServerError } from '../../../src/core/errors.js';
@@ -21,7 +19,8 @@ import { FakeFetch, jsonResponse } from '../core/fakes.js';
 
 const { ProviderRegistry } = await import('../../../src/vscode/provider-registry.js');
 const { parseSettings } = await import('../../../src/vscode/settings.js');
-const { reportSignInError } = await import('../../../src/vscode/commands.js');
+const { reportSignInError } = await import('../../../src/vscode/report-errors.js');
+const { editorUi } = await import('../../../src/vscode/ui.js');
 const { editorPlatform } = await import('../../../src/vscode/platform.js');
 const { LoopbackPortInUseError } = await import('../../../src/node/loopback-listener.js');
 const { FlowUnavailableError } = await import('../../../src/vscode/flows.js');
@@ -120,7 +119,6 @@ const failingFlow = (failure: { error: unknown }): Flow => ({
 });
 
 describe('the README troubleshooting table, row by row', () => {
-  const storage = mkdtempSync(join(tmpdir(), 'troubleshooting-'));
   const failure: { error: unknown } = { error: undefined };
   const log = vscode.window.createOutputChannel('test', { log: true });
   let registry: InstanceType<typeof ProviderRegistry>;
@@ -132,26 +130,26 @@ describe('the README troubleshooting table, row by row', () => {
     jwks_uri: `${ISSUER}/certs`,
   }));
 
-  after(() => rmSync(storage, { recursive: true, force: true }));
   beforeEach(() => {
     stub.reset();
     // The user clicks the message's button: Open Settings must open the setting.
     stub.answer = (message) => message.actions[0];
     registry = new ProviderRegistry({
       secrets: new FakeSecrets(),
-      globalStorage: storage,
       log,
       shared: {
-        httpClient: fetch.fetch,
-        platform: editorPlatform,
-        logger: { error: () => undefined, warning: () => undefined, info: () => undefined, verbose: () => undefined, trace: () => undefined },
-        ui: {} as never,
-        callbacks: {} as never,
-        extensionHost: 'local',
-        externalCallbackUri: async () => 'vscode://msal-tools.msal-signin/signin-callback',
-        askTryAnotherWay: async () => false,
-        withProgress: (_title, work) => work(new AbortController().signal),
-        flows: [failingFlow(failure)],
+        core: {
+          httpClient: fetch.fetch,
+          platform: editorPlatform,
+          logger: { error: () => undefined, warning: () => undefined, info: () => undefined, verbose: () => undefined, trace: () => undefined },
+        },
+        ui: editorUi,
+        signIn: {
+          callbacks: {} as never,
+          extensionHost: 'local',
+          externalCallbackUri: async () => 'vscode://msal-tools.msal-signin/signin-callback',
+          flows: [failingFlow(failure)],
+        },
       },
     });
   });
@@ -193,7 +191,7 @@ describe('the README troubleshooting table, row by row', () => {
       test('a sign-in from the palette', async () => {
         const provider = await setUp();
         const err = await provider.signIn(undefined).then(() => assert.fail('signed in'), (caught: unknown) => caught);
-        await reportSignInError(err, log, provider);
+        await reportSignInError(err, log, provider.config);
         check(row, expected!, await shown());
       });
 

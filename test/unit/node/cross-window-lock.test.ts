@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CrossWindowLock, STALE_LOCK_MS } from '../../../src/vscode/cross-window-lock.js';
+import { CrossWindowLock, STALE_LOCK_MS } from '../../../src/node/cross-window-lock.js';
 
 let root: string;
 let count = 0;

@@ -1,0 +1,80 @@
+/**
+ * The core's applications of one provider: the configured client and tenant, and those a
+ * consumer's scope modifiers (`VSCODE_CLIENT_ID:`, `VSCODE_TENANT:`) ask for. Each is made once,
+ * and all share the provider's token cache and HTTP cache (discovery is fetched once).
+ */
+import * as vscode from 'vscode';
+import { type FetchLike, type Logger, type Platform, PublicClientApplication, type SerializableTokenCache } from '../core/index.js';
+import { SessionScopes } from './session-scopes.js';
+import type { ProviderConfig } from './settings.js';
+import { missingClientIdError, unusableIssuerError } from './user-errors.js';
+
+/** How the core reaches the network and the machine, and what it may log. */
+export interface CoreServices {
+  httpClient: FetchLike;
+  platform: Platform;
+  logger: Logger;
+  /** User names and tenant ids in the log (`msalSignIn.logPii`). */
+  logPii: boolean;
+}
+
+/** No scopes, no overrides: the configured client and tenant. */
+const CONFIGURED = SessionScopes.parse(undefined);
+
+export class ProviderApps {
+  private readonly apps = new Map<string, PublicClientApplication>();
+  private readonly httpCache = new Map<string, unknown>();
+
+  constructor(
+    private readonly config: ProviderConfig,
+    private readonly tokenCache: SerializableTokenCache,
+    private readonly core: CoreServices,
+  ) {}
+
+  /**
+   * The application for a request: the configured client and tenant, or the scopes' overrides.
+   * Throws a ConfigurationError when there is no client id or the settings' issuer cannot work.
+   */
+  for(scopes: SessionScopes): PublicClientApplication {
+    const clientId = scopes.clientId ?? this.config.clientId;
+    if (!clientId) throw missingClientIdError(this.config, vscode.l10n.t);
+    const authority =
+      this.config.kind === 'oidc'
+        ? { oidcAuthority: this.config.issuer }
+        : { authority: this.config.authorityOverride ?? `${this.config.authorityBase}/${scopes.tenant ?? this.config.tenant}` };
+    const key = `${clientId}|${authority.oidcAuthority ?? authority.authority}`;
+    let app = this.apps.get(key);
+    if (!app) {
+      app = this.create({
+        clientId,
+        ...authority,
+        tokenCache: this.tokenCache,
+        httpCache: this.httpCache,
+        httpClient: this.core.httpClient,
+        platform: this.core.platform,
+        logger: this.core.logger,
+        enablePiiLog: this.core.logPii,
+        allowInsecureLoopbackAuthority: this.config.allowLoopbackHttp,
+        appName: 'vscode-msal-signin',
+      });
+      this.apps.set(key, app);
+    }
+    return app;
+  }
+
+  /** The configured client's application (made now when it has a client id), then those asked for since the start. */
+  known(): PublicClientApplication[] {
+    const apps = new Set<PublicClientApplication>();
+    if (this.config.clientId) apps.add(this.for(CONFIGURED));
+    for (const app of this.apps.values()) apps.add(app);
+    return [...apps];
+  }
+
+  private create(options: ConstructorParameters<typeof PublicClientApplication>[0]): PublicClientApplication {
+    try {
+      return new PublicClientApplication(options);
+    } catch (err) {
+      throw unusableIssuerError(err, this.config, vscode.l10n.t) ?? err;
+    }
+  }
+}
