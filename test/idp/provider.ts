@@ -57,6 +57,8 @@ export interface FaceOptions {
   tenantClaim?: string;
   /** Entra face: the clients of the "family of client IDs" (`foci: "1"`, family refresh tokens). */
   familyClients?: readonly string[];
+  /** Which origins may read the client endpoints' answers (cors.ts); default every one. */
+  clientBasedCORS?: (ctx: KoaContextWithOIDC, origin: string, client: Client) => boolean;
 }
 
 const DAY = 24 * 60 * 60;
@@ -125,7 +127,7 @@ function makeConfiguration(options: FaceOptions): Configuration {
     // Claims of the granted scopes go into the ID token even when the access token is only good
     // for userinfo (Entra's ID tokens carry name and preferred_username).
     conformIdTokenClaims: false,
-    clientBasedCORS: () => true,
+    clientBasedCORS: options.clientBasedCORS ?? (() => true),
     cookies: {
       names: {
         session: `${cookiePrefix}_session`,
