@@ -27,6 +27,7 @@ declare module 'oidc-provider' {
     readonly clientAuthMethod: string;
     readonly applicationType: 'web' | 'native';
     readonly clientName?: string;
+    readonly redirectUris: readonly string[];
     grantTypeAllowed(grantType: string): boolean;
   }
 

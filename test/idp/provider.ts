@@ -60,6 +60,8 @@ export interface FaceOptions {
   familyClients?: readonly string[];
   /** DPoP nonces and dynamic client registration (protocol-features.ts). */
   protocolFeatures?: ProtocolFeatureOptions;
+  /** Which origins may read the client endpoints' answers (cors.ts); default every one. */
+  clientBasedCORS?: (ctx: KoaContextWithOIDC, origin: string, client: Client) => boolean;
 }
 
 const DAY = 24 * 60 * 60;
@@ -128,7 +130,7 @@ function makeConfiguration(options: FaceOptions): Configuration {
     // Claims of the granted scopes go into the ID token even when the access token is only good
     // for userinfo (Entra's ID tokens carry name and preferred_username).
     conformIdTokenClaims: false,
-    clientBasedCORS: () => true,
+    clientBasedCORS: options.clientBasedCORS ?? (() => true),
     cookies: {
       names: {
         session: `${cookiePrefix}_session`,

@@ -568,3 +568,120 @@ describe('test IdP with the generic face at the host root (oidcPath)', () => {
     }
   });
 });
+
+describe('test IdP: CORS for an extension in a browser', () => {
+  const EDITOR_ORIGIN = 'http://127.0.0.1:8443';
+  const FOREIGN_ORIGIN = 'http://127.0.0.1:9';
+
+  /** The endpoints a browser-based client reads, from the Entra face's discovery. */
+  async function endpoints(idp: Idp) {
+    const discovery = `${idp.urls.entraAuthority()}/v2.0/.well-known/openid-configuration`;
+    const body = (await getJson(discovery)).body;
+    return {
+      discovery,
+      instanceDiscovery: `${idp.urls.origin}/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(body.authorization_endpoint as string)}`,
+      jwks: body.jwks_uri as string,
+      token: body.token_endpoint as string,
+      device: body.device_authorization_endpoint as string,
+      userinfo: body.userinfo_endpoint as string,
+    };
+  }
+
+  /** A browser's preflight before a POST with a JSON-free form body and a custom header. */
+  function preflight(url: string, origin: string, method = 'POST', headers = 'content-type') {
+    return fetch(url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers } });
+  }
+
+  function crossOriginPost(url: string, origin: string, params: Record<string, string>) {
+    return fetch(url, { method: 'POST', headers: { origin, accept: 'application/json' }, body: new URLSearchParams(params) });
+  }
+
+  describe("'registered-origins': as a provider that serves single-page apps", () => {
+    let idp: Idp;
+    let urls: Awaited<ReturnType<typeof endpoints>>;
+    before(async () => {
+      idp = await startIdp({ cors: 'registered-origins' });
+      // The editor's callback URL, registered once the editor runs: its origin may read answers.
+      idp.allowRedirectUriPrefix(`${EDITOR_ORIGIN}/stable-0/callback`);
+      urls = await endpoints(idp);
+    });
+    after(() => idp.close());
+
+    it('answers preflights of the token, device-authorization and userinfo endpoints', async () => {
+      for (const [url, method, headers] of [[urls.token, 'POST', 'content-type'], [urls.device, 'POST', 'content-type'], [urls.userinfo, 'GET', 'authorization']] as const) {
+        const response = await preflight(url, EDITOR_ORIGIN, method, headers);
+        assert.equal(response.status, 204, url);
+        assert.equal(response.headers.get('access-control-allow-origin'), EDITOR_ORIGIN, url);
+        assert.match(response.headers.get('access-control-allow-methods') ?? '', new RegExp(method), url);
+        assert.equal(response.headers.get('access-control-allow-headers'), headers, url);
+      }
+    });
+
+    it("lets the editor's origin read the token and device-authorization answers, errors included", async () => {
+      const device = await crossOriginPost(urls.device, EDITOR_ORIGIN, { client_id: PUBLIC_CLIENT_ID, scope: 'openid offline_access' });
+      assert.equal(device.status, 200);
+      assert.equal(device.headers.get('access-control-allow-origin'), EDITOR_ORIGIN);
+      assert.ok(((await device.json()) as Json).device_code);
+      const token = await crossOriginPost(urls.token, EDITOR_ORIGIN, { grant_type: 'refresh_token', client_id: PUBLIC_CLIENT_ID, refresh_token: 'not-a-refresh-token' });
+      assert.equal(token.status, 400);
+      assert.equal(token.headers.get('access-control-allow-origin'), EDITOR_ORIGIN);
+      assert.equal(((await token.json()) as Json).error, 'invalid_grant');
+    });
+
+    it('keeps the answers from an origin the client did not register, and from a confidential client', async () => {
+      for (const [origin, clientId] of [[FOREIGN_ORIGIN, PUBLIC_CLIENT_ID], [EDITOR_ORIGIN, CONFIDENTIAL_SECRET_CLIENT_ID]] as const) {
+        const device = await crossOriginPost(urls.device, origin, { client_id: clientId, client_secret: CONFIDENTIAL_CLIENT_SECRET, scope: 'openid' });
+        assert.equal(device.headers.get('access-control-allow-origin'), null, `${origin} ${clientId}`);
+        const token = await crossOriginPost(urls.token, origin, { grant_type: 'refresh_token', client_id: clientId, client_secret: CONFIDENTIAL_CLIENT_SECRET, refresh_token: 'x' });
+        assert.equal(token.headers.get('access-control-allow-origin'), null, `${origin} ${clientId}`);
+        assert.equal(((await token.json()) as Json).error, 'invalid_request');
+      }
+    });
+
+    it('opens discovery, instance discovery and the keys to every origin', async () => {
+      for (const url of [urls.discovery, urls.instanceDiscovery, urls.jwks]) {
+        const response = await fetch(url, { headers: { origin: FOREIGN_ORIGIN } });
+        assert.equal(response.status, 200, url);
+        assert.equal(response.headers.get('access-control-allow-origin'), FOREIGN_ORIGIN, url);
+        const check = await preflight(url, FOREIGN_ORIGIN, 'GET', 'x-client-sku');
+        assert.equal(check.status, 204, url);
+        assert.equal(check.headers.get('access-control-allow-origin'), FOREIGN_ORIGIN, url);
+      }
+    });
+  });
+
+  describe("'refused': as a provider that does not serve browsers", () => {
+    let idp: Idp;
+    before(async () => {
+      idp = await startIdp({ cors: 'refused' });
+      idp.allowRedirectUriPrefix(`${EDITOR_ORIGIN}/stable-0/callback`);
+    });
+    after(() => idp.close());
+
+    it('sends no CORS header on any answer, preflight or not; requests are still handled', async () => {
+      const urls = await endpoints(idp);
+      for (const url of [urls.token, urls.device, urls.userinfo, urls.discovery, urls.instanceDiscovery, urls.jwks]) {
+        const check = await preflight(url, EDITOR_ORIGIN);
+        assert.equal(check.headers.get('access-control-allow-origin'), null, url);
+        assert.equal(check.headers.get('access-control-allow-methods'), null, url);
+      }
+      const device = await crossOriginPost(urls.device, EDITOR_ORIGIN, { client_id: PUBLIC_CLIENT_ID, scope: 'openid' });
+      assert.equal(device.status, 200, 'the request arrives and is handled; a browser reads nothing');
+      assert.deepEqual([...device.headers.keys()].filter((name) => name.startsWith('access-control-')), []);
+      const discovery = await fetch(urls.discovery, { headers: { origin: EDITOR_ORIGIN } });
+      assert.deepEqual([...discovery.headers.keys()].filter((name) => name.startsWith('access-control-')), []);
+    });
+  });
+
+  it("by default ('any-origin') every origin reads every endpoint, as before", async () => {
+    const idp = await startIdp();
+    try {
+      const urls = await endpoints(idp);
+      const token = await crossOriginPost(urls.token, FOREIGN_ORIGIN, { grant_type: 'refresh_token', client_id: PUBLIC_CLIENT_ID, refresh_token: 'x' });
+      assert.equal(token.headers.get('access-control-allow-origin'), FOREIGN_ORIGIN);
+      assert.equal(((await token.json()) as Json).error, 'invalid_grant');
+    } finally {
+      await idp.close();
+    }
+  });
+});

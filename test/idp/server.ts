@@ -39,6 +39,7 @@ import { handleInteraction, readForm, sendHtml } from './interactions.js';
 import { getClientCertificate, getSigningJwk, toPublicJwk, type ClientCertificate } from './keys.js';
 import { renderErrorPage } from './pages.js';
 import { interceptJsonResponse, type TokenTamper } from './tampering.js';
+import { answerOpenEndpointCors, applyCorsMode, makeClientBasedCors, type CorsMode } from './cors.js';
 import { createFaceProvider, OIDC_ROUTES, requestMounts, type FaceName, type RequestMount } from './provider.js';
 import type { ProtocolFeatureOptions } from './protocol-features.js';
 
@@ -60,6 +61,7 @@ export { DEMO_API, DEMO_API_SCOPES, DOWNSTREAM_API, DOWNSTREAM_API_SCOPES } from
 export type { ClientCertificate } from './keys.js';
 export { forgeIdToken, type Signing, type TamperedAnswer, type TokenTamper } from './tampering.js';
 export type { FaceName } from './provider.js';
+export type { CorsMode } from './cors.js';
 
 export interface IdpOptions {
   /** Lifetime of every access token, in seconds (default 3600). */
@@ -111,6 +113,11 @@ export interface IdpOptions {
   dpop?: ProtocolFeatureOptions['dpop'];
   /** Open dynamic client registration (RFC 7591) at `<oidcIssuer>/reg`, generic face only. Default off. */
   registration?: boolean;
+  /**
+   * How browsers' cross-origin requests are answered (cors.ts): `'any-origin'` (default),
+   * `'registered-origins'` as a provider that serves single-page apps, `'refused'` not at all.
+   */
+  cors?: CorsMode;
 }
 
 /** What throttleNextTokenRequest answers. */
@@ -261,6 +268,10 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
   const pendingThrottles: ThrottleAnswer[] = [];
   const oidcPath = options.oidcPath ?? '/oidc';
   const familyClients = options.familyClients ?? [];
+  const corsMode = options.cors ?? 'any-origin';
+  // Redirect URIs the tests register while running (an editor's callback URL is only known once
+  // the editor has started): the public client also accepts any redirect_uri under these prefixes.
+  const redirectUriPrefixes: string[] = [];
   /** The generic face's path prefix: `/oidc`, or `''` at the host root. */
   const oidcMount = oidcPath === '/' ? '' : oidcPath;
   let handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async (_req, res) => {
@@ -279,6 +290,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
     requests.push(entry);
     entries.set(req, entry);
     res.on('finish', () => { entry.status = res.statusCode; });
+    applyCorsMode(corsMode, res);
     const throttle = entry.method === 'POST' && isTokenPath(entry.path, oidcMount) ? pendingThrottles.shift() : undefined;
     if (throttle !== undefined) {
       const text = throttle.body ?? 'Too Many Requests';
@@ -329,6 +341,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
     clientCertificateJwk: certificate.publicJwk,
     rotateRefreshToken: options.rotateRefreshToken ?? true,
     devicePollInterval: options.devicePollInterval ?? 5,
+    clientBasedCORS: makeClientBasedCors(corsMode, () => redirectUriPrefixes),
     ...(options.accessTokenTtl === undefined ? {} : { accessTokenTtl: options.accessTokenTtl }),
     ...(options.refreshIn === undefined ? {} : { refreshIn: options.refreshIn }),
     protocolFeatures: { ...(options.dpop === undefined ? {} : { dpop: options.dpop }), registration: options.registration === true },
@@ -374,9 +387,6 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
       });
     }
   }
-  // Redirect URIs the tests register while running (an editor's callback URL is only known once
-  // the editor has started): the public client also accepts any redirect_uri under these prefixes.
-  const redirectUriPrefixes: string[] = [];
   for (const provider of Object.values(providers)) {
     const clientModel = (provider as unknown as { Client: { prototype: { redirectUriAllowed(this: { clientId: string }, value: string): boolean } } }).Client;
     const exact = clientModel.prototype.redirectUriAllowed;
@@ -458,6 +468,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<Idp> {
     if (tenant !== undefined) {
       const mount: RequestMount = { face: 'entra', mount: entraMount, tenant };
       if (rest === '/discovery/instance') {
+        if (answerOpenEndpointCors(corsMode, req, res)) return;
         const answer = answerInstanceDiscovery(url, origin);
         sendJson(res, answer.status, answer.body);
         return;

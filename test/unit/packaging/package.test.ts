@@ -8,11 +8,12 @@
  *   ThirdPartyNotices.txt with the full text of its licence file;
  * - the .vsix holds nothing outside an allow-list;
  * - every image the packaged README (EXTENSION.md) shows is a file of the package, and it has no
- *   relative link that would point nowhere, nor contributor material.
+ *   relative link that would point nowhere, nor contributor material;
+ * - the browser build (web worker extension host) refuses Node built-ins.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -189,5 +190,33 @@ describe('the packaged extension', () => {
     const changelog = entries.get('extension/changelog.md')!.toString('utf8');
     assert.deepEqual(references(changelog).images, [], 'the changelog shows no images');
     assert.deepEqual(references(changelog).relativeLinks, [], 'the changelog has no relative links');
+  });
+});
+
+describe('the browser bundle (web worker extension host)', () => {
+  const root = findRepoRoot();
+
+  // The web worker host runs the bundle as CommonJS whose `require` knows only `vscode`: an import
+  // of a Node built-in, with or without `node:`, must stop the build rather than fail at load.
+  test('a Node built-in stops the build; `vscode` stays the only require', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'msal-signin-web-bundle-'));
+    try {
+      const bundle = (entry: string, source: string) => {
+        writeFileSync(join(tmp, entry), source);
+        return spawnSync(process.execPath, [join(root, 'scripts', 'bundle.mjs'), join(tmp, 'node', 'extension.cjs'), `--web-entry=${join(tmp, entry)}`, `--web-outfile=${join(tmp, 'web', 'extension.js')}`], { cwd: root, encoding: 'utf8' });
+      };
+      const peers = JSON.stringify(join(root, 'src', 'vscode', 'broadcast-peers.ts'));
+      const good = bundle('good.ts', `import * as vscode from 'vscode';\nimport { BroadcastPeers } from ${peers};\nexport const activate = () => [vscode.env, BroadcastPeers];\n`);
+      assert.equal(good.status, 0, good.stderr);
+      const built = readFileSync(join(tmp, 'web', 'extension.js'), 'utf8');
+      assert.deepEqual([...new Set(built.match(/require\("[^"]*"\)/g))], ['require("vscode")']);
+      for (const source of [`import { readFile } from 'node:fs/promises';\nexport const x = readFile;\n`, `import { join } from 'path';\nexport const x = join;\n`]) {
+        const bad = bundle('bad.ts', source);
+        assert.notEqual(bad.status, 0, source);
+        assert.match(bad.stderr, /the browser bundle cannot use the Node built-in "(node:fs\/promises|path)"/);
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
