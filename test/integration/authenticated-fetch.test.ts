@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type * as vscodeTypes from 'vscode';
 import { AuthError } from '../../src/core/errors.js';
 import { FetchError } from '../../src/core/fetch-errors.js';
 import type { ExtensionExports } from '../../src/extension.js';
@@ -20,6 +19,7 @@ import { type ResourceServer, type ResourceServerOptions, startResourceServer } 
 import { type Idp, PUBLIC_CLIENT_ID, startIdp } from '../idp/server.js';
 import { FakeSecrets } from '../support/fake-secrets.js';
 import '../support/vscode/register.js';
+import { activateWithStub } from '../support/activate-extension.js';
 import { stub } from '../support/vscode/stub.js';
 import { tokenRequestCount } from './fixture.js';
 
@@ -65,18 +65,7 @@ describe('api.fetch in the activated extension', () => {
       if (message.actions.includes('Register and Sign In')) return (asked.registration += 1, answers.registration ? 'Register and Sign In' : undefined);
       return undefined;
     };
-    process.env.MSAL_SIGNIN_TEST_HOOKS = '1';
-    const { Uri } = await import('../support/vscode/stub.js');
-    const extension = await import('../../src/extension.js');
-    const context = {
-      subscriptions,
-      secrets,
-      globalState: { get: (key: string) => globalState.get(key), update: async (key: string, value: unknown) => void globalState.set(key, value) },
-      globalStorageUri: Uri.file(storageDir),
-      extensionUri: Uri.file(join(import.meta.dirname, '..', '..', '..')),
-      extension: { id: 'msal-tools.msal-signin', extensionKind: 2 },
-    };
-    api = await extension.activate(context as unknown as vscodeTypes.ExtensionContext);
+    api = await activateWithStub({ secrets, storageDir, subscriptions, globalState });
     api.testing!.setUi({
       openUri: async (url: string) => {
         browserOpened += 1;
