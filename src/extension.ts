@@ -9,6 +9,8 @@ import type { FetchLike } from './core/index.js';
 import { CrossWindowLock } from './node/cross-window-lock.js';
 import { PeerChannel } from './node/peer-channel.js';
 import { createApi, type MsalSignInApi } from './vscode/api.js';
+import { AuthenticatedFetch } from './vscode/authenticated-fetch.js';
+import { editorFetchConsent, identifyCaller, mementoConsentMemory } from './vscode/fetch-consent.js';
 import { registerCommands } from './vscode/commands.js';
 import type { ExtensionHostKind, SignInUi } from './vscode/flows.js';
 import { createEditorHttpClient } from './vscode/http.js';
@@ -19,6 +21,7 @@ import { PeerKey } from './vscode/peer-key.js';
 import { PeerTopics } from './vscode/peer-link.js';
 import { editorPlatform } from './vscode/platform.js';
 import { ProviderRegistry } from './vscode/provider-registry.js';
+import { clientRegistrar, editorClientRegistration, RegisteredClients, syncRegisteredProviders } from './vscode/registered-clients.js';
 import { describeError } from './vscode/report-errors.js';
 import { parseSettings, SETTINGS_SECTION } from './vscode/settings.js';
 import { type EditorUi, editorUi } from './vscode/ui.js';
@@ -93,17 +96,25 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       signIn: {
         callbacks,
         extensionHost: hostKind,
-        externalCallbackUri: async () => (await vscode.env.asExternalUri(callbackUri)).toString(true),
+        externalCallbackUri: () => externalCallbackUri(),
         successPage,
       },
     },
   });
   context.subscriptions.push(providers);
-  await providers.apply(readSettings());
+  let settings = readSettings();
+  const externalCallbackUri = async () => (await vscode.env.asExternalUri(callbackUri)).toString(true);
+  // Clients registered at issuers no setting names (api.fetch), kept per issuer in SecretStorage.
+  const registeredClients = new RegisteredClients(context.secrets, editorClientRegistration(httpClient, externalCallbackUri, () => settings.allowLoopbackHttp));
+  const syncRegistered = () => syncRegisteredProviders(registeredClients, providers, settings.allowLoopbackHttp);
+  await syncRegistered();
+  await providers.apply(settings);
   context.subscriptions.push(
+    registeredClients.onDidChange(() => void syncRegistered().catch((err: unknown) => log.error(`registered clients: ${describeError(err)}`))),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration(SETTINGS_SECTION)) return;
-      void providers.apply(readSettings()).then(
+      settings = readSettings();
+      void syncRegistered().then(() => providers.apply(settings)).then(
         () => log.info(`settings changed: providers ${providers.providers.map((provider) => provider.config.id).join(', ')}`),
         (err: unknown) => log.error(`applying the changed settings failed: ${describeError(err)}`),
       );
@@ -112,7 +123,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   );
   log.info(`activated with providers ${providers.providers.map((provider) => provider.config.id).join(', ')} (${hostKind} extension host)`);
 
-  const api: ExtensionExports = createApi(() => providers.providers, providers.onDidChange);
+  const authenticatedFetch = new AuthenticatedFetch({
+    send: (url, init) => fetch(url, init),
+    discovery: httpClient,
+    providers: () => providers.providers,
+    registrar: clientRegistrar(registeredClients, providers, () => settings.allowLoopbackHttp),
+    consentUi: editorFetchConsent,
+    consent: mementoConsentMemory(context.globalState),
+    allowLoopbackHttp: () => settings.allowLoopbackHttp,
+    logger: loggerFor(log),
+  });
+  const api: ExtensionExports = createApi(() => providers.providers, providers.onDidChange, {
+    identifyCaller,
+    fetch: (caller, url, init) => authenticatedFetch.fetch(caller, url, init),
+  });
   if (process.env.MSAL_SIGNIN_TEST_HOOKS === '1') {
     api.testing = {
       setUi: (next) => (testUi = next),

@@ -48,3 +48,18 @@ export type {
 export type { HttpClientOptions, Platform, Proxies, RedirectListener, RedirectListenerOptions } from './platform.js';
 export { isOpenIdScope } from './scopes.js';
 export { claimsChallengeFrom, decodeClaimsParameter, parseWwwAuthenticate, type WwwAuthenticateChallenge } from './www-authenticate.js';
+export { type NativeClientRegistration, type NativeClientRegistrationOptions, registerNativeClient } from './client-registration.js';
+export { FetchError, type FetchErrorReason } from './fetch-errors.js';
+export { describeUrl } from './logger.js';
+export {
+  type AuthorizationServerMetadata,
+  discoverProtectedResource,
+  fetchAuthorizationServerMetadata,
+  parseResourceChallenges,
+  parseSecureUrl,
+  type ProtectedResourceMetadata,
+  type ResourceChallenge,
+  type ResourceDiscovery,
+  type ResourceDiscoveryOptions,
+  resourceMatchesRequest,
+} from './resource-metadata.js';

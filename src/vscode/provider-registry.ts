@@ -3,6 +3,10 @@
  * with the other windows. When `msalSignIn.*` changes, the providers whose description changed
  * are registered anew (their tokens stay in SecretStorage); the others are left alone, so their
  * in-flight sign-ins and sessions are not disturbed.
+ *
+ * Besides the settings, the clients this extension registered at issuers no setting names
+ * (registered-clients.ts) are providers too, registered the same way after the configured ones;
+ * one whose issuer a configured provider with a client id serves is left out: the setting wins.
  */
 import * as vscode from 'vscode';
 import { MsalAuthenticationProvider, type ProviderDependencies } from './auth-provider.js';
@@ -36,6 +40,8 @@ interface Registration {
 
 export class ProviderRegistry implements vscode.Disposable {
   private registrations = new Map<string, Registration>();
+  private settings: ParsedSettings | undefined;
+  private registeredClients: readonly ProviderConfig[] = [];
   private readonly changeEmitter = new vscode.EventEmitter<readonly string[]>();
   /** Fires with the provider ids after a settings change was applied. */
   readonly onDidChange = this.changeEmitter.event;
@@ -48,9 +54,29 @@ export class ProviderRegistry implements vscode.Disposable {
 
   /** Registers what `settings` describe and unregisters what they no longer do. */
   async apply(settings: ParsedSettings): Promise<void> {
+    this.settings = settings;
+    await this.reconcile();
+  }
+
+  /** Registers the providers of registered clients (registeredProviderConfig), in place of the previous list. */
+  async applyRegisteredClients(configs: readonly ProviderConfig[]): Promise<void> {
+    this.registeredClients = configs;
+    if (this.settings) await this.reconcile();
+  }
+
+  /** The settings' providers, then the registered clients no setting overrides. */
+  private wanted(settings: ParsedSettings): ProviderConfig[] {
+    const ids = new Set(settings.providers.map((config) => config.id));
+    const configuredIssuers = new Set(settings.providers.filter((config) => config.kind === 'oidc' && config.clientId).map((config) => config.issuer));
+    const registered = this.registeredClients.filter((config) => !ids.has(config.id) && !configuredIssuers.has(config.issuer?.replace(/\/+$/, '')));
+    return [...settings.providers, ...registered];
+  }
+
+  private async reconcile(): Promise<void> {
+    const settings = this.settings!;
     const next = new Map<string, Registration>();
     const fresh: Registration[] = [];
-    for (const config of settings.providers) {
+    for (const config of this.wanted(settings)) {
       const fingerprint = JSON.stringify({ config, logPii: settings.logPii });
       const kept = this.registrations.get(config.id);
       if (kept?.fingerprint === fingerprint) {

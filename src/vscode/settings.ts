@@ -84,6 +84,8 @@ export interface ProviderConfig {
   authorizationParameters?: Record<string, string>;
   /** Settings of this provider that cannot be used; an interactive sign-in reports the first. */
   settingProblems?: SettingProblem[];
+  /** A client this extension registered at the issuer (registered-clients.ts), not a setting. */
+  registered?: boolean;
 }
 
 /** Raw values as `workspace.getConfiguration(SETTINGS_SECTION).get(key)` returns them. */
@@ -94,6 +96,8 @@ export interface ParsedSettings {
   /** Problems to show the user once (bad entries are skipped, the rest still works). */
   problems: string[];
   logPii: boolean;
+  /** `msalSignIn.allowLoopbackHttp`: http on loopback hosts for issuers (and api.fetch's resources). */
+  allowLoopbackHttp: boolean;
 }
 
 const PROVIDER_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -242,5 +246,5 @@ export function parseSettings(get: SettingsReader): ParsedSettings {
     });
   }
   for (const provider of providers) for (const problem of provider.settingProblems ?? []) problems.push(problemLine(problem));
-  return { providers, problems, logPii: get('logPii') === true };
+  return { providers, problems, logPii: get('logPii') === true, allowLoopbackHttp };
 }

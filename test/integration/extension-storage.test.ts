@@ -14,6 +14,7 @@ import { completeAuthorization } from '../idp/headless-login.js';
 import { ACCOUNTS, DEMO_API_SCOPES, type Idp, PUBLIC_CLIENT_ID, startIdp } from '../idp/server.js';
 import { FakeSecrets } from '../support/fake-secrets.js';
 import '../support/vscode/register.js';
+import { activateWithStub } from '../support/activate-extension.js';
 import { stub } from '../support/vscode/stub.js';
 
 const LOCAL_KEY = 'msalSignIn.tokenCache.local';
@@ -42,17 +43,7 @@ describe('activation over unreadable stored data', () => {
     secrets.values.set(LOCAL_KEY, CORRUPT);
     secrets.values.set(ENTRA_KEY, '{"Account": {}}');
     secrets.values.set('another.extension.secret', 'not ours');
-    process.env.MSAL_SIGNIN_TEST_HOOKS = '1';
-    const { Uri } = await import('../support/vscode/stub.js');
-    const extension = await import('../../src/extension.js');
-    const context = {
-      subscriptions,
-      secrets,
-      globalStorageUri: Uri.file(storageDir),
-      extensionUri: Uri.file(join(import.meta.dirname, '..', '..', '..')),
-      extension: { id: 'msal-tools.msal-signin', extensionKind: 2 },
-    };
-    const api = await extension.activate(context as unknown as vscodeTypes.ExtensionContext);
+    const api = await activateWithStub({ secrets, storageDir, subscriptions });
     setUi = api.testing!.setUi as (ui: unknown) => void;
     provider = stub.providers.get('local') as typeof provider;
   });

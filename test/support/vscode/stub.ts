@@ -24,6 +24,8 @@ export const stub = {
   registrations: 0,
   /** Commands run through `commands.executeCommand`, with their arguments. */
   executed: [] as unknown[][],
+  /** Extensions `extensions.getExtension` finds, by id. */
+  installed: new Map<string, { id: string; packageJSON: Record<string, unknown> }>(),
   /** Which button the user clicks on a message (default: none, the message is dismissed). */
   answer: undefined as ((message: RecordedMessage) => string | undefined) | undefined,
   reset(): void {
@@ -35,6 +37,7 @@ export const stub = {
     this.messages.length = 0;
     this.logLines.length = 0;
     this.providers.clear();
+    this.installed.clear();
   },
 };
 
@@ -141,4 +144,4 @@ export const env = {
   clipboard: { writeText: async () => undefined },
 };
 
-export const extensions = { getExtension: () => undefined };
+export const extensions = { getExtension: (id: string) => stub.installed.get(id) };

@@ -1,0 +1,165 @@
+/**
+ * The public native clients this extension registered (RFC 7591) at authorization servers no
+ * setting names, one per issuer, kept in SecretStorage so that every window and every later
+ * session reuses the same client instead of registering again. Each becomes a provider like the
+ * configured ones (ProviderRegistry registers it with VS Code, label: the issuer's host), so the
+ * Accounts menu lists its accounts and signs them out.
+ *
+ * A registration is only ever added after the person agreed to it (authenticated-fetch.ts asks);
+ * this store neither asks nor registers on its own. A client id configured for the same issuer in
+ * the settings always wins: the registry leaves a registered client out when one is.
+ */
+import { AuthError, type AuthorizationServerMetadata, describeUrl, type FetchLike, type NativeClientRegistration, registerNativeClient } from '../core/index.js';
+import type { ProviderConfig } from './settings.js';
+import type { SecretStore } from './shared-token-cache.js';
+
+/** The SecretStorage key: a JSON object, issuer → registration. */
+export const REGISTERED_CLIENTS_KEY = 'msalSignIn.registeredClients';
+
+/** Registers a client at an issuer (the core's registerNativeClient with the editor's redirect URIs). */
+export type RegisterClient = (metadata: AuthorizationServerMetadata) => Promise<NativeClientRegistration>;
+
+/** FNV-1a, 32 bits: a short stable suffix that tells two issuers on one host apart (not a secret). */
+function shortHash(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+/** The provider id of the client registered at `issuer`: `dcr.<host>.<hash>`, within the settings' id rule. */
+export function registeredProviderId(issuer: string): string {
+  const host = new URL(issuer).host.toLowerCase().replace(/[^a-z0-9.-]/g, '-').slice(0, 40);
+  return `dcr.${host}.${shortHash(issuer)}`;
+}
+
+/** The provider a registration stands for. */
+export function registeredProviderConfig(registration: NativeClientRegistration, allowLoopbackHttp: boolean): ProviderConfig {
+  return {
+    id: registeredProviderId(registration.issuer),
+    label: new URL(registration.issuer).host,
+    kind: 'oidc',
+    clientId: registration.client_id,
+    issuer: registration.issuer,
+    defaultScopes: [],
+    allowLoopbackHttp,
+    registered: true,
+  };
+}
+
+function isRegistration(value: unknown, issuer: string): value is NativeClientRegistration {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return candidate.issuer === issuer && typeof candidate.client_id === 'string' && candidate.client_id !== '' && candidate.token_endpoint_auth_method === 'none';
+}
+
+export class RegisteredClients {
+  private pending = new Map<string, Promise<NativeClientRegistration>>();
+
+  constructor(
+    private readonly secrets: SecretStore,
+    private readonly registerClient: RegisterClient,
+  ) {}
+
+  /** Every stored registration; an unreadable value counts as none (it is replaced by the next registration). */
+  async all(): Promise<NativeClientRegistration[]> {
+    return Object.values(await this.read());
+  }
+
+  /** The stored registration for `issuer`, if any. */
+  async find(issuer: string): Promise<NativeClientRegistration | undefined> {
+    return (await this.read())[issuer];
+  }
+
+  /**
+   * The registration for the issuer of `metadata`: the stored one, else a new one, stored before
+   * it is returned. Concurrent calls for one issuer register once. Call only with the person's consent.
+   */
+  async obtain(metadata: AuthorizationServerMetadata): Promise<NativeClientRegistration> {
+    const stored = await this.find(metadata.issuer);
+    if (stored) return stored;
+    let pending = this.pending.get(metadata.issuer);
+    if (!pending) {
+      pending = this.registerAndStore(metadata).finally(() => this.pending.delete(metadata.issuer));
+      this.pending.set(metadata.issuer, pending);
+    }
+    return pending;
+  }
+
+  /** Fires when another window (or this one) changed the stored registrations. */
+  onDidChange(listener: () => unknown): { dispose(): unknown } {
+    return this.secrets.onDidChange((event) => {
+      if (event.key === REGISTERED_CLIENTS_KEY) listener();
+    });
+  }
+
+  private async registerAndStore(metadata: AuthorizationServerMetadata): Promise<NativeClientRegistration> {
+    // The core checked the answer (client_id, auth method, redirect URIs) before it returns one.
+    const registration = await this.registerClient(metadata);
+    const current = await this.read();
+    current[metadata.issuer] = registration;
+    await this.secrets.store(REGISTERED_CLIENTS_KEY, JSON.stringify(current));
+    return registration;
+  }
+
+  private async read(): Promise<Record<string, NativeClientRegistration>> {
+    const text = await this.secrets.get(REGISTERED_CLIENTS_KEY);
+    if (!text) return Object.create(null) as Record<string, NativeClientRegistration>;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) parsed = {};
+    // No prototype: an issuer named `__proto__` stays a plain key.
+    const registrations: Record<string, NativeClientRegistration> = Object.create(null) as Record<string, NativeClientRegistration>;
+    for (const [issuer, value] of Object.entries(parsed as object)) if (isRegistration(value, issuer)) registrations[issuer] = value;
+    return registrations;
+  }
+}
+
+/** The redirect URIs a registered client needs: any loopback port (RFC 8252 §7.3), and the editor's URI handler. */
+export const LOOPBACK_REDIRECT_URI = 'http://127.0.0.1/';
+
+/** Registers this extension at an issuer as a public native client. */
+export function editorClientRegistration(
+  httpClient: FetchLike,
+  externalCallbackUri: () => Promise<string>,
+  allowLoopbackHttp: () => boolean,
+): RegisterClient {
+  return async (metadata) =>
+    registerNativeClient(httpClient, metadata, {
+      clientName: 'MSAL Sign-In for VS Code',
+      redirectUris: [LOOPBACK_REDIRECT_URI, await externalCallbackUri()],
+      allowInsecureLoopbackHttp: allowLoopbackHttp(),
+    });
+}
+
+/** What the registrar needs of the provider registry. */
+export interface RegisteredProviderHost<P extends { readonly config: ProviderConfig }> {
+  readonly providers: readonly P[];
+  applyRegisteredClients(configs: readonly ProviderConfig[]): Promise<void>;
+}
+
+/** Hands the stored registrations to the registry as providers. */
+export async function syncRegisteredProviders(clients: RegisteredClients, host: RegisteredProviderHost<{ readonly config: ProviderConfig }>, allowLoopbackHttp: boolean): Promise<void> {
+  const configs = (await clients.all()).map((registration) => registeredProviderConfig(registration, allowLoopbackHttp));
+  await host.applyRegisteredClients(configs);
+}
+
+/** The registrar of the authenticated fetch: a stored or new registration, then its provider as registered. */
+export function clientRegistrar<P extends { readonly config: ProviderConfig }>(clients: RegisteredClients, host: RegisteredProviderHost<P>, allowLoopbackHttp: () => boolean) {
+  return {
+    async providerFor(metadata: AuthorizationServerMetadata): Promise<P> {
+      await clients.obtain(metadata);
+      await syncRegisteredProviders(clients, host, allowLoopbackHttp());
+      const id = registeredProviderId(metadata.issuer);
+      const provider = host.providers.find((candidate) => candidate.config.id === id);
+      if (!provider) throw new AuthError('not_supported', `the client registered at ${describeUrl(metadata.issuer)} could not be registered as a provider`);
+      return provider;
+    },
+  };
+}
