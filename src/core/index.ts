@@ -5,12 +5,10 @@ export {
   type AuthCodeFlowOptions,
   ClientApplication,
   type ClientApplicationOptions,
-  ConfidentialClientApplication,
-  type DeviceFlowOptions,
-  type InteractiveOptions,
-  PublicClientApplication,
-  type SilentOptions,
-} from './application.js';
+} from './client-application.js';
+export { ConfidentialClientApplication } from './confidential-client-application.js';
+export { type DeviceFlowOptions, type InteractiveOptions, PublicClientApplication } from './public-client-application.js';
+export type { SilentOptions } from './silent-acquisition.js';
 export {
   Authority,
   AuthorityBuilder,

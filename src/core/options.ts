@@ -10,7 +10,9 @@
  * This file also holds the checks of option values that several methods share: MSAL's `data`
  * (extra token-request body parameters) and `authScheme` (which needs a broker).
  */
-import type { AuthCodeFlowOptions, ClientApplicationOptions, DeviceFlowOptions, InteractiveOptions, SilentOptions } from './application.js';
+import type { AuthCodeFlowOptions, ClientApplicationOptions } from './client-application.js';
+import type { DeviceFlowOptions, InteractiveOptions } from './public-client-application.js';
+import type { SilentOptions } from './silent-acquisition.js';
 import type { AuthorityBuilder } from './authority.js';
 import { AuthError } from './errors.js';
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ATTEMPT_REGION_DISCOVERY, ConfidentialClientApplication, PublicClientApplication } from '../../../src/core/application.js';
+import { ATTEMPT_REGION_DISCOVERY, ConfidentialClientApplication, PublicClientApplication } from '../../../src/core/index.js';
 import { ThrottledError } from '../../../src/core/errors.js';
 import { appToken, ENTRA_HOST as HOST, ENTRA_TENANT as TENANT, entraMetadata, FakeFetch, fakeEntra, jsonResponse, memoryCache, rejectsWithCode } from './fakes.js';
 

@@ -13,7 +13,7 @@ import {
   ClientApplication,
   ConfidentialClientApplication,
   PublicClientApplication,
-} from '../../../src/core/application.js';
+} from '../../../src/core/index.js';
 import { AuthorityBuilder, AZURE_CHINA, AZURE_PUBLIC, AZURE_US_GOVERNMENT, parseAuthority } from '../../../src/core/authority.js';
 import { AuthError } from '../../../src/core/errors.js';
 import { type FetchLike, retryOnceAfterConnectionError } from '../../../src/core/http.js';
