@@ -132,6 +132,8 @@ export interface StoreOptions {
   refreshOf?: string;
   /** The account's name from userinfo, when the ID token of a sign-in names nobody. */
   profile?: AccountProfile;
+  /** The thumbprint of the DPoP key the request was signed with: a DPoP token is bound to it in the cache. */
+  dpopKeyId?: string;
 }
 
 /** Stores a token response in the cache and builds the caller's result. */
@@ -157,6 +159,7 @@ export function storeAndBuildResult(app: ResultCache, authority: Authority, gran
     skipAccountCreation: refreshOf !== undefined,
     homeAccountId: refreshOf,
     profile: options.profile,
+    keyId: options.dpopKeyId,
   });
   const issuedAt = nowSeconds();
   const homeAccountId = written.homeAccountId;

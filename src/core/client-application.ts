@@ -12,6 +12,8 @@ import { TokenCache } from './cache/token-cache.js';
 import { mergeClaims } from './claims.js';
 import { type ClientCredential, clientAuthFor } from './client-auth.js';
 import { randomUuid } from './crypto.js';
+import { DpopNonces } from './dpop.js';
+import { checkDpopOptions, type DpopBinding, type DpopKeyOwner, type DpopOptions, isDpopTokenType, issuerSupportsDpop } from './dpop-keys.js';
 import { AuthError, ServerError } from './errors.js';
 import { type AuthCodeFlow, authorizationCodeGrantRequest, buildAuthorizationUrl, checkAuthorizationResponse, createAuthCodeFlow, processAuthorizationCodeResponse } from './grants/authorization-code.js';
 import { passwordGrantRequest, processPasswordResponse } from './grants/password.js';
@@ -30,6 +32,8 @@ import {
   type UsernamePasswordOptions,
 } from './options.js';
 import type { Platform, Proxies } from './platform.js';
+import { type AuthorizedResourceRequest, authorizeResourceRequest, decideResourceRetry } from './resource-request.js';
+import type { DpopRetryDecision } from './dpop.js';
 import { decorateScopes, validateScopes } from './scopes.js';
 import { acquireSilently, FIRST_PARTY_FAMILY_ID, RefreshesInFlight, type SilentOptions } from './silent-acquisition.js';
 import { TokenClient, type TokenGrantResult } from './token-client.js';
@@ -72,6 +76,14 @@ export interface ClientApplicationOptions extends AuthorityOptions {
   enablePiiLog?: boolean;
   /** Where log lines go; silent when absent. */
   logger?: Logger;
+  /**
+   * DPoP (RFC 9449): with an issuer whose metadata lists ES256 in
+   * `dpop_signing_alg_values_supported`, every token request carries a proof of the account's key,
+   * tokens come back as `token_type: DPoP` bound to it, and refresh tokens with them. `keys` keeps
+   * a key per account (`new MemoryDpopKeyStore()`, or one that outlives the process beside a
+   * persisted token cache). Other issuers get Bearer requests, as without this option.
+   */
+  dpop?: DpopOptions;
   /** Host services (HTTP client factory, loopback listener, browser); see `src/node`. */
   platform?: Platform;
   /**
@@ -128,6 +140,10 @@ export class ClientApplication {
   private readonly otherAuthorities = new Map<string, Promise<Authority>>();
   /** Refreshes under way, so concurrent silent calls needing the same refresh share one request. */
   private readonly refreshesInFlight = new RefreshesInFlight();
+  /** The token endpoints' DPoP nonces (RFC 9449 §8), by origin. */
+  private readonly tokenEndpointNonces = new DpopNonces();
+  /** The resources' DPoP nonces (§9), by origin: see {@link authorizeResourceRequest}. */
+  private readonly resourceNonces = new DpopNonces();
 
   constructor(options: ClientApplicationOptions) {
     checkOptionNames(options, OPTION_NAMES.application, 'the application');
@@ -144,6 +160,7 @@ export class ClientApplication {
       throw new AuthError('invalid_argument', 'set authority or oidcAuthority, not both');
     }
     if (options.excludeScopes !== undefined) validateScopes(options.excludeScopes, 'excludeScopes');
+    checkDpopOptions(options.dpop);
     parseAuthority(options); // fail fast on a malformed authority, before any request
     this.options = options;
     this.clientId = options.clientId;
@@ -218,9 +235,25 @@ export class ClientApplication {
     return decorateScopes(scopes, this.clientId, this.options.excludeScopes);
   }
 
-  /** MSAL: Python's `is_pop_supported`. Proof-of-possession needs a broker, which this library has not. */
+  /**
+   * MSAL for Python's `is_pop_supported`: whether proof-of-possession tokens can be had here. They
+   * can where WebCrypto signs (DPoP, see the `dpop` option); MSAL's broker PoP (`authScheme`) is
+   * still refused, there being no broker.
+   */
   isPopSupported(): boolean {
-    return false;
+    return typeof globalThis.crypto?.subtle?.sign === 'function';
+  }
+
+  /**
+   * The DPoP key a token request of `owner` signs with, when the application has DPoP on and the
+   * issuer takes ES256 proofs: the owner's kept key, else a new one (a first sign-in, which then
+   * keeps it, see {@link storeResult}). Undefined otherwise: the request is a Bearer one.
+   */
+  protected async dpopBinding(authority: Authority, owner?: DpopKeyOwner): Promise<DpopBinding | undefined> {
+    const keys = this.options.dpop?.keys;
+    if (!keys || !issuerSupportsDpop(authority)) return undefined;
+    const key = (owner && (await keys.get(owner))) ?? (await keys.create());
+    return { key, nonces: this.tokenEndpointNonces };
   }
 
   /** Builds an authorization URL (MSAL's `get_authorization_request_url`). Prefer {@link initiateAuthCodeFlow}. */
@@ -248,6 +281,8 @@ export class ClientApplication {
     const flow = await createAuthCodeFlow(authority, this.clientId, this.decorate([...scopes, ...consentScopes]), {
       ...options,
       claims: this.claimsFor(options.claimsChallenge),
+      // RFC 9449 §10: the code is bound to the key, so that only its holder can redeem it.
+      dpopKey: (await this.dpopBinding(authority))?.key,
     });
     // The token request asks only for `scopes`: consent-only scopes belong to other resources.
     return { ...flow, scope: this.decorate(scopes) };
@@ -273,6 +308,7 @@ export class ClientApplication {
       nonce: authCodeFlow.nonce,
       maxAge: authCodeFlow.maxAge,
       data: options.data,
+      dpop: authCodeFlow.dpopKey && issuerSupportsDpop(authority) ? { key: authCodeFlow.dpopKey, nonces: this.tokenEndpointNonces } : await this.dpopBinding(authority),
     });
   }
 
@@ -287,7 +323,8 @@ export class ClientApplication {
   ): Promise<AuthenticationResult> {
     checkOptionNames(options, OPTION_NAMES.authorizationCode, 'acquireTokenByAuthorizationCode');
     if (typeof code !== 'string' || code.length === 0) throw new AuthError('invalid_argument', 'code is required');
-    return this.redeemCode(await this.getAuthority(), code, this.decorate(scopes), options);
+    const authority = await this.getAuthority();
+    return this.redeemCode(authority, code, this.decorate(scopes), { ...options, dpop: await this.dpopBinding(authority) });
   }
 
   /** The authorization_code grant shared by both auth-code methods: redeem, verify, store. */
@@ -295,7 +332,7 @@ export class ClientApplication {
     authority: Authority,
     code: string,
     scope: string[],
-    options: { redirectUri?: string; codeVerifier?: string; claimsChallenge?: string; nonce?: string; maxAge?: number; data?: Record<string, string> },
+    options: { redirectUri?: string; codeVerifier?: string; claimsChallenge?: string; nonce?: string; maxAge?: number; data?: Record<string, string>; dpop?: DpopBinding },
   ): Promise<AuthenticationResult> {
     const correlationId = randomUuid();
     const sent = await authorizationCodeGrantRequest(this.tokenClient, authority, code, scope, {
@@ -304,10 +341,11 @@ export class ClientApplication {
       codeVerifier: options.codeVerifier,
       claims: this.claimsFor(options.claimsChallenge),
       data: options.data,
+      dpop: options.dpop,
     });
     const result = await processAuthorizationCodeResponse(this.tokenClient, authority, sent, { nonce: options.nonce, maxAge: options.maxAge });
     const profile = await this.accountProfileOf(authority, result);
-    return this.storeAndBuildResult(authority, result, { scopes: scope, correlationId, profile, data: options.data });
+    return this.storeResult(authority, result, { scopes: scope, correlationId, profile, data: options.data }, options.dpop);
   }
 
   /**
@@ -320,14 +358,16 @@ export class ClientApplication {
     const authority = await this.getAuthority();
     const scope = this.decorate(scopes);
     const correlationId = randomUuid();
+    const dpop = await this.dpopBinding(authority);
     const sent = await refreshTokenGrantRequest(this.tokenClient, authority, refreshToken, scope, {
       correlationId,
       claims: this.claimsFor(undefined),
       data: options.data,
       caller: 'acquireTokenByRefreshToken',
+      dpop,
     });
     const result = await processRefreshTokenResponse(this.tokenClient, authority, sent);
-    return this.storeAndBuildResult(authority, result, { scopes: scope, correlationId, data: options.data });
+    return this.storeResult(authority, result, { scopes: scope, correlationId, data: options.data }, dpop);
   }
 
   /** Resource owner password credentials (not recommended; no MFA). */
@@ -344,14 +384,16 @@ export class ClientApplication {
     const authority = await this.getAuthority();
     const scope = this.decorate(scopes);
     const correlationId = randomUuid();
+    const dpop = await this.dpopBinding(authority);
     const sent = await passwordGrantRequest(this.tokenClient, authority, username, password, scope, {
       correlationId,
       claims: this.claimsFor(options.claimsChallenge),
       data: options.data,
       caller: 'acquireTokenByUsernamePassword',
+      dpop,
     });
     const result = await processPasswordResponse(this.tokenClient, authority, sent);
-    return this.storeAndBuildResult(authority, result, { scopes: scope, correlationId, data: { ...options.data, username } });
+    return this.storeResult(authority, result, { scopes: scope, correlationId, data: { ...options.data, username } }, dpop);
   }
 
   /**
@@ -375,6 +417,7 @@ export class ClientApplication {
     if (!account?.homeAccountId) throw new AuthError('invalid_argument', 'removeAccount needs an account from getAccounts()');
     const authority = await this.getAuthority();
     this.tokenCache.removeAccountData({ homeAccountId: account.homeAccountId, environments: [...authority.aliases], clientId: this.clientId });
+    await this.options.dpop?.keys.remove({ homeAccountId: account.homeAccountId, environment: account.environment });
     this.log.info(`removed account ${this.log.pii(account.username)}`);
   }
 
@@ -406,6 +449,7 @@ export class ClientApplication {
     validateScopes(scopes);
     if (!account) return undefined;
     const authority = options.authority === undefined ? await this.getAuthority() : await this.otherAuthority(options.authority);
+    const dpop = await this.dpopBinding(authority, { homeAccountId: account.homeAccountId, environment: account.environment });
     return acquireSilently(
       {
         tokenCache: this.tokenCache,
@@ -416,8 +460,9 @@ export class ClientApplication {
         refreshesInFlight: this.refreshesInFlight,
         decorate: (given) => this.decorate(given),
         claimsFor: (challenge) => this.claimsFor(challenge),
+        storeResult: (...args) => this.storeResult(...args),
       },
-      { authority, account, scopes, options, correlationId: randomUuid() },
+      { authority, account, scopes, options, correlationId: randomUuid(), dpop },
     );
   }
 
@@ -436,8 +481,45 @@ export class ClientApplication {
     });
   }
 
-  /** Stores a token response in this application's cache and builds the caller's result. */
-  protected storeAndBuildResult(authority: Authority, grant: TokenGrantResult, options: StoreOptions): AuthenticationResult {
-    return storeAndBuildResult(this, authority, grant, options);
+  /**
+   * Stores a token response in this application's cache and builds the caller's result. A DPoP
+   * token is filed bound to the key the request was signed with, and that key is kept as its
+   * account's (or, for an app-only token, the app's): the refresh token is bound to it too.
+   */
+  protected async storeResult(authority: Authority, grant: TokenGrantResult, options: StoreOptions, dpop?: DpopBinding): Promise<AuthenticationResult> {
+    const bound = dpop !== undefined && isDpopTokenType(grant.response.token_type);
+    const result = storeAndBuildResult(this, authority, grant, { ...options, dpopKeyId: bound ? dpop.key.thumbprint : undefined });
+    if (bound) await this.options.dpop?.keys.save(this.dpopKeyOwner(result.account, authority), dpop.key);
+    return result;
+  }
+
+  private dpopKeyOwner(account: Account | undefined, authority: Authority): DpopKeyOwner {
+    return account ? { homeAccountId: account.homeAccountId, environment: account.environment } : { homeAccountId: '', environment: authority.instance };
+  }
+
+  /**
+   * The headers that present a result's access token to a resource at `request.url`: `Bearer`,
+   * or for a DPoP token `DPoP` with a fresh proof of its account's key (`ath`, the resource's
+   * latest nonce). Send them, then ask {@link decideResourceRetry} about the answer.
+   */
+  async authorizeResourceRequest(result: AuthenticationResult, request: { method: string; url: string }): Promise<AuthorizedResourceRequest> {
+    const dpopKey = isDpopTokenType(result.tokenType)
+      ? await this.options.dpop?.keys.get(this.dpopKeyOwner(result.account, await this.getAuthority()))
+      : undefined;
+    return authorizeResourceRequest({ accessToken: result.accessToken, tokenType: result.tokenType, dpopKey }, request, this.resourceNonces);
+  }
+
+  /**
+   * After a resource answered a request {@link authorizeResourceRequest} authorized: keeps its
+   * DPoP nonce, and says whether to authorize and send it once more (`401 use_dpop_nonce`). Pass
+   * `retried: true` for the answer to that retry: asking again is a `dpop_nonce_loop` error.
+   */
+  decideResourceRetry(
+    url: string,
+    response: { status: number; headers: { get(name: string): string | null } },
+    sent: AuthorizedResourceRequest,
+    options: { retried?: boolean } = {},
+  ): DpopRetryDecision {
+    return decideResourceRetry(url, response, sent, this.resourceNonces, options);
   }
 }

@@ -9,6 +9,7 @@ import { resultFromCache } from './authentication-result.js';
 import { cacheRealmOf } from './cache-realm.js';
 import { ClientApplication, type ClientApplicationOptions } from './client-application.js';
 import { randomUuid } from './crypto.js';
+import { type DpopBinding, DPOP_TOKEN_TYPE } from './dpop-keys.js';
 import { AuthError } from './errors.js';
 import { clientCredentialsForm, clientCredentialsGrantRequest, processClientCredentialsResponse } from './grants/client-credentials.js';
 import { onBehalfOfGrantRequest, processOnBehalfOfResponse } from './grants/on-behalf-of.js';
@@ -39,32 +40,41 @@ export class ConfidentialClientApplication extends ClientApplication {
     validateScopes(scopes);
     const authority = await this.getAuthority();
     const correlationId = randomUuid();
+    // App-only DPoP tokens are bound to the app's own key (home account id '').
+    const dpop = await this.dpopBinding(authority, { homeAccountId: '', environment: authority.instance });
     if (!options.claimsChallenge && !options.forceRefresh) {
-      const found = this.tokenCache.findAppOnlyAccessToken({ environments: [...authority.aliases], clientId: this.clientId, realm: cacheRealmOf(authority), scopes });
+      const found = this.tokenCache.findAppOnlyAccessToken({
+        environments: [...authority.aliases],
+        clientId: this.clientId,
+        realm: cacheRealmOf(authority),
+        scopes,
+        ...(dpop ? { tokenType: DPOP_TOKEN_TYPE, keyId: dpop.key.thumbprint } : {}),
+      });
       const state = found && cachedTokenState(found);
       if (found && state !== 'expired') {
         const cached = resultFromCache(this, found, authority, undefined, correlationId);
         if (state === 'valid') return cached;
         try {
-          return await this.requestForClient(authority, scopes, options, correlationId);
+          return await this.requestForClient(authority, scopes, options, correlationId, dpop);
         } catch {
           return cached;
         }
       }
     }
-    return this.requestForClient(authority, scopes, options, correlationId);
+    return this.requestForClient(authority, scopes, options, correlationId, dpop);
   }
 
-  private async requestForClient(authority: Authority, scopes: string[], options: ClientCredentialsOptions, correlationId: string) {
+  private async requestForClient(authority: Authority, scopes: string[], options: ClientCredentialsOptions, correlationId: string, dpop: DpopBinding | undefined) {
     const sent = await clientCredentialsGrantRequest(this.tokenClient, authority, scopes, {
       correlationId,
       claims: this.claimsFor(options.claimsChallenge),
       data: options.data,
       caller: 'acquireTokenForClient',
       tokenEndpoint: this.regionalTokenEndpoint(authority),
+      dpop,
     });
     const result = await processClientCredentialsResponse(this.tokenClient, authority, sent);
-    return this.storeAndBuildResult(authority, result, { scopes, correlationId, data: options.data });
+    return this.storeResult(authority, result, { scopes, correlationId, data: options.data }, dpop);
   }
 
   /** Exchanges the access token a caller sent to this API for a token to a downstream API. */
@@ -75,14 +85,16 @@ export class ConfidentialClientApplication extends ClientApplication {
     // Decorated so that a refresh token and an ID token come back, as MSAL does.
     const scope = this.decorate(scopes);
     const correlationId = randomUuid();
+    const dpop = await this.dpopBinding(authority);
     const sent = await onBehalfOfGrantRequest(this.tokenClient, authority, userAssertion, scope, {
       correlationId,
       claims: this.claimsFor(options.claimsChallenge),
       data: options.data,
       caller: 'acquireTokenOnBehalfOf',
+      dpop,
     });
     const result = await processOnBehalfOfResponse(this.tokenClient, authority, sent);
-    return this.storeAndBuildResult(authority, result, { scopes: scope, correlationId, data: options.data });
+    return this.storeResult(authority, result, { scopes: scope, correlationId, data: options.data }, dpop);
   }
 
   /** Removes this app's app-only tokens (those of client credentials) from the cache. */

@@ -27,6 +27,8 @@ export {
   type CertificateCredential,
   type ClientCredential,
 } from './client-auth.js';
+export { createDpopProof, type DpopKey, DpopNonces, type DpopRetryDecision, exportDpopPrivateJwk, generateDpopKey, importDpopKey } from './dpop.js';
+export { DPOP_TOKEN_TYPE, type DpopKeyOwner, type DpopKeyStore, type DpopOptions, MemoryDpopKeyStore } from './dpop-keys.js';
 export { AuthError, type AuthErrorCode, isInteractionRequired, ServerError, type ServerErrorFields, ThrottledError } from './errors.js';
 export { type AuthCodeFlow, LIBRARY_AUTHORIZATION_PARAMETERS, parseAuthorizationResponse } from './grants/authorization-code.js';
 export type { DeviceFlow } from './grants/device-code.js';
@@ -44,5 +46,6 @@ export type {
   UsernamePasswordOptions,
 } from './options.js';
 export type { HttpClientOptions, Platform, Proxies, RedirectListener, RedirectListenerOptions } from './platform.js';
+export { type AuthorizedResourceRequest, authorizeResourceRequest, decideResourceRetry, type ResourceCredential } from './resource-request.js';
 export { isOpenIdScope } from './scopes.js';
 export { claimsChallengeFrom, decodeClaimsParameter, parseWwwAuthenticate, type WwwAuthenticateChallenge } from './www-authenticate.js';

@@ -144,7 +144,9 @@ export class PublicClientApplication extends ClientApplication {
     if (typeof flow?.deviceCode !== 'string') throw new AuthError('invalid_argument', 'the flow is not one that initiateDeviceFlow returned');
     const authority = await this.getAuthority();
     const correlationId = typeof flow.correlationId === 'string' ? flow.correlationId : randomUuid();
+    const dpop = await this.dpopBinding(authority);
     const result = await redeemDeviceCode(this.tokenClient, authority, flow, {
+      dpop,
       correlationId,
       claims: this.claimsFor(options.claimsChallenge ?? flow.claimsChallenge),
       data: options.data,
@@ -153,7 +155,7 @@ export class PublicClientApplication extends ClientApplication {
       exitCondition: options.exitCondition,
     });
     const profile = await this.accountProfileOf(authority, result);
-    return this.storeAndBuildResult(authority, result, { scopes: flow.scope, correlationId, profile, data: options.data });
+    return this.storeResult(authority, result, { scopes: flow.scope, correlationId, profile, data: options.data }, dpop);
   }
 }
 

@@ -6,16 +6,17 @@
  */
 import type { Account, AuthenticationResult } from './account.js';
 import type { Authority } from './authority.js';
-import { nowSeconds, resultFromCache, storeAndBuildResult } from './authentication-result.js';
+import { nowSeconds, resultFromCache, type StoreOptions } from './authentication-result.js';
 import type { AccessTokenEntity, RefreshTokenEntity } from './cache/schema.js';
 import type { TokenCache } from './cache/token-cache.js';
 import { realmsToSearch } from './cache-realm.js';
 import { AuthError, isRefreshTokenDead, ServerError } from './errors.js';
 import { processRefreshTokenResponse, refreshTokenGrantRequest } from './grants/refresh-token.js';
+import { type DpopBinding, DPOP_TOKEN_TYPE } from './dpop-keys.js';
 import type { LogContext } from './logger.js';
 import type { AuthorityOption } from './options.js';
 import { ScopeSet, searchScopesFor } from './scopes.js';
-import type { TokenClient } from './token-client.js';
+import type { TokenClient, TokenGrantResult } from './token-client.js';
 
 /** Options of silent acquisition. */
 export interface SilentOptions {
@@ -116,6 +117,8 @@ export interface SilentContext {
   decorate(scopes: string[]): string[];
   /** The `claims` parameter: client capabilities merged with a claims challenge. */
   claimsFor(claimsChallenge?: string): string | undefined;
+  /** Files a refresh's answer and builds the result (keeping the DPoP key it was signed with). */
+  storeResult(authority: Authority, grant: TokenGrantResult, options: StoreOptions, dpop?: DpopBinding): Promise<AuthenticationResult>;
 }
 
 /** One silent call: for whom, where, what, and how. */
@@ -126,19 +129,25 @@ export interface SilentRequest {
   scopes: string[];
   options: SilentOptions;
   correlationId: string;
+  /**
+   * The account's DPoP key when the application uses DPoP with this issuer: only DPoP tokens
+   * bound to it are served, and a refresh signs with it. Bearer otherwise.
+   */
+  dpop?: DpopBinding;
 }
 
 /** The account's cached access token for the request's scopes in the first realm that has one. */
-function findCachedAccessToken(app: SilentContext, { authority, account, scopes, options }: SilentRequest): AccessTokenEntity | undefined {
+function findCachedAccessToken(app: SilentContext, { authority, account, scopes, options, dpop }: SilentRequest): AccessTokenEntity | undefined {
   // No scopes means the OpenID scopes alone: a token for the userinfo endpoint, cached like any other.
   const query = {
     homeAccountId: account.homeAccountId,
     environments: [...authority.aliases],
     clientId: app.clientId,
     scopes: searchScopesFor(scopes, app.excludeScopes),
-    // A key-bound token (MSAL's `data.key_id`, an SSH certificate) is served only to a request naming its key.
-    tokenType: options.data?.token_type,
-    keyId: options.data?.key_id,
+    // A key-bound token (a DPoP token, MSAL's `data.key_id` of an SSH certificate) is served only
+    // to a request naming its scheme and key; a Bearer request never gets one.
+    tokenType: dpop ? DPOP_TOKEN_TYPE : options.data?.token_type,
+    keyId: dpop ? dpop.key.thumbprint : options.data?.key_id,
   };
   for (const realm of realmsToSearch(authority, account)) {
     const found = app.tokenCache.findAccessToken({ ...query, realm });
@@ -179,7 +188,7 @@ export async function acquireSilently(app: SilentContext, request: SilentRequest
 }
 
 /** Redeems the account's refresh tokens in {@link refreshTokensToTry}'s order until one is accepted. */
-async function refreshSilently(app: SilentContext, { authority, account, scopes, options, correlationId }: SilentRequest): Promise<AuthenticationResult | undefined> {
+async function refreshSilently(app: SilentContext, { authority, account, scopes, options, correlationId, dpop }: SilentRequest): Promise<AuthenticationResult | undefined> {
   const { unknownApp, known } = refreshTokensToTry(app.tokenCache, app.clientId, account.homeAccountId, [...authority.aliases]);
   if (unknownApp.length === 0 && known.length === 0) return undefined;
   const scope = app.decorate(scopes);
@@ -190,9 +199,10 @@ async function refreshSilently(app: SilentContext, { authority, account, scopes,
       data: options.data,
       caller: 'acquireTokenSilent',
       homeAccountId: account.homeAccountId,
+      dpop,
     });
     const result = await processRefreshTokenResponse(app.tokenClient, authority, sent);
-    return storeAndBuildResult(app, authority, result, { scopes: scope, correlationId, refreshOf: account.homeAccountId, data: options.data });
+    return app.storeResult(authority, result, { scopes: scope, correlationId, refreshOf: account.homeAccountId, data: options.data }, dpop);
   };
   for (const entry of unknownApp) {
     try {
