@@ -53,7 +53,6 @@ export const LIBRARY_AUTHORIZATION_PARAMETERS: readonly string[] = [
   'response_mode',
   'claims',
   'max_age',
-  'dpop_jkt',
 ];
 
 /** The names among `extra` that the library sets itself (see {@link LIBRARY_AUTHORIZATION_PARAMETERS}). */
@@ -72,7 +71,8 @@ export function buildAuthorizationUrl(authority: Authority, clientId: string, sc
   if (owned.length > 0) {
     throw new AuthError('invalid_argument', `extraQueryParameters may not set ${owned.join(', ')}: the library sets it`);
   }
-  const byOption: Record<string, string | undefined> = { prompt: options.prompt, login_hint: options.loginHint, domain_hint: options.domainHint };
+  // `dpop_jkt` too: a configured one must not silently replace the key the library binds the code to.
+  const byOption: Record<string, string | undefined> = { prompt: options.prompt, login_hint: options.loginHint, domain_hint: options.domainHint, dpop_jkt: options.dpopJkt };
   const twice = Object.keys(options.extraQueryParameters ?? {}).filter((name) => Object.hasOwn(byOption, name.toLowerCase()) && byOption[name.toLowerCase()] !== undefined);
   if (twice.length > 0) {
     throw new AuthError('invalid_argument', `${twice.join(', ')} is given both as an option and in extraQueryParameters`);
