@@ -15,7 +15,6 @@ import { importJWK } from 'jose/key/import';
 import { SignJWT } from 'jose/jwt/sign';
 import { randomToken, sha256Base64Url } from './crypto.js';
 import { AuthError } from './errors.js';
-import { FetchError } from './fetch-errors.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
 /** The proof algorithm: ES256 is the one every DPoP server must accept in practice (and oidc-provider's first). */
@@ -179,14 +178,14 @@ export type DpopRetryDecision = { retry: true; nonce: string } | { retry: false 
  *
  * An answer that asks for a nonce without giving one is handed on (no retry could succeed). A
  * second `use_dpop_nonce`, or one that gives back the very nonce just sent, is a server that will
- * never be satisfied: a {@link FetchError} `dpop_nonce_loop`, not an endless exchange.
+ * never be satisfied: an {@link AuthError} `dpop_nonce_loop`, not an endless exchange.
  */
 export function decideDpopRetry(endpoint: 'token' | 'resource', answer: DpopAnswer, sent: { sentNonce?: string; retried: boolean }): DpopRetryDecision {
   if (!isUseDpopNonce(endpoint, answer)) return { retry: false };
   const nonce = answer.nonce?.trim();
   if (!nonce) return { retry: false };
   if (sent.retried || nonce === sent.sentNonce) {
-    throw new FetchError('dpop_nonce_loop', `the ${endpoint === 'token' ? 'token endpoint' : 'resource'} asked for a new DPoP nonce again after a retry with the nonce it gave`);
+    throw new AuthError('dpop_nonce_loop', `the ${endpoint === 'token' ? 'token endpoint' : 'resource'} asked for a new DPoP nonce again after a retry with the nonce it gave`);
   }
   return { retry: true, nonce };
 }

@@ -35,7 +35,14 @@ export type AuthErrorCode =
   /** The token cache could not be read (corrupt JSON, wrong shape). */
   | 'invalid_cache'
   /** The operation is not supported by this authority or configuration. */
-  | 'not_supported';
+  | 'not_supported'
+  /**
+   * Protected resource metadata (RFC 9728) names a `resource` other than the URL the request went
+   * to: a resource could otherwise send the client, and its tokens, to any issuer it likes.
+   */
+  | 'resource_mismatch'
+  /** A server answered `use_dpop_nonce` (RFC 9449) again after a retry with the nonce it had just given. */
+  | 'dpop_nonce_loop';
 
 /** Base class of every error this library throws. */
 export class AuthError extends Error {

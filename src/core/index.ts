@@ -1,17 +1,6 @@
 // The core's public API: a hand-written list, nothing re-exported with `*`.
 export type { Account, AuthenticationResult, TokenSource } from './account.js';
 export {
-  ATTEMPT_REGION_DISCOVERY,
-  type AuthCodeFlowOptions,
-  ClientApplication,
-  type ClientApplicationOptions,
-  ConfidentialClientApplication,
-  type DeviceFlowOptions,
-  type InteractiveOptions,
-  PublicClientApplication,
-  type SilentOptions,
-} from './application.js';
-export {
   Authority,
   AuthorityBuilder,
   type AuthorityMetadata,
@@ -25,16 +14,26 @@ export {
 export { SerializableTokenCache } from './cache/serializable-token-cache.js';
 export { mergeClaims } from './claims.js';
 export {
+  ATTEMPT_REGION_DISCOVERY,
+  type AuthCodeFlowOptions,
+  ClientApplication,
+  type ClientApplicationOptions,
+} from './client-application.js';
+export {
   type AssertionCredential,
   type CertificateCredential,
   type ClientCredential,
 } from './client-auth.js';
+export { type NativeClientRegistration, type NativeClientRegistrationOptions, registerNativeClient } from './client-registration.js';
+export { ConfidentialClientApplication } from './confidential-client-application.js';
+export { DPOP_TOKEN_TYPE, type DpopKeyOwner, type DpopKeyStore, type DpopOptions, MemoryDpopKeyStore } from './dpop-keys.js';
+export { createDpopProof, type DpopKey, DpopNonces, type DpopRetryDecision, exportDpopPrivateJwk, generateDpopKey, importDpopKey } from './dpop.js';
 export { AuthError, type AuthErrorCode, isInteractionRequired, ServerError, type ServerErrorFields, ThrottledError } from './errors.js';
 export { type AuthCodeFlow, LIBRARY_AUTHORIZATION_PARAMETERS, parseAuthorizationResponse } from './grants/authorization-code.js';
 export type { DeviceFlow } from './grants/device-code.js';
 export { createGlobalFetch, type FetchLike, type HttpCache, type HttpRequest, type HttpResponse, MAX_RESPONSE_BYTES } from './http.js';
 export { isJsonObject } from './json.js';
-export type { LogLevel, Logger } from './logger.js';
+export { describeUrl, type LogLevel, type Logger } from './logger.js';
 export type {
   AuthCodeFlowRedeemOptions,
   AuthorizationCodeOptions,
@@ -46,11 +45,7 @@ export type {
   UsernamePasswordOptions,
 } from './options.js';
 export type { HttpClientOptions, Platform, Proxies, RedirectListener, RedirectListenerOptions } from './platform.js';
-export { isOpenIdScope } from './scopes.js';
-export { claimsChallengeFrom, decodeClaimsParameter, parseWwwAuthenticate, type WwwAuthenticateChallenge } from './www-authenticate.js';
-export { type NativeClientRegistration, type NativeClientRegistrationOptions, registerNativeClient } from './client-registration.js';
-export { FetchError, type FetchErrorReason } from './fetch-errors.js';
-export { describeUrl } from './logger.js';
+export { type DeviceFlowOptions, type InteractiveOptions, PublicClientApplication } from './public-client-application.js';
 export {
   type AuthorizationServerMetadata,
   discoverProtectedResource,
@@ -63,3 +58,7 @@ export {
   type ResourceDiscoveryOptions,
   resourceMatchesRequest,
 } from './resource-metadata.js';
+export { type AuthorizedResourceRequest, authorizeResourceRequest, decideResourceRetry, type ResourceCredential } from './resource-request.js';
+export { isOpenIdScope } from './scopes.js';
+export type { SilentOptions } from './silent-acquisition.js';
+export { claimsChallengeFrom, decodeClaimsParameter, parseWwwAuthenticate, type WwwAuthenticateChallenge } from './www-authenticate.js';

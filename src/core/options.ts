@@ -10,7 +10,9 @@
  * This file also holds the checks of option values that several methods share: MSAL's `data`
  * (extra token-request body parameters) and `authScheme` (which needs a broker).
  */
-import type { AuthCodeFlowOptions, ClientApplicationOptions, DeviceFlowOptions, InteractiveOptions, SilentOptions } from './application.js';
+import type { AuthCodeFlowOptions, ClientApplicationOptions } from './client-application.js';
+import type { DeviceFlowOptions, InteractiveOptions } from './public-client-application.js';
+import type { SilentOptions } from './silent-acquisition.js';
 import type { AuthorityBuilder } from './authority.js';
 import { AuthError } from './errors.js';
 
@@ -144,7 +146,7 @@ export const OPTION_NAMES = {
     clientId: true, clientCredential: true, authority: true, oidcAuthority: true, validateAuthority: true, instanceDiscovery: true,
     allowInsecureLoopbackAuthority: true, tokenCache: true, httpClient: true, verify: true, proxies: true, timeout: true,
     clientClaims: true, appName: true, appVersion: true, clientCapabilities: true, azureRegion: true, excludeScopes: true,
-    httpCache: true, enablePiiLog: true, logger: true, platform: true, allowBroker: true, enableBrokerOnWindows: true,
+    httpCache: true, enablePiiLog: true, logger: true, dpop: true, platform: true, allowBroker: true, enableBrokerOnWindows: true,
     enableBrokerOnMac: true, enableBrokerOnLinux: true, enableBrokerOnWsl: true,
   } satisfies OptionNames<ClientApplicationOptions>,
   silent: { forceRefresh: true, claimsChallenge: true, authority: true, authScheme: true, data: true } satisfies OptionNames<SilentOptions>,

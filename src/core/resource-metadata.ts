@@ -11,7 +11,6 @@
  */
 import { isLoopbackHost } from './authority.js';
 import { AuthError } from './errors.js';
-import { FetchError } from './fetch-errors.js';
 import { type FetchLike, HttpPipeline, type HttpResponse, readJsonObject } from './http.js';
 import { describeUrl } from './logger.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
@@ -192,7 +191,7 @@ export function checkProtectedResourceMetadata(
     ? comparable(resource) === comparable(new URL(options.expectedResource))
     : resourceMatchesRequest(resource, requested, { exact: options.exactResourceMatch === true });
   if (!matches) {
-    throw new FetchError('resource_mismatch', `${what} names the resource ${describeUrl(doc.resource)}, which does not cover the requested ${describeUrl(requestUrl)}`);
+    throw new AuthError('resource_mismatch', `${what} names the resource ${describeUrl(doc.resource)}, which does not cover the requested ${describeUrl(requestUrl)}`);
   }
   const servers = optionalStringArray(doc, 'authorization_servers', what);
   if (servers === undefined || servers.length === 0) throw new AuthError('discovery_failed', `${what} names no authorization server`);

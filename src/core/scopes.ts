@@ -94,6 +94,11 @@ export class ScopeSet {
     return [...this.spellings.values()];
   }
 
+  /** A key equal for every set of the same scopes, whatever their case and order (lower-cased, sorted). */
+  toKey(): string {
+    return [...this.spellings.keys()].sort().join(' ');
+  }
+
   /** MSAL for Python's target string: the scopes sorted, space-separated. */
   toTarget(): string {
     return this.toArray().sort().join(' ');

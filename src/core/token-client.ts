@@ -8,7 +8,10 @@ import type { JWTPayload } from 'jose';
 import type { Authority } from './authority.js';
 import type { ClientAuth } from './client-auth.js';
 import { sha256Base64Url } from './crypto.js';
-import { type HttpPipeline, type HttpResponse, isThrottlingStatus } from './http.js';
+import { createDpopProof, decideDpopRetry } from './dpop.js';
+import type { DpopBinding } from './dpop-keys.js';
+import { type HttpPipeline, type HttpResponse, isThrottlingStatus, readBodyText } from './http.js';
+import { isJsonObject } from './json.js';
 import { ServerError } from './errors.js';
 import { describeUrl, type LogContext } from './logger.js';
 import { checkTokenResponse, type IdTokenExpectations, type IdTokenValidator, readOAuthJson, type TokenResponse } from './token-response.js';
@@ -33,6 +36,8 @@ export interface TokenRequestOptions {
   /** Overrides the token endpoint (regional endpoints of client credentials). */
   tokenEndpoint?: string;
   signal?: AbortSignal;
+  /** Sign the request with this DPoP key (RFC 9449): a proof header, the server's nonce, one retry for a new nonce. */
+  dpop?: DpopBinding;
 }
 
 /** What every token grant takes besides its own fields: how to send, plus the claims and MSAL's `data`. */
@@ -126,9 +131,49 @@ export class TokenClient {
     const account = accountOf ? await sha256Base64Url(accountOf) : '';
     const throttleKey = `POST ${tokenEndpoint}|${this.config.clientId}|${grantType}|${form.scope ?? ''}|${account}`;
     this.config.log.verbose(`token request (${grantType}) to ${describeUrl(tokenEndpoint)}, correlation id ${options.correlationId}`);
-    const response = await this.postForm(tokenEndpoint, { ...form, ...auth }, { correlationId: options.correlationId, headers: options.headers, signal: options.signal, throttleKey });
+    const send = async (dpopNonce: string | undefined, clientAuth: Record<string, string>) => {
+      const headers = options.dpop
+        ? { ...options.headers, dpop: await createDpopProof(options.dpop.key, { method: 'POST', url: tokenEndpoint, nonce: dpopNonce }) }
+        : options.headers;
+      const answer = await this.postForm(tokenEndpoint, { ...form, ...clientAuth }, { correlationId: options.correlationId, headers, signal: options.signal, throttleKey });
+      options.dpop?.nonces.remember(tokenEndpoint, answer.headers);
+      return answer;
+    };
+    const sentNonce = options.dpop?.nonces.get(tokenEndpoint);
+    let response = await send(sentNonce, auth);
+    if (options.dpop) {
+      const { answer, retryNonce } = await this.readDpopNonceAnswer(response, sentNonce);
+      response = answer;
+      if (retryNonce !== undefined) {
+        this.config.log.verbose('the token endpoint asked for a DPoP nonce; sending again with it');
+        // A fresh client authentication too: a signed assertion's jti must not be sent twice.
+        response = await send(retryNonce, await this.config.clientAuth(this.config.clientId, tokenEndpoint));
+        response = (await this.readDpopNonceAnswer(response, retryNonce, true)).answer;
+      }
+    }
     const retryAfter = isThrottlingStatus(response.status) ? this.config.pipeline.throttledUntil(throttleKey) : undefined;
     return { response, grantType, scope: form.scope, retryAfter };
+  }
+
+  /**
+   * Whether a token endpoint's answer to a DPoP request is `use_dpop_nonce` with a nonce to retry
+   * with (see decideDpopRetry; a second one after the retry is a `dpop_nonce_loop`). Only a 400
+   * that gives a nonce is read here; its body is then handed on as the answer, unchanged.
+   */
+  private async readDpopNonceAnswer(response: HttpResponse, sentNonce: string | undefined, retried = false): Promise<{ answer: HttpResponse; retryNonce?: string }> {
+    const nonce = response.headers.get('dpop-nonce');
+    if (response.status !== 400 || !nonce) return { answer: response };
+    const text = await readBodyText(response);
+    const answer: HttpResponse = { status: response.status, headers: response.headers, text: async () => text };
+    let error: unknown;
+    try {
+      const body: unknown = JSON.parse(text);
+      if (isJsonObject(body)) error = body.error;
+    } catch {
+      return { answer };
+    }
+    const decision = decideDpopRetry('token', { status: response.status, error: typeof error === 'string' ? error : undefined, nonce }, { sentNonce, retried });
+    return decision.retry ? { answer, retryNonce: decision.nonce } : { answer };
   }
 
   /**

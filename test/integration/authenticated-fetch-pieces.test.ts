@@ -10,7 +10,6 @@ import { registerNativeClient, type NativeClientRegistration } from '../../src/c
 import { generatePkce } from '../../src/core/crypto.js';
 import { createDpopProof, decideDpopRetry, type DpopKey, DpopNonces, dpopResourceHeaders, generateDpopKey } from '../../src/core/dpop.js';
 import { AuthError } from '../../src/core/errors.js';
-import { FetchError } from '../../src/core/fetch-errors.js';
 import { createGlobalFetch } from '../../src/core/http.js';
 import {
   type AuthorizationServerMetadata,
@@ -190,7 +189,7 @@ describe('authenticated fetch pieces against oidc-provider and the resource serv
     assert.deepEqual(withNonce.requests.map((entry) => entry.status), [401, 200]);
 
     const looping = await startResource({ dpopNonce: 'always-new' });
-    await assert.rejects(dpopResourceGet(looping.url(), accessToken, key, new DpopNonces()), (err: unknown) => err instanceof FetchError && err.reason === 'dpop_nonce_loop');
+    await assert.rejects(dpopResourceGet(looping.url(), accessToken, key, new DpopNonces()), (err: unknown) => err instanceof AuthError && err.code === 'dpop_nonce_loop');
     assert.equal(looping.requests.length, 2, 'one retry, no more');
   });
 
@@ -199,7 +198,7 @@ describe('authenticated fetch pieces against oidc-provider and the resource serv
     const first = await fetch(elsewhere.url('/items'));
     await assert.rejects(
       discoverProtectedResource(fetchLike, elsewhere.url('/items'), first.headers.get('www-authenticate') ?? '', LOOPBACK),
-      (err: unknown) => err instanceof FetchError && err.reason === 'resource_mismatch' && err.code === 'discovery_failed',
+      (err: unknown) => err instanceof AuthError && err.code === 'resource_mismatch',
     );
     const httpIssuer = await startResource({ advertisedAuthorizationServers: ['http://issuer.example/oidc'] });
     const second = await fetch(httpIssuer.url());

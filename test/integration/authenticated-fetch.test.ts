@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AuthError } from '../../src/core/errors.js';
-import { FetchError } from '../../src/core/fetch-errors.js';
 import type { ExtensionExports } from '../../src/extension.js';
 import { completeAuthorization } from '../idp/headless-login.js';
 import { type ResourceServer, type ResourceServerOptions, startResourceServer } from '../idp/resource-server.js';
@@ -184,7 +183,7 @@ describe('api.fetch in the activated extension', () => {
     it('metadata naming another origin: resource_mismatch before any question or token', async () => {
       const resource = await startResource(configured, { advertisedResource: 'https://evil.example/api' });
       const before = { ...asked };
-      await assert.rejects(api.fetch(resource.url(), { extensionId: CALLER }), (err: unknown) => err instanceof FetchError && err.reason === 'resource_mismatch');
+      await assert.rejects(api.fetch(resource.url(), { extensionId: CALLER }), (err: unknown) => err instanceof AuthError && err.code === 'resource_mismatch');
       assert.deepEqual(asked, before);
       assert.ok(resource.requests.every((entry) => entry.scheme === undefined), 'no token was sent');
     });

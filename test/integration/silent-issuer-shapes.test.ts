@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { ClientApplicationOptions } from '../../src/core/application.js';
+import type { ClientApplicationOptions } from '../../src/core/index.js';
 import { ConfidentialClientApplication, PublicClientApplication } from '../../src/node/applications.js';
 import {
   ACCOUNTS,

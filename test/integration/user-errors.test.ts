@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PublicClientApplication } from '../../src/core/application.js';
+import { PublicClientApplication } from '../../src/core/index.js';
 import { ServerError } from '../../src/core/errors.js';
 import { createBuiltinHttpClient } from '../../src/node/builtin-http.js';
 import { explainSignInError, type UserErrorContext } from '../../src/vscode/user-errors.js';

@@ -14,6 +14,7 @@ import { AuthError } from '../errors.js';
 import { isJsonObject } from '../json.js';
 import { ScopeSet } from '../scopes.js';
 import {
+  ACCESS_TOKEN_WITH_AUTH_SCHEME,
   CredentialType,
   type AccessTokenEntity,
   type AccountEntity,
@@ -51,6 +52,12 @@ export interface TokenEvent {
    * `key_id` binds the access token to a key (it is then served only to lookups naming that key).
    */
   data?: Record<string, unknown>;
+  /**
+   * The thumbprint of the DPoP key the request was signed with (RFC 9449). A `token_type: DPoP`
+   * access token is then bound to it: filed as msal-node's `AccessToken_With_AuthScheme` with this
+   * `key_id`, served only to lookups naming the DPoP scheme and this key, never as Bearer.
+   */
+  keyId?: string;
   /** `authorization_code`, `password`, the device code grant or `broker` mark the account's source. */
   grantType?: string;
   /** Claims of the ID token, already validated. Otherwise the ID token is decoded without verification. */
@@ -171,13 +178,13 @@ interface SharedFields {
 }
 
 /** The access token entry: its times are `now` plus the lifetimes the response gives (600 s when it gives none). */
-function accessTokenEntry(secret: string, response: Record<string, unknown>, data: Record<string, unknown>, shared: SharedFields, now: number): AccessTokenEntity {
+function accessTokenEntry(secret: string, response: Record<string, unknown>, keyId: unknown, shared: SharedFields, now: number): AccessTokenEntity {
   const expiresOn = toInteger(response['expires_on']);
   const expiresIn = toInteger(response['expires_in']) ?? (expiresOn !== undefined ? expiresOn - now : 600);
   const extExpiresIn = toInteger(response['ext_expires_in']) ?? expiresIn;
   const tokenType = typeof response['token_type'] === 'string' && response['token_type'] !== '' ? response['token_type'] : 'Bearer';
   const at: AccessTokenEntity = {
-    credential_type: CredentialType.ACCESS_TOKEN,
+    credential_type: tokenType.toLowerCase() === 'dpop' ? ACCESS_TOKEN_WITH_AUTH_SCHEME : CredentialType.ACCESS_TOKEN,
     secret,
     home_account_id: shared.homeAccountId,
     environment: shared.environment,
@@ -191,7 +198,6 @@ function accessTokenEntry(secret: string, response: Record<string, unknown>, dat
   };
   const refreshIn = toInteger(response['refresh_in']);
   if (refreshIn !== undefined) at.refresh_on = String(now + refreshIn);
-  const keyId = data['key_id'];
   if ((typeof keyId === 'string' && keyId !== '') || typeof keyId === 'number') at.key_id = String(keyId);
   return at;
 }
@@ -262,7 +268,7 @@ export function tokenEntries(event: TokenEvent, now: number): TokenEntries {
   const shared: SharedFields = { homeAccountId, environment, clientId, realm, target };
   const entries: TokenEntries = { result: { homeAccountId, environment, realm } };
 
-  if (typeof accessToken === 'string' && accessToken !== '') entries.accessToken = accessTokenEntry(accessToken, response, data, shared, now);
+  if (typeof accessToken === 'string' && accessToken !== '') entries.accessToken = accessTokenEntry(accessToken, response, event.keyId || data['key_id'], shared, now);
   if (parsed.hasAccount && !event.skipAccountCreation) entries.account = accountEntry(event, claims, data, shared);
 
   if (typeof idToken === 'string' && idToken !== '') {

@@ -5,6 +5,7 @@
  */
 import type { Authority } from '../authority.js';
 import { generatePkce, randomToken } from '../crypto.js';
+import type { DpopKey } from '../dpop.js';
 import { AuthError, ServerError } from '../errors.js';
 import { mergeRequestData } from '../options.js';
 import type { IdTokenChecks, SentTokenRequest, TokenClient, TokenGrantOptions, TokenGrantResult } from '../token-client.js';
@@ -29,6 +30,8 @@ export interface AuthorizationRequestOptions {
   extraQueryParameters?: Record<string, string>;
   /** `code` unless given: MSAL's `get_authorization_request_url(response_type=)` may ask for another. */
   responseType?: string;
+  /** The thumbprint of the DPoP key the code is to be bound to (RFC 9449 §10, `dpop_jkt`). */
+  dpopJkt?: string;
 }
 
 /**
@@ -68,7 +71,8 @@ export function buildAuthorizationUrl(authority: Authority, clientId: string, sc
   if (owned.length > 0) {
     throw new AuthError('invalid_argument', `extraQueryParameters may not set ${owned.join(', ')}: the library sets it`);
   }
-  const byOption: Record<string, string | undefined> = { prompt: options.prompt, login_hint: options.loginHint, domain_hint: options.domainHint };
+  // `dpop_jkt` too: a configured one must not silently replace the key the library binds the code to.
+  const byOption: Record<string, string | undefined> = { prompt: options.prompt, login_hint: options.loginHint, domain_hint: options.domainHint, dpop_jkt: options.dpopJkt };
   const twice = Object.keys(options.extraQueryParameters ?? {}).filter((name) => Object.hasOwn(byOption, name.toLowerCase()) && byOption[name.toLowerCase()] !== undefined);
   if (twice.length > 0) {
     throw new AuthError('invalid_argument', `${twice.join(', ')} is given both as an option and in extraQueryParameters`);
@@ -89,6 +93,7 @@ export function buildAuthorizationUrl(authority: Authority, clientId: string, sc
     response_mode: options.responseMode,
     code_challenge: options.codeChallenge,
     code_challenge_method: options.codeChallenge ? (options.codeChallengeMethod ?? 'S256') : undefined,
+    dpop_jkt: options.dpopJkt,
     ...options.extraQueryParameters,
   };
   for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== '') url.searchParams.set(name, value);
@@ -109,6 +114,8 @@ export interface AuthCodeFlow {
   nonce: string;
   claimsChallenge?: string;
   maxAge?: number;
+  /** The DPoP key the code is bound to (its thumbprint went as `dpop_jkt`): the code is redeemed with proofs of it. */
+  dpopKey?: DpopKey;
 }
 
 /** Starts an auth-code flow: fresh state, nonce and PKCE pair. */
@@ -116,7 +123,7 @@ export async function createAuthCodeFlow(
   authority: Authority,
   clientId: string,
   scope: string[],
-  options: Omit<AuthorizationRequestOptions, 'nonce' | 'codeChallenge' | 'codeChallengeMethod'> & { claimsChallenge?: string },
+  options: Omit<AuthorizationRequestOptions, 'nonce' | 'codeChallenge' | 'codeChallengeMethod' | 'dpopJkt'> & { claimsChallenge?: string; dpopKey?: DpopKey },
 ): Promise<AuthCodeFlow> {
   const pkce = await generatePkce();
   const state = options.state ?? randomToken(16);
@@ -127,6 +134,7 @@ export async function createAuthCodeFlow(
     nonce,
     codeChallenge: pkce.codeChallenge,
     codeChallengeMethod: pkce.codeChallengeMethod,
+    dpopJkt: options.dpopKey?.thumbprint,
   });
   return {
     authUri,
@@ -137,6 +145,7 @@ export async function createAuthCodeFlow(
     nonce,
     claimsChallenge: options.claimsChallenge,
     maxAge: options.maxAge,
+    ...(options.dpopKey ? { dpopKey: options.dpopKey } : {}),
   };
 }
 

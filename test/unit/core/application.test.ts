@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ATTEMPT_REGION_DISCOVERY, ConfidentialClientApplication, PublicClientApplication } from '../../../src/core/application.js';
+import { ATTEMPT_REGION_DISCOVERY, ConfidentialClientApplication, PublicClientApplication } from '../../../src/core/index.js';
 import { ThrottledError } from '../../../src/core/errors.js';
 import { appToken, ENTRA_HOST as HOST, ENTRA_TENANT as TENANT, entraMetadata, FakeFetch, fakeEntra, jsonResponse, memoryCache, rejectsWithCode } from './fakes.js';
 
@@ -31,8 +31,21 @@ describe('ClientApplication constructor', () => {
   it('checks excludeScopes', () => {
     assert.throws(() => new PublicClientApplication({ clientId: 'c', excludeScopes: ['a b'] }), { code: 'invalid_argument' });
   });
-  it('says proof-of-possession is not supported (it needs a broker)', () => {
-    assert.equal(new PublicClientApplication({ clientId: 'c' }).isPopSupported(), false);
+  it('says proof-of-possession is supported where WebCrypto signs (DPoP), and not without it', () => {
+    const app = new PublicClientApplication({ clientId: 'c' });
+    assert.equal(app.isPopSupported(), true);
+    // `subtle` is a getter of Crypto.prototype: an own property hides it, and deleting that restores it.
+    Object.defineProperty(globalThis.crypto, 'subtle', { value: undefined, configurable: true });
+    try {
+      assert.equal(app.isPopSupported(), false);
+    } finally {
+      delete (globalThis.crypto as { subtle?: unknown }).subtle;
+    }
+    assert.equal(typeof globalThis.crypto.subtle?.sign, 'function');
+  });
+  it('refuses a dpop option without a key store', () => {
+    assert.throws(() => new PublicClientApplication({ clientId: 'c', dpop: {} as never }), { code: 'invalid_argument' });
+    assert.throws(() => new PublicClientApplication({ clientId: 'c', dpop: { keys: { get: () => undefined } } as never }), { code: 'invalid_argument' });
   });
   it('says plainly when interactive sign-in has no platform to run on', async () => {
     const app = new PublicClientApplication({ clientId: 'c', httpClient: fakeEntra().fetch, authority: `${HOST}/${TENANT}` });

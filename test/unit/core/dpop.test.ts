@@ -14,7 +14,7 @@ import {
   importDpopKey,
   isUseDpopNonce,
 } from '../../../src/core/dpop.js';
-import { FetchError } from '../../../src/core/fetch-errors.js';
+import { AuthError } from '../../../src/core/errors.js';
 import { rejectsWithCode } from './fakes.js';
 
 const TOKEN_URL = 'https://login.example/token';
@@ -119,7 +119,7 @@ describe('use_dpop_nonce retry rule', () => {
   });
 
   test('a second use_dpop_nonce, or the nonce just sent, is a nonce loop', () => {
-    const isLoop = (err: unknown) => err instanceof FetchError && err.reason === 'dpop_nonce_loop' && err.code === 'invalid_response';
+    const isLoop = (err: unknown) => err instanceof AuthError && err.code === 'dpop_nonce_loop';
     assert.throws(() => decideDpopRetry('token', tokenAnswer, { sentNonce: 'n-1', retried: true }), isLoop);
     assert.throws(() => decideDpopRetry('resource', resourceAnswer, { sentNonce: 'n-2', retried: false }), isLoop);
   });

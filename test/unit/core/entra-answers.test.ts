@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Account } from '../../../src/core/account.js';
-import { ConfidentialClientApplication, PublicClientApplication } from '../../../src/core/application.js';
+import { ConfidentialClientApplication, PublicClientApplication } from '../../../src/core/index.js';
 import { Authority, parseAuthority } from '../../../src/core/authority.js';
 import { SerializableTokenCache } from '../../../src/core/cache/index.js';
 import { ServerError, ThrottledError } from '../../../src/core/errors.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FetchError } from '../../../src/core/fetch-errors.js';
+import { AuthError } from '../../../src/core/errors.js';
 import {
   authorizationServerMetadataUrls,
   checkProtectedResourceMetadata,
@@ -28,7 +28,7 @@ const asDoc = (overrides: Record<string, unknown> = {}) => ({
 });
 
 function expectMismatch(fn: () => unknown): void {
-  assert.throws(fn, (err: unknown) => err instanceof FetchError && err.reason === 'resource_mismatch' && err.code === 'discovery_failed');
+  assert.throws(fn, (err: unknown) => err instanceof AuthError && err.code === 'resource_mismatch');
 }
 
 describe('challenges', () => {
@@ -110,7 +110,7 @@ describe('fetching the resource metadata', () => {
 
   test('a hostile document naming another origin is refused', async () => {
     const fake = new FakeFetch().on(METADATA_URL, jsonResponse(resourceDoc({ resource: 'https://evil.example/', authorization_servers: ['https://evil.example'] })));
-    await assert.rejects(discoverProtectedResource(fake.fetch, API, CHALLENGE), (err: unknown) => err instanceof FetchError && err.reason === 'resource_mismatch');
+    await assert.rejects(discoverProtectedResource(fake.fetch, API, CHALLENGE), (err: unknown) => err instanceof AuthError && err.code === 'resource_mismatch');
   });
 
   test('an http resource_metadata URL is refused without a request', async () => {
@@ -127,7 +127,7 @@ describe('fetching the resource metadata', () => {
     assert.equal(found.url, 'https://api.example/.well-known/oauth-protected-resource');
     const prefixOnly = new FakeFetch()
       .on('https://api.example/.well-known/oauth-protected-resource/v1/items', jsonResponse(resourceDoc()));
-    await assert.rejects(fetchProtectedResourceMetadata(prefixOnly.fetch, API, undefined), (err: unknown) => err instanceof FetchError && err.reason === 'resource_mismatch');
+    await assert.rejects(fetchProtectedResourceMetadata(prefixOnly.fetch, API, undefined), (err: unknown) => err instanceof AuthError && err.code === 'resource_mismatch');
   });
 
   test('a challenge of neither scheme is invalid_response', async () => {

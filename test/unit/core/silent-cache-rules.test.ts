@@ -6,7 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfidentialClientApplication, PublicClientApplication } from '../../../src/core/application.js';
+import { storeAndBuildResult } from '../../../src/core/authentication-result.js';
+import type { Authority } from '../../../src/core/authority.js';
+import { ConfidentialClientApplication } from '../../../src/core/confidential-client-application.js';
+import { PublicClientApplication } from '../../../src/core/public-client-application.js';
 import { SerializableTokenCache } from '../../../src/core/cache/index.js';
 import { cacheRealmOf, realmsToSearch } from '../../../src/core/cache-realm.js';
 import { isInteractionRequired, isRefreshTokenDead, ServerError } from '../../../src/core/errors.js';
@@ -41,8 +44,9 @@ describe('one realm for the writer and the reader, whatever the issuer shape', (
         const cache = new SerializableTokenCache();
         const app = new PublicClientApplication({ clientId: CLIENT, oidcAuthority: issuer, httpClient: fake.fetch, tokenCache: cache });
         // The writer the sign-ins use, given a response as the server sends it (ID token claims pre-validated).
-        (app as unknown as { storeAndBuildResult: (...args: unknown[]) => unknown }).storeAndBuildResult(
-          await (app as unknown as { getAuthority(): Promise<unknown> }).getAuthority(),
+        storeAndBuildResult(
+          app,
+          await (app as unknown as { getAuthority(): Promise<Authority> }).getAuthority(),
           { grantType: 'authorization_code', response: { access_token: 'at', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt', id_token: idToken(claims), scope: API }, idTokenClaims: claims },
           { scopes: [API], correlationId: 'correlation' },
         );

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { PublicClientApplication } from '../../../src/core/application.js';
+import { PublicClientApplication } from '../../../src/core/index.js';
 import { SerializableTokenCache } from '../../../src/core/cache/serializable-token-cache.js';
 import type { FetchLike } from '../../../src/core/http.js';
 import { anyString, b64, bodyText, clientInfoValue, makeTokenSigner, mutatedDocument, runOptions, typedOrValueAsync } from './property.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
-import { ConfidentialClientApplication, PublicClientApplication } from '../../../src/core/application.js';
+import { ConfidentialClientApplication, PublicClientApplication } from '../../../src/core/index.js';
 import type { DeviceFlow } from '../../../src/core/grants/device-code.js';
 import { AuthError, ServerError } from '../../../src/core/errors.js';
 import { HttpPipeline, MAX_RESPONSE_BYTES } from '../../../src/core/http.js';

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as msal from '@azure/msal-node';
-import { PublicClientApplication } from '../../../../src/core/application.js';
+import { PublicClientApplication } from '../../../../src/core/index.js';
 import { SerializableTokenCache } from '../../../../src/core/cache/index.js';
 import type { HttpResponse } from '../../../../src/core/http.js';
 import { ALIASES, ALICE, CLIENT, clientInfo, entraIdToken, makeTestSigner, OID, TENANT, type TestSigner } from './fixtures.js';

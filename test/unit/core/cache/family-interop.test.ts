@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { PublicClientApplication } from '../../../../src/core/application.js';
+import { PublicClientApplication } from '../../../../src/core/index.js';
 import { SerializableTokenCache } from '../../../../src/core/cache/index.js';
 import type { HttpResponse } from '../../../../src/core/http.js';
 import { ALICE, CLIENT, clientInfo, entraIdToken, fakeEntraNetwork, makeTestSigner, msalNodePublicClient, OID, TENANT, type TestSigner } from './fixtures.js';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { PublicClientApplication } from '../../../../src/core/application.js';
+import { PublicClientApplication } from '../../../../src/core/index.js';
 import { CredentialType, SerializableTokenCache } from '../../../../src/core/cache/index.js';
 import type { FetchLike } from '../../../../src/core/http.js';
 import { anyJson, anyString, hostileValue, runOptions, typedOrValue, typedOrValueAsync, withField } from '../property.js';

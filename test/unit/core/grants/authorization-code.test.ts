@@ -122,7 +122,7 @@ describe('buildAuthorizationUrl', () => {
   });
 
   test('an extra parameter that an option also sets is refused; alone it is sent', () => {
-    for (const [name, option] of [['prompt', { prompt: 'login' }], ['login_hint', { loginHint: 'a@b' }], ['domain_hint', { domainHint: 'contoso.com' }]] as const) {
+    for (const [name, option] of [['prompt', { prompt: 'login' }], ['login_hint', { loginHint: 'a@b' }], ['domain_hint', { domainHint: 'contoso.com' }], ['dpop_jkt', { dpopJkt: 'thumbprint' }]] as const) {
       throwsWithCode(() => buildAuthorizationUrl(entraAuthority(), CLIENT_ID, SCOPE, { ...option, extraQueryParameters: { [name]: 'x' } }), 'invalid_argument');
       assert.equal(query(buildAuthorizationUrl(entraAuthority(), CLIENT_ID, SCOPE, { extraQueryParameters: { [name]: 'x' } }))[name], 'x');
     }
