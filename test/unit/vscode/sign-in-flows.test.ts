@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AuthenticationResult } from '../../../src/core/account.js';
-import type { PublicClientApplication } from '../../../src/core/application.js';
+import type { PublicClientApplication } from '../../../src/core/index.js';
 import { AuthError } from '../../../src/core/errors.js';
 import type { AuthCodeFlow } from '../../../src/core/grants/authorization-code.js';
 import type { DeviceFlow } from '../../../src/core/grants/device-code.js';
