@@ -253,7 +253,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
       claimsChallenge: options.claimsChallenge,
       ui: this.deps.ui,
       signal,
-      externalCallbackUri: () => environment.externalCallbackUri(),
+      externalCallbackUri: async () => this.config.registeredCallbackUri ?? environment.externalCallbackUri(),
       waitForCallback: (state, waitSignal) => environment.callbacks.waitFor(state, waitSignal),
       successPage: environment.successPage,
       loopbackRedirect: this.config.redirectUri,

@@ -35,8 +35,17 @@ export function registeredProviderId(issuer: string): string {
   return `dcr.${host}.${shortHash(issuer)}`;
 }
 
-/** The provider a registration stands for. */
+/**
+ * The provider a registration stands for. Its URI-handler sign-ins send the callback URI it
+ * registered, not a new `asExternalUri` answer: in a browser-based editor (code-server,
+ * vscode.dev) every answer carries a new `vscode-reqid`, which an identity provider comparing
+ * redirect URIs exactly refuses. The window that registered the client still waits on the id it
+ * registered, until one callback used it: its first sign-in works. A later browser sign-in in a
+ * browser-based editor reaches no window (a known limit: it would need the registration updated,
+ * RFC 7592). On the desktop both are the same `vscode://` URI, every time.
+ */
 export function registeredProviderConfig(registration: NativeClientRegistration, allowLoopbackHttp: boolean): ProviderConfig {
+  const callbackUri = registration.redirect_uris.find((uri) => uri !== LOOPBACK_REDIRECT_URI);
   return {
     id: registeredProviderId(registration.issuer),
     label: new URL(registration.issuer).host,
@@ -46,6 +55,7 @@ export function registeredProviderConfig(registration: NativeClientRegistration,
     defaultScopes: [],
     allowLoopbackHttp,
     registered: true,
+    ...(callbackUri === undefined ? {} : { registeredCallbackUri: callbackUri }),
   };
 }
 

@@ -277,4 +277,11 @@ describe('RegisteredClients', () => {
     assert.match(registeredProviderId(ISSUER), /^dcr\.idp\.example\.[0-9a-f]{8}$/);
     assert.notEqual(registeredProviderId(ISSUER), registeredProviderId('https://idp.example/realms/other'));
   });
+
+  test('the provider of a registration signs in through the URI handler with the callback URI it registered', () => {
+    // A browser-based editor's callback URI: each asExternalUri answer has a new vscode-reqid.
+    const callback = 'http://127.0.0.1:8080/callback?vscode-reqid=1&vscode-scheme=code-oss&vscode-authority=msal-tools.msal-signin&vscode-path=%2Fsignin-callback';
+    assert.equal(registeredProviderConfig({ ...registration, redirect_uris: ['http://127.0.0.1/', callback] }, false).registeredCallbackUri, callback);
+    assert.equal(registeredProviderConfig(registration, false).registeredCallbackUri, undefined, 'loopback only: the editor is asked');
+  });
 });
