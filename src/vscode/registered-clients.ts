@@ -35,7 +35,11 @@ export function registeredProviderId(issuer: string): string {
   return `dcr.${host}.${shortHash(issuer)}`;
 }
 
-/** The provider a registration stands for. */
+/**
+ * The provider a registration stands for. Bearer, like a configured entry without `"dpop": true`:
+ * the issue asks for DPoP where a setting opts in, and no person chose it for a registration made
+ * on a resource's say-so (a resource that accepts only DPoP is served by a configured entry).
+ */
 export function registeredProviderConfig(registration: NativeClientRegistration, allowLoopbackHttp: boolean): ProviderConfig {
   return {
     id: registeredProviderId(registration.issuer),
