@@ -335,6 +335,8 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
         if (account) await app.removeAccount(account);
         found ??= account;
       }
+      // Only the application with DPoP on removes a key, and the first app may have left it no account.
+      if (found && this.deps.dpopKeys) await this.deps.dpopKeys.remove(dpopKeyOwner(found));
       return found;
     });
     this.logger.info(`signed out of ${this.config.id}`);

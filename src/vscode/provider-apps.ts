@@ -77,14 +77,10 @@ export class ProviderApps {
     return app;
   }
 
-  /**
-   * The configured client's applications (made now when it has a client id; the DPoP one too, so
-   * that a sign-out removes the account's key), then those asked for since the start.
-   */
+  /** The configured client's application (made now when it has a client id), then those asked for since the start. */
   known(): PublicClientApplication[] {
     const apps = new Set<PublicClientApplication>();
     if (this.config.clientId) apps.add(this.for(CONFIGURED));
-    if (this.config.clientId && this.usesDpop(CONFIGURED)) apps.add(this.for(CONFIGURED, { dpop: true }));
     for (const app of this.apps.values()) apps.add(app);
     return [...apps];
   }
