@@ -16,10 +16,10 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import type * as vscodeTypes from 'vscode';
 import type { ExtensionExports } from '../../src/extension.js';
-import { completeAuthorization } from '../idp/headless-login.js';
 import { type ResourceServer, startResourceServer } from '../idp/resource-server.js';
 import { type Idp, PUBLIC_CLIENT_ID, startIdp } from '../idp/server.js';
 import { FakeSecrets } from '../support/fake-secrets.js';
+import { headlessSignInUi } from '../support/headless-sign-in-ui.js';
 import '../support/vscode/register.js';
 import { activateWithStub } from '../support/activate-extension.js';
 import { stub } from '../support/vscode/stub.js';
@@ -31,11 +31,11 @@ const CACHE_KEY = `msalSignIn.tokenCache.${PROVIDER}`;
 const READ = 'api://demo/read';
 
 describe('api.fetch with a "dpop": true provider', () => {
-  let idp: Idp;
-  let resource: ResourceServer;
-  let storageDir: string;
+  /** What outlives a reload: the editor's SecretStorage and global state. */
   const secrets = new FakeSecrets();
   const globalState = new Map<string, unknown>();
+  let [idp, resource, storageDir]: [Idp, ResourceServer, string] = [undefined!, undefined!, ''];
+  /** One activation's. */
   let subscriptions: { dispose(): unknown }[] = [];
   let api: ExtensionExports;
   let browserOpened = 0;
@@ -48,15 +48,7 @@ describe('api.fetch with a "dpop": true provider', () => {
 
   const activate = async () => {
     api = await activateWithStub({ secrets, storageDir, subscriptions, globalState });
-    api.testing!.setUi({
-      openUri: async (url: string) => {
-        browserOpened += 1;
-        const redirect = await completeAuthorization(url, { account: 'alice' });
-        await (await fetch(redirect)).text();
-        return true;
-      },
-      showDeviceCode: async () => false,
-    });
+    api.testing!.setUi(headlessSignInUi(() => (browserOpened += 1)));
   };
 
   before(async () => {
