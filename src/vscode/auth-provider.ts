@@ -5,7 +5,7 @@
  * read and write, and sign-in walks the flows chosen for this environment ({@link runFlowChain}).
  */
 import * as vscode from 'vscode';
-import type { Account, AuthenticationResult, PublicClientApplication } from '../core/index.js';
+import type { Account, AuthenticationResult, DpopKeyOwner, DpopKeyStore, PublicClientApplication } from '../core/index.js';
 import { readChallenges } from './challenges.js';
 import { runFlowChain } from './flow-chain.js';
 import { type ExtensionHostKind, type FlowContext, type FlowQuery, FlowUnavailableError, getFlows, type SignInFlow, unavailableReason } from './flows.js';
@@ -27,6 +27,19 @@ export interface ProviderDependencies {
   /** Everything shown to the person: browser, dialogs, progress, notices. */
   ui: EditorUi;
   signIn: SignInEnvironment;
+  /** The DPoP keys of a provider whose entry has `"dpop": true` (dpop-key-store.ts). */
+  dpopKeys?: DpopKeyStore;
+}
+
+/** Options of the calls `api.fetch` makes (authenticated-fetch.ts). */
+export interface ResourceTokenOptions {
+  /** For a resource request: DPoP where the entry asks for it, and the session carries its credential. */
+  forResource?: boolean;
+}
+
+/** A session for `api.fetch`: the core's result and the application that presents it to a resource. */
+export interface ResourceSession extends vscode.AuthenticationSession {
+  resource?: { result: AuthenticationResult; app: PublicClientApplication };
 }
 
 /** Where sign-ins run, and what the flows need besides the UI. */
@@ -43,7 +56,7 @@ export interface SignInEnvironment {
 }
 
 /** Options of an explicit sign-in (commands and the exported API). */
-export interface SignInOptions {
+export interface SignInOptions extends ResourceTokenOptions {
   /** Only this flow, instead of the environment's list. */
   flow?: SignInFlow['id'];
   loginHint?: string;
@@ -73,7 +86,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
   ) {
     this.cache = deps.cache;
     this.logger = deps.core.logger;
-    this.apps = new ProviderApps(config, deps.cache.tokenCache, deps.core);
+    this.apps = new ProviderApps(config, deps.cache.tokenCache, deps.core, config.dpop ? deps.dpopKeys : undefined);
     // Another window signed in or out: VS Code re-reads the sessions of the accounts named.
     this.accountsSubscription = deps.cache.onDidChangeAccounts(({ added, removed }) =>
       this.changeEmitter.fire({ added: added.map(placeholderSession), removed: removed.map(placeholderSession), changed: [] }),
@@ -93,6 +106,23 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
       account: accountInformation(account),
       scopes: scopes.requested,
     };
+  }
+
+  /** A session for `api.fetch` also carries what presents its token (never handed to getSession consumers). */
+  private toResourceSession(result: AuthenticationResult, scopes: SessionScopes, app: PublicClientApplication): ResourceSession {
+    return { ...this.toSession(result, scopes), resource: { result, app } };
+  }
+
+  /**
+   * Whether the Bearer application must leave the account's refresh token alone: a DPoP sign-in
+   * or refresh kept a key for the account, so its refresh token is (or may be) bound to that key.
+   * Redeemed without a proof it is refused with `invalid_grant`, which the core takes for a dead
+   * refresh token and removes: the account would lose its sign-in. A Bearer sign-in replaces the
+   * refresh token with an unbound one and forgets the key (see {@link signIn}).
+   */
+  private async holdsKeyBoundRefreshToken(app: PublicClientApplication, scopes: SessionScopes, account: Account): Promise<boolean> {
+    if (!this.apps.usesDpop(scopes) || this.apps.for(scopes, { dpop: true }) === app) return false;
+    return (await this.deps.dpopKeys!.get(dpopKeyOwner(account))) !== undefined;
   }
 
   /**
@@ -145,6 +175,10 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
       const accounts = (await app.getAccounts()).filter((account) => isAccount(account, only));
       const sessions: vscode.AuthenticationSession[] = [];
       for (const account of accounts) {
+        if (await this.holdsKeyBoundRefreshToken(app, parsed, account)) {
+          this.logger.info(`an account of ${this.config.id} signed in with DPoP: no Bearer session without a new sign-in`);
+          continue;
+        }
         try {
           // From the cache while valid (no request), else refreshed; an account that cannot be
           // served silently is left out rather than handed an expired token. A claims challenge
@@ -196,9 +230,9 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
   }
 
   /** Signs in interactively, walking the flows; fires `onDidChangeSessions`. */
-  async signIn(scopes: readonly string[] | undefined, options: SignInOptions = {}): Promise<vscode.AuthenticationSession> {
+  async signIn(scopes: readonly string[] | undefined, options: SignInOptions = {}): Promise<ResourceSession> {
     const parsed = SessionScopes.parse(scopes, this.config.defaultScopes);
-    const app = this.apps.for(parsed);
+    const app = this.apps.for(parsed, { dpop: options.forResource });
     // A setting that cannot be used stops the sign-in before any request, with what to fix.
     const [problem] = this.config.settingProblems ?? [];
     if (problem) throw settingProblemError(problem, vscode.l10n.t);
@@ -216,7 +250,12 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
         (failed, err) => this.logger.warning(`the ${failed.id} flow did not complete: ${describeError(err)}`),
       ),
     );
-    const session = await this.cache.write(async () => this.toSession(result, parsed));
+    const session = await this.cache.write(async () => {
+      // A Bearer sign-in of the configured client replaced a DPoP sign-in's refresh token with an
+      // unbound one: the key no longer guards anything, and the Bearer application may refresh.
+      if (this.apps.usesDpop(parsed) && app !== this.apps.for(parsed, { dpop: true })) await this.deps.dpopKeys!.remove(dpopKeyOwner(result.account!));
+      return options.forResource ? this.toResourceSession(result, parsed, app) : this.toSession(result, parsed);
+    });
     this.logger.info(`signed in to ${this.config.id} with the ${flow.id} flow`);
     if (options.account && !isAccount(result.account!, options.account)) {
       // The tokens are the person's, and kept; VS Code then asks whether to keep them or try again.
@@ -266,16 +305,19 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
   async acquireTokenSilently(
     scopes: readonly string[],
     accountId: string | undefined,
-    options: { forceRefresh?: boolean; claimsChallenge?: string } = {},
-  ): Promise<vscode.AuthenticationSession | undefined> {
+    options: { forceRefresh?: boolean; claimsChallenge?: string } & ResourceTokenOptions = {},
+  ): Promise<ResourceSession | undefined> {
     const parsed = SessionScopes.parse(scopes, this.config.defaultScopes);
-    const app = this.apps.for(parsed);
+    const { forResource, ...silent } = options;
+    const app = this.apps.for(parsed, { dpop: forResource });
     return this.cache.write(async () => {
       const accounts = await app.getAccounts();
       const account = accountId ? accounts.find((candidate) => candidate.homeAccountId === accountId) : accounts[0];
       if (!account) return undefined;
-      const result = await app.acquireTokenSilentWithError(parsed.resourceScopes.slice(), account, options);
-      return result ? this.toSession(result, parsed) : undefined;
+      if (await this.holdsKeyBoundRefreshToken(app, parsed, account)) return undefined;
+      const result = await app.acquireTokenSilentWithError(parsed.resourceScopes.slice(), account, silent);
+      if (!result) return undefined;
+      return forResource ? this.toResourceSession(result, parsed, app) : this.toSession(result, parsed);
     });
   }
 
@@ -293,6 +335,8 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
         if (account) await app.removeAccount(account);
         found ??= account;
       }
+      // Only the application with DPoP on removes a key, and the first app may have left it no account.
+      if (found && this.deps.dpopKeys) await this.deps.dpopKeys.remove(dpopKeyOwner(found));
       return found;
     });
     this.logger.info(`signed out of ${this.config.id}`);
@@ -319,6 +363,10 @@ function isAccount(account: Account, wanted: vscode.AuthenticationSessionAccount
 /** A session in a change event: VS Code re-reads sessions on the event, it only needs the account. */
 function placeholderSession(account: CachedAccount): vscode.AuthenticationSession {
   return { id: sessionId(account.homeAccountId, ACCOUNT_LISTING), accessToken: '', account: accountInformation(account), scopes: [] };
+}
+
+function dpopKeyOwner(account: Account): DpopKeyOwner {
+  return { homeAccountId: account.homeAccountId, environment: account.environment };
 }
 
 /** How VS Code shows an account: its username, else its name, else its id. */

@@ -14,6 +14,12 @@
  * Which provider, scopes and account served a resource is remembered (in memory), so the next
  * call sends the token at once: from the cache, without a token request while it is valid.
  *
+ * DPoP (RFC 9449): a provider whose entry has `"dpop": true` hands out DPoP-bound tokens here
+ * (`forResource`); each attempt then carries a fresh proof (resource-headers.ts), and a resource's
+ * `401 use_dpop_nonce` is answered by sending once more with its nonce; asked again, the call
+ * rejects with `dpop_nonce_loop`. A resource whose metadata requires DPoP-bound tokens is refused
+ * (`not_supported`) unless the provider serving it has DPoP on.
+ *
  * Only https resources and issuers; http on a loopback host only with `msalSignIn.allowLoopbackHttp`.
  * Nothing here logs a token or a URL's query.
  */
@@ -35,7 +41,7 @@ import {
 import type { ConsentMemory, FetchCaller, FetchConsentUi } from './fetch-consent.js';
 import { findProviderForIssuer, type IssuerMatch } from './issuer-match.js';
 import { describeError } from './report-errors.js';
-import { type ResourceCredential, resourceRequestHeaders } from './resource-headers.js';
+import { type ResourceCredential, resourceRequestHeaders, resourceRetry } from './resource-headers.js';
 import type { ProviderConfig } from './settings.js';
 
 /** Challenges one call answers: the first 401's discovery, then one step-up. */
@@ -44,8 +50,12 @@ export const MAX_ROUNDS = 2;
 /** What the fetch needs of a provider (MsalAuthenticationProvider has it). */
 export interface FetchProvider {
   readonly config: ProviderConfig;
-  acquireTokenSilently(scopes: readonly string[], accountId: string | undefined, options?: { forceRefresh?: boolean; claimsChallenge?: string }): Promise<FetchSession | undefined>;
-  signIn(scopes: readonly string[], options?: { claimsChallenge?: string }): Promise<FetchSession>;
+  acquireTokenSilently(
+    scopes: readonly string[],
+    accountId: string | undefined,
+    options?: { forceRefresh?: boolean; claimsChallenge?: string; forResource?: boolean },
+  ): Promise<FetchSession | undefined>;
+  signIn(scopes: readonly string[], options?: { claimsChallenge?: string; forResource?: boolean }): Promise<FetchSession>;
 }
 
 /** The part of a session the fetch uses. */
@@ -106,6 +116,11 @@ interface ReplayableRequest {
   init: RequestInit;
 }
 
+/** RFC 9728 §2 `dpop_bound_access_tokens_required`. */
+function requiresDpop(metadata: ProtectedResourceMetadata): boolean {
+  return metadata.dpop_bound_access_tokens_required === true;
+}
+
 function splitScope(scope: string | undefined): string[] {
   return scope ? scope.split(/\s+/).filter(Boolean) : [];
 }
@@ -114,11 +129,15 @@ function union(a: readonly string[], b: readonly string[]): string[] {
   return [...new Set([...a, ...b])];
 }
 
-/** The Bearer challenge of a response: the one naming its metadata, else the first. Malformed headers are no challenge. */
-function bearerChallenge(header: string): ResourceChallenge | undefined {
+/**
+ * The challenge of a response: a Bearer one (a DPoP one too once a token was sent, RFC 9449 §7.1),
+ * the one naming its metadata first, else the first. Malformed headers are no challenge.
+ */
+function resourceChallenge(header: string, authenticated: boolean): ResourceChallenge | undefined {
   try {
-    const bearers = parseResourceChallenges(header).filter((challenge) => challenge.scheme === 'bearer');
-    return bearers.find((challenge) => challenge.resourceMetadata !== undefined) ?? bearers[0];
+    const schemes = authenticated ? ['bearer', 'dpop'] : ['bearer'];
+    const candidates = parseResourceChallenges(header).filter((challenge) => schemes.includes(challenge.scheme));
+    return candidates.find((challenge) => challenge.resourceMetadata !== undefined) ?? candidates.find((challenge) => challenge.error !== undefined) ?? candidates[0];
   } catch {
     return undefined;
   }
@@ -128,7 +147,7 @@ function bearerChallenge(header: string): ResourceChallenge | undefined {
 export function nextStep(response: Pick<Response, 'status' | 'headers'>, authenticated: boolean): NextStep | undefined {
   if (response.status !== 401 && response.status !== 403) return undefined;
   const header = response.headers.get('www-authenticate') ?? '';
-  const challenge = bearerChallenge(header);
+  const challenge = resourceChallenge(header, authenticated);
   if (!challenge) return undefined;
   if (!authenticated) return response.status === 401 ? { kind: 'discover', header } : undefined;
   if (challenge.error === 'insufficient_scope' && challenge.scope) return { kind: 'scope', scopes: splitScope(challenge.scope) };
@@ -181,9 +200,22 @@ export class AuthenticatedFetch {
     return { allowInsecureLoopbackHttp: this.deps.allowLoopbackHttp() };
   }
 
+  /** Sends the request with the session's credentials; once more when a DPoP resource asks for its nonce. */
   private async send(url: string, request: ReplayableRequest, session: FetchSession | undefined): Promise<Response> {
+    if (!session) return this.sendOnce(url, request, {});
+    for (let retried = false; ; retried = true) {
+      const authorized = await resourceRequestHeaders(session, { method: request.method, url });
+      const response = await this.sendOnce(url, request, authorized.headers);
+      // Throws dpop_nonce_loop when the retry is answered with another request for a nonce.
+      if (!resourceRetry(session, url, response, authorized, retried).retry) return response;
+      await response.body?.cancel().catch(() => undefined);
+      this.deps.logger.info(`fetch ${describeUrl(url)}: the resource asked for a DPoP nonce, sending again`);
+    }
+  }
+
+  private sendOnce(url: string, request: ReplayableRequest, credentials: Record<string, string>): Promise<Response> {
     const headers = new Headers(request.headers);
-    if (session) for (const [name, value] of Object.entries(await resourceRequestHeaders(session, { method: request.method, url }))) headers.set(name, value);
+    for (const [name, value] of Object.entries(credentials)) headers.set(name, value);
     const { extensionId: _caller, ...init } = request.init as AuthenticatedFetchInit;
     return this.deps.send(url, { ...init, method: request.method, headers, body: request.body ?? null });
   }
@@ -210,7 +242,7 @@ export class AuthenticatedFetch {
   /** A token without asking the person, or undefined. */
   private async silentSession(grant: ResourceGrant, options: { forceRefresh?: boolean; claimsChallenge?: string } = {}): Promise<FetchSession | undefined> {
     try {
-      return await this.providerById(grant.providerId).acquireTokenSilently(grant.scopes, grant.accountId, options);
+      return await this.providerById(grant.providerId).acquireTokenSilently(grant.scopes, grant.accountId, { ...options, forResource: true });
     } catch (err) {
       this.deps.logger.warning(`fetch: no token without sign-in: ${describeError(err)}`);
       return undefined;
@@ -221,17 +253,17 @@ export class AuthenticatedFetch {
   private async token(grant: ResourceGrant, options: { forceRefresh?: boolean; claimsChallenge?: string }): Promise<FetchSession> {
     const silent = await this.silentSession(grant, options);
     if (silent) return silent;
-    return this.providerById(grant.providerId).signIn(grant.scopes, options.claimsChallenge ? { claimsChallenge: options.claimsChallenge } : {});
+    return this.providerById(grant.providerId).signIn(grant.scopes, { forResource: true, ...(options.claimsChallenge ? { claimsChallenge: options.claimsChallenge } : {}) });
   }
 
   /** After an unauthenticated 401: metadata, provider, consent, token. */
   private async discover(caller: FetchCaller, target: URL, header: string): Promise<{ grant: ResourceGrant; session: FetchSession }> {
     const options = this.discoveryOptions();
     const { challenge, resourceMetadata } = await discoverProtectedResource(this.deps.discovery, target.href, header, options);
-    if (resourceMetadata.dpop_bound_access_tokens_required === true) {
-      throw new AuthError('not_supported', `${describeUrl(resourceMetadata.resource)} accepts only DPoP-bound tokens`);
-    }
     const match = await this.providerFor(caller, resourceMetadata);
+    if (requiresDpop(resourceMetadata) && match.provider.config.dpop !== true) {
+      throw new AuthError('not_supported', `${describeUrl(resourceMetadata.resource)} accepts only DPoP-bound tokens, and the provider ${match.provider.config.id} has no "dpop": true`);
+    }
     const resource = new URL(resourceMetadata.resource);
     await this.once(`consent ${caller.id ?? ''} ${resource.href}`, async () => {
       if (this.deps.consent.has(caller, resource.href)) return;
@@ -263,6 +295,8 @@ export class AuthenticatedFetch {
       if (match) return match;
     }
     const issuer = metadata.authorization_servers[0]!;
+    // A registered client is Bearer (registered-clients.ts): registering one this resource refuses would be for nothing.
+    if (requiresDpop(metadata)) throw new AuthError('not_supported', `${describeUrl(metadata.resource)} accepts only DPoP-bound tokens, and no provider with "dpop": true signs in to ${describeUrl(issuer)}`);
     const provider = await this.once(`register ${issuer}`, async () => {
       const again = findProviderForIssuer(this.deps.providers(), issuer);
       if (again) return again.provider;

@@ -10,6 +10,7 @@
  */
 import * as vscode from 'vscode';
 import { MsalAuthenticationProvider, type ProviderDependencies } from './auth-provider.js';
+import { SecretDpopKeyStore } from './dpop-key-store.js';
 import type { PeerLink } from './peer-link.js';
 import { reportCacheProblems, reportingSignInFailures, reportSignInError } from './report-errors.js';
 import { type ParsedSettings, type ProviderConfig, SETTINGS_SECTION } from './settings.js';
@@ -107,7 +108,8 @@ export class ProviderRegistry implements vscode.Disposable {
       peers: this.deps.peers,
       problems: reportCacheProblems(config, log),
     });
-    const provider = new MsalAuthenticationProvider(config, { ...shared, core: { ...shared.core, logPii }, cache });
+    const dpopKeys = config.dpop ? new SecretDpopKeyStore(this.deps.secrets, config.id) : undefined;
+    const provider = new MsalAuthenticationProvider(config, { ...shared, core: { ...shared.core, logPii }, cache, ...(dpopKeys ? { dpopKeys } : {}) });
     // A sign-in another extension started and that failed, or a setting that cannot work, is
     // explained to the user as the palette commands do; the consumer still gets the rejection.
     const presented = reportingSignInFailures(provider, (err) => reportSignInError(err, log, config));

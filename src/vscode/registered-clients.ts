@@ -43,6 +43,10 @@ export function registeredProviderId(issuer: string): string {
  * registered, until one callback used it: its first sign-in works. A later browser sign-in in a
  * browser-based editor reaches no window (a known limit: it would need the registration updated,
  * RFC 7592). On the desktop both are the same `vscode://` URI, every time.
+ *
+ * It is Bearer, like a configured entry without `"dpop": true`: DPoP is where a setting opts in,
+ * and no person chose it for a registration made on a resource's say-so (a resource that accepts
+ * only DPoP is served by a configured entry).
  */
 export function registeredProviderConfig(registration: NativeClientRegistration, allowLoopbackHttp: boolean): ProviderConfig {
   const callbackUri = registration.redirect_uris.find((uri) => uri !== LOOPBACK_REDIRECT_URI);

@@ -84,6 +84,11 @@ export interface ProviderConfig {
   authorizationParameters?: Record<string, string>;
   /** Settings of this provider that cannot be used; an interactive sign-in reports the first. */
   settingProblems?: SettingProblem[];
+  /**
+   * OIDC: `api.fetch` asks for DPoP-bound tokens (RFC 9449) where the issuer takes ES256 proofs;
+   * getSession consumers stay Bearer. Registered clients leave it off (see registered-clients.ts).
+   */
+  dpop?: boolean;
   /** A client this extension registered at the issuer (registered-clients.ts), not a setting. */
   registered?: boolean;
   /**
@@ -247,6 +252,7 @@ export function parseSettings(get: SettingsReader): ParsedSettings {
       defaultScopes: stringList(item.scopes),
       preferredFlow: flowOrUndefined(item.flow) ?? preferredFlow,
       allowLoopbackHttp,
+      ...(item.dpop === true ? { dpop: true } : {}),
       ...readRequestSettings(item.redirectUri, item.authorizationParameters, (field) => ({ key: `${SETTINGS_SECTION}.oidcProviders`, entry: { id, field } })),
     });
   }

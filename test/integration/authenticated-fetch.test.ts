@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AuthError } from '../../src/core/errors.js';
 import type { ExtensionExports } from '../../src/extension.js';
-import { completeAuthorization } from '../idp/headless-login.js';
 import { type ResourceServer, type ResourceServerOptions, startResourceServer } from '../idp/resource-server.js';
 import { type Idp, PUBLIC_CLIENT_ID, startIdp } from '../idp/server.js';
 import { FakeSecrets } from '../support/fake-secrets.js';
+import { headlessSignInUi } from '../support/headless-sign-in-ui.js';
 import '../support/vscode/register.js';
 import { activateWithStub } from '../support/activate-extension.js';
 import { stub } from '../support/vscode/stub.js';
@@ -65,15 +65,7 @@ describe('api.fetch in the activated extension', () => {
       return undefined;
     };
     api = await activateWithStub({ secrets, storageDir, subscriptions, globalState });
-    api.testing!.setUi({
-      openUri: async (url: string) => {
-        browserOpened += 1;
-        const redirect = await completeAuthorization(url, { account: 'alice' });
-        await (await fetch(redirect)).text();
-        return true;
-      },
-      showDeviceCode: async () => false,
-    });
+    api.testing!.setUi(headlessSignInUi(() => (browserOpened += 1)));
   });
   after(async () => {
     for (const subscription of subscriptions) subscription.dispose();

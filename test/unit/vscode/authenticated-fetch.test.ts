@@ -7,10 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { decodeJwt } from 'jose';
+import type { AuthenticationResult } from '../../../src/core/account.js';
+import { DpopNonces, generateDpopKey } from '../../../src/core/dpop.js';
 import { AuthError } from '../../../src/core/errors.js';
+import { authorizeResourceRequest, decideResourceRetry } from '../../../src/core/resource-request.js';
 import type { FetchLike } from '../../../src/core/http.js';
 import type { AuthenticatedFetchDependencies, FetchProvider, FetchSession } from '../../../src/vscode/authenticated-fetch.js';
 import type { ConsentMemory, FetchCaller } from '../../../src/vscode/fetch-consent.js';
+import type { ResourcePresenter } from '../../../src/vscode/resource-headers.js';
 import { matchIssuer } from '../../../src/vscode/issuer-match.js';
 import { REGISTERED_CLIENTS_KEY, RegisteredClients, registeredProviderConfig, registeredProviderId } from '../../../src/vscode/registered-clients.js';
 import type { ProviderConfig } from '../../../src/vscode/settings.js';
@@ -134,13 +139,13 @@ describe('AuthenticatedFetch', () => {
     assert.deepEqual(sent.map((entry) => entry.authorization), [null, 'Bearer token-1']);
     assert.equal(sent[1]!.init.method, 'PUT');
     assert.equal(new TextDecoder().decode(sent[1]!.init.body as ArrayBuffer), 'payload', 'the body is sent again');
-    assert.deepEqual(local.calls.signIn, [[['api.read'], {}]]);
+    assert.deepEqual(local.calls.signIn, [[['api.read'], { forResource: true }]]);
     assert.equal(questions.access, 1);
 
     assert.equal((await fetcher.fetch(CALLER, `${RESOURCE}/other`)).status, 200);
     assert.deepEqual(sent.slice(2).map((entry) => entry.authorization), ['Bearer token-1']);
     assert.equal(local.calls.signIn.length, 1);
-    assert.deepEqual(local.calls.silent.at(-1), [['api.read'], 'alice', {}]);
+    assert.deepEqual(local.calls.silent.at(-1), [['api.read'], 'alice', { forResource: true }]);
     assert.equal(questions.access, 1);
   });
 
@@ -179,7 +184,7 @@ describe('AuthenticatedFetch', () => {
     assert.equal((await fetcher.fetch(CALLER, `${RESOURCE}/admin`)).status, 200);
     assert.deepEqual(local.calls.signIn.map(([scopes]) => scopes), [['api.read'], ['api.read', 'api.write']]);
     assert.equal((await fetcher.fetch(CALLER, `${RESOURCE}/mfa`)).status, 200);
-    assert.deepEqual(local.calls.signIn.at(-1), [['api.read', 'api.write'], { claimsChallenge: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}' }]);
+    assert.deepEqual(local.calls.signIn.at(-1), [['api.read', 'api.write'], { forResource: true, claimsChallenge: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}' }]);
     assert.equal(sent.at(-1)!.authorization, 'Bearer token-3');
   });
 
@@ -220,11 +225,79 @@ describe('AuthenticatedFetch', () => {
     assert.equal(sent.length, 0);
   });
 
-  test('a resource that takes only DPoP-bound tokens: not_supported until DPoP is wired', async () => {
+  test('a resource that takes only DPoP-bound tokens: not_supported for a provider without "dpop": true, and no registration', async () => {
     const local = fakeProvider(oidcConfig('local', ISSUER));
-    const { fetcher } = setUp({ resource: guarded(), providers: [local.provider], metadata: { resource: RESOURCE, authorization_servers: [ISSUER], dpop_bound_access_tokens_required: true } });
+    const metadata = { resource: RESOURCE, authorization_servers: [ISSUER], dpop_bound_access_tokens_required: true };
+    const { fetcher } = setUp({ resource: guarded(), providers: [local.provider], metadata });
     await assert.rejects(fetcher.fetch(CALLER, RESOURCE), (err: unknown) => err instanceof AuthError && err.code === 'not_supported');
     assert.equal(local.calls.signIn.length, 0);
+    const unconfigured = setUp({ resource: guarded(), metadata, registered: fakeProvider(oidcConfig('dcr', ISSUER)).provider });
+    await assert.rejects(unconfigured.fetcher.fetch(CALLER, RESOURCE), (err: unknown) => err instanceof AuthError && err.code === 'not_supported');
+    assert.deepEqual(unconfigured.registrarCalls, []);
+    assert.equal(unconfigured.questions.registration, 0);
+  });
+
+  describe('with a DPoP-bound token', () => {
+    /**
+     * A `"dpop": true` provider whose sessions carry a DPoP token and a presenter doing what the
+     * core application does (its authorizeResourceRequest and decideResourceRetry over one key).
+     */
+    async function dpopProvider() {
+      const key = await generateDpopKey();
+      const nonces = new DpopNonces();
+      const result = { accessToken: 'dpop-token', tokenType: 'DPoP' } as AuthenticationResult;
+      const app: ResourcePresenter = {
+        authorizeResourceRequest: (given, request) => authorizeResourceRequest({ accessToken: given.accessToken, tokenType: given.tokenType, dpopKey: key }, request, nonces),
+        decideResourceRetry: (url, response, sent, options) => decideResourceRetry(url, response, sent, nonces, options),
+      };
+      const session: FetchSession = { accessToken: result.accessToken, account: { id: 'alice' }, resource: { result, app } };
+      const provider: FetchProvider = {
+        config: { ...oidcConfig('local', ISSUER), dpop: true },
+        acquireTokenSilently: async () => undefined,
+        signIn: async () => session,
+      };
+      return provider;
+    }
+
+    /** A resource that wants its current nonce in the proof, and names a new one (`nextNonce()`) at each refusal. */
+    function nonceResource(nextNonce: () => string) {
+      let current = nextNonce();
+      return (authorization: string | null, _url: string, init: RequestInit) => {
+        if (!authorization) return new Response(null, { status: 401, headers: { 'www-authenticate': challenge('') } });
+        assert.equal(authorization, 'DPoP dpop-token');
+        const proof = decodeJwt(new Headers(init.headers).get('dpop')!);
+        assert.equal(proof.htm, 'GET');
+        assert.equal(typeof proof.ath, 'string');
+        if (proof.nonce === current) return json(200, { ok: true });
+        current = nextNonce();
+        return new Response(null, { status: 401, headers: { 'www-authenticate': 'DPoP error="use_dpop_nonce", algs="ES256"', 'dpop-nonce': current } });
+      };
+    }
+
+    test('each attempt carries a fresh proof; use_dpop_nonce is answered once with the nonce given', async () => {
+      let count = 0;
+      const { fetcher, sent } = setUp({ resource: nonceResource(() => `n-${(count += 1)}`), providers: [await dpopProvider()] });
+      const response = await fetcher.fetch(CALLER, RESOURCE);
+      assert.equal(response.status, 200);
+      // Unauthenticated, then the token without the nonce, then with it.
+      assert.deepEqual(sent.map((request) => request.authorization), [null, 'DPoP dpop-token', 'DPoP dpop-token']);
+      const proofs = sent.slice(1).map((request) => decodeJwt(new Headers(request.init.headers).get('dpop')!));
+      assert.notEqual(proofs[0]!.jti, proofs[1]!.jti);
+      assert.equal(proofs[1]!.nonce, 'n-2');
+    });
+
+    test('a resource that asks for a new nonce again is a dpop_nonce_loop, after one retry', async () => {
+      let count = 0;
+      // Every proof is refused with a new nonce, the one just sent included.
+      const refuseAll = (authorization: string | null) =>
+        new Response(null, {
+          status: 401,
+          headers: authorization ? { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'dpop-nonce': `new-${(count += 1)}` } : { 'www-authenticate': challenge('') },
+        });
+      const { fetcher, sent } = setUp({ resource: refuseAll, providers: [await dpopProvider()] });
+      await assert.rejects(fetcher.fetch(CALLER, RESOURCE), (err: unknown) => err instanceof AuthError && err.code === 'dpop_nonce_loop');
+      assert.equal(sent.length, 3, 'the unauthenticated request, the proof without the nonce, the one retry');
+    });
   });
 });
 

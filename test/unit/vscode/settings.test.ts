@@ -125,6 +125,18 @@ describe('parseSettings: OIDC providers', () => {
     );
   });
 
+  test('"dpop": true is kept; anything else is no DPoP', () => {
+    const { oidc } = oidcOf([
+      { ...KEYCLOAK, dpop: true },
+      { ...KEYCLOAK, id: 'string', dpop: 'true' },
+      { ...KEYCLOAK, id: 'none' },
+    ]);
+    assert.deepEqual(
+      oidc.map((p) => p.dpop),
+      [true, undefined, undefined],
+    );
+  });
+
   test('an unknown flow in an entry is ignored', () => {
     const { oidc, problems } = oidcOf([{ ...KEYCLOAK, flow: 'implicit' }]);
     assert.deepEqual(problems, []);
