@@ -237,6 +237,8 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
       preferred: this.config.preferredFlow,
       only,
       deviceAuthorizationEndpoint: candidates.some((flow) => flow.needsDeviceAuthorizationEndpoint) ? await app.supportsDeviceFlow() : true,
+      // Entra's devicecode endpoint sends no CORS headers (its token endpoint does, for SPA redirect URIs).
+      deviceEndpointServesBrowsers: this.config.kind !== 'entra',
     };
     const flows = getFlows(available, query);
     const refused = flows.length === 0 ? candidates.find((flow) => unavailableReason(flow, query)) : undefined;
