@@ -1,7 +1,7 @@
 /**
  * The browser build in a real workbench: code-server with the user setting
  * `remote.extensionKind: { "msal-tools.msal-signin": ["ui"] }`, which makes it run the package's
- * `browser` entry (dist/web/extension.js) in the browser's web worker extension host — the host of
+ * `browser` entry (dist/web/extension.cjs) in the browser's web worker extension host — the host of
  * vscode.dev and github.dev — while the consumer fixture stays in the server's Node host. The
  * extension reports, from inside, where it runs (the hidden user setting `msalSignIn.testReport`
  * makes it write one line to the worker's console, which this test's browser reads).

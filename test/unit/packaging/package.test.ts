@@ -37,7 +37,7 @@ const ALLOWED: (string | RegExp)[] = [
   'extension/LICENSE.txt',
   'extension/dist/extension.cjs',
   'extension/dist/ThirdPartyNotices.txt',
-  'extension/dist/web/extension.js',
+  'extension/dist/web/extension.cjs',
   'extension/dist/web/ThirdPartyNotices.txt',
   'extension/media/icon.png',
   'extension/media/signed-in.html',
@@ -51,14 +51,14 @@ const REQUIRED = [
   'extension/LICENSE.txt',
   'extension/dist/extension.cjs',
   'extension/dist/ThirdPartyNotices.txt',
-  'extension/dist/web/extension.js',
+  'extension/dist/web/extension.cjs',
   'extension/dist/web/ThirdPartyNotices.txt',
   'extension/media/icon.png',
 ];
 /** The two bundles: where they are built, their budget, and the package.json field that names them. */
 const BUNDLES = [
   { file: 'dist/extension.cjs', budget: BUNDLE_BUDGET, field: 'main' },
-  { file: 'dist/web/extension.js', budget: WEB_BUNDLE_BUDGET, field: 'browser' },
+  { file: 'dist/web/extension.cjs', budget: WEB_BUNDLE_BUDGET, field: 'browser' },
 ] as const;
 
 function findRepoRoot(): string {
