@@ -26,23 +26,6 @@ const WEB_BUNDLE_BUDGET = 150 * 1024;
 /** Two bundles since the browser build (each about 50 KB compressed), the screenshots, the READMEs. */
 const VSIX_BUDGET = 200 * 1024;
 
-/** Every file the .vsix may hold; anything else fails. */
-const ALLOWED: (string | RegExp)[] = [
-  'extension.vsixmanifest',
-  '[Content_Types].xml',
-  'extension/package.json',
-  'extension/package.nls.json',
-  'extension/readme.md',
-  'extension/changelog.md',
-  'extension/LICENSE.txt',
-  'extension/dist/extension.cjs',
-  'extension/dist/ThirdPartyNotices.txt',
-  'extension/dist/web/extension.cjs',
-  'extension/dist/web/ThirdPartyNotices.txt',
-  'extension/media/icon.png',
-  'extension/media/signed-in.html',
-  /^extension\/media\/screenshots\/[a-z0-9-]+\.png$/,
-];
 /** Files the .vsix must hold. */
 const REQUIRED = [
   'extension/package.json',
@@ -54,6 +37,15 @@ const REQUIRED = [
   'extension/dist/web/extension.cjs',
   'extension/dist/web/ThirdPartyNotices.txt',
   'extension/media/icon.png',
+];
+/** Every file the .vsix may hold; anything else fails. */
+const ALLOWED: (string | RegExp)[] = [
+  ...REQUIRED,
+  'extension.vsixmanifest',
+  '[Content_Types].xml',
+  'extension/package.nls.json',
+  'extension/media/signed-in.html',
+  /^extension\/media\/screenshots\/[a-z0-9-]+\.png$/,
 ];
 /** The two bundles: where they are built, their budget, and the package.json field that names them. */
 const BUNDLES = [
