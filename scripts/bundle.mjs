@@ -1,10 +1,12 @@
 // Bundles the extension for the extension hosts that load it, each build one CommonJS file:
 // - node: src/extension.ts → dist/extension.cjs (package.json `main`), for the Node extension host;
-// - browser: src/web-extension.ts → dist/web/extension.js (package.json `browser`), for the web
+// - browser: src/web-extension.ts → dist/web/extension.cjs (package.json `browser`), for the web
 //   worker extension host (vscode.dev, github.dev, code-server with the extension moved there).
 //   That host fetches the file and runs it as CommonJS with a `require` that knows only `vscode`
 //   (tried in code-server 4.139.1: /work/shared/EDITOR-TESTING.md), so the bundle must hold
-//   everything else and nothing of Node: an import of a Node built-in stops the build.
+//   everything else and nothing of Node: an import of a Node built-in stops the build. The file
+//   ends in .cjs because package.json says "type": "module", and the web worker host refuses an
+//   entry it takes for ESM (a .js file of such a package) instead of loading it.
 // A build whose entry does not exist is left out (the browser entry arrives after the Node one).
 // Each build writes esbuild's metafile next to its output (<outfile>.meta.json, left out of the
 // .vsix) so a test can check which modules went in, and the third-party notices of the packages
@@ -20,7 +22,7 @@ import { renderNotices } from './third-party-notices.mjs';
 const BANNER = '/*! MSAL Sign-In, MIT License. Bundled third-party packages and their licences: ThirdPartyNotices.txt */';
 
 function parseArguments(args) {
-  const options = { nodeOutfile: 'dist/extension.cjs', webEntry: 'src/web-extension.ts', webOutfile: 'dist/web/extension.js' };
+  const options = { nodeOutfile: 'dist/extension.cjs', webEntry: 'src/web-extension.ts', webOutfile: 'dist/web/extension.cjs' };
   for (const arg of args) {
     const [, name, value] = /^--([a-z-]+)=(.+)$/.exec(arg) ?? [];
     if (name === 'web-entry') options.webEntry = value;

@@ -35,36 +35,36 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { isJsonObject } from '../core/index.js';
+import {
+  coveredText,
+  ENVELOPE_VERSION,
+  type Envelope as AnyEnvelope,
+  type EnvelopeHeader as AnyEnvelopeHeader,
+  MAX_MESSAGE_SIZE,
+  NonceCache,
+  parseEnvelope as parseAnyEnvelope,
+  PEER_TIMEOUT_MS,
+  type PeerMessage,
+  type PeerMessageHandler,
+  type PeerSecret,
+  type Refusal,
+  RefusalLog,
+  REPLAY_WINDOW_MS,
+  sameBytes,
+  verifyEnvelope,
+} from '../vscode/peer-envelope.js';
 
-/** Bound on one message: a token cache with thousands of accounts stays well under it. */
-export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
-/** How long a broadcast waits for one peer to handle a message (default of `timeoutMs`). */
-export const PEER_TIMEOUT_MS = 5_000;
-/** A message older or newer than this (by its `ts`) is refused; nonces are remembered this long. */
-export const REPLAY_WINDOW_MS = 30_000;
 /** Socket folders of ended processes older than this are swept at open (a starting peer's is younger). */
 const STALE_FOLDER_MS = 60_000;
 const REGISTRY_SUFFIX = '.peer';
 const SOCKET_FOLDER_PREFIX = 'msal-signin-peer-';
 const SOCKET_NAME = 'peer.sock';
-const VERSION = 1;
+const VERSION = ENVELOPE_VERSION;
 
-/** A message or an answer: anything JSON can carry. */
-export type PeerMessage = Record<string, unknown>;
+export { REPLAY_WINDOW_MS, type PeerMessage, type PeerMessageHandler, type PeerSecret } from '../vscode/peer-envelope.js';
 
-/** Handles a message from a peer; what it resolves to is sent back as the answer. */
-export type PeerMessageHandler = (message: PeerMessage) => Promise<unknown>;
-
-/** The channel key shared by the windows of one editor (src/vscode/peer-key.ts). */
-export interface PeerSecret {
-  /** The key in use (at least 32 bytes). */
-  current(): Uint8Array;
-  /**
-   * Looks again for the key the other windows use, after a message failed to verify; true when
-   * the key changed (the message is then verified once more with the new key).
-   */
-  recheck?(): Promise<boolean>;
-}
+type MessageType = 'msg' | 'ans';
+const MESSAGE_TYPES: readonly MessageType[] = ['msg', 'ans'];
 
 export interface PeerChannelOptions {
   timeoutMs?: number;
@@ -85,26 +85,11 @@ function derive(source: Uint8Array): DerivedKeys {
   return { source, mac: key('mac'), enc: key('enc'), registry: key('registry') };
 }
 
-/** The fields of an envelope, without its MAC. */
-interface EnvelopeHeader {
-  v: number;
-  type: 'msg' | 'ans';
-  from: string;
-  to: string;
-  ts: number;
-  nonce: string;
-  re?: string;
-}
+type EnvelopeHeader = AnyEnvelopeHeader<MessageType>;
+type Envelope = AnyEnvelope<MessageType>;
 
-interface Envelope extends EnvelopeHeader {
-  iv: string;
-  data: string;
-  mac: string;
-}
-
-/** The bytes the MAC and the cipher's associated data cover: every field but the MAC, in order. */
 function covered(header: EnvelopeHeader, iv: string, data?: string): Buffer {
-  return Buffer.from(JSON.stringify([header.v, header.type, header.from, header.to, header.ts, header.nonce, header.re ?? '', iv, ...(data === undefined ? [] : [data])]));
+  return Buffer.from(coveredText(header, iv, data));
 }
 
 function hmac(key: Buffer, bytes: Buffer): string {
@@ -126,16 +111,8 @@ function seal(keys: DerivedKeys, header: EnvelopeHeader, payload: unknown): stri
   return `${JSON.stringify(envelope)}\n`;
 }
 
-/** Why an envelope was refused; undefined when it verified. */
-type Refusal = 'malformed' | 'unauthenticated' | 'misaddressed' | 'stale' | 'replayed';
-
 function parseEnvelope(value: unknown): Envelope | undefined {
-  if (!isJsonObject(value)) return undefined;
-  const { v, type, from, to, ts, nonce, re, iv, data, mac } = value;
-  const strings = [from, to, nonce, iv, data, mac];
-  if (v !== VERSION || (type !== 'msg' && type !== 'ans') || typeof ts !== 'number' || !strings.every((s) => typeof s === 'string' && s.length > 0)) return undefined;
-  if (re !== undefined && typeof re !== 'string') return undefined;
-  return value as unknown as Envelope;
+  return parseAnyEnvelope(value, MESSAGE_TYPES);
 }
 
 function macMatches(keys: DerivedKeys, envelope: Envelope): boolean {
@@ -164,30 +141,12 @@ function entryMac(keys: DerivedKeys, id: string, endpoint: string): string {
   return hmac(keys.registry, Buffer.from(JSON.stringify([VERSION, 'entry', id, endpoint])));
 }
 
-/** Nonces seen within the replay window. */
-class NonceCache {
-  private readonly seen = new Map<string, number>();
-
-  /** Records `nonce`; false when it was seen within the window. */
-  remember(nonce: string, now: number): boolean {
-    for (const [old, at] of this.seen) {
-      if (now - at <= 2 * REPLAY_WINDOW_MS) break; // insertion order: the rest is younger
-      this.seen.delete(old);
-    }
-    if (this.seen.has(nonce)) return false;
-    this.seen.set(nonce, now);
-    return true;
-  }
-}
-
 export class PeerChannel {
   private keys: DerivedKeys;
   private readonly nonces = new NonceCache();
   private closed = false;
   private readonly cleanupOnExit = () => this.removeSync();
-  /** Refusals since the last warning, so a flood of foreign messages makes one line a minute. */
-  private refusals = 0;
-  private lastRefusalWarning = -Infinity;
+  private readonly refusals: RefusalLog;
 
   private constructor(
     private readonly registry: string,
@@ -202,6 +161,7 @@ export class PeerChannel {
     private server: Server | undefined = undefined,
   ) {
     this.keys = derive(secret.current());
+    this.refusals = new RefusalLog(onWarning, { post: 'message', stranger: 'a process that is not a window' });
   }
 
   /**
@@ -259,7 +219,7 @@ export class PeerChannel {
   /** Takes the key the secret holds now (after it changed): derives anew and re-lists this peer. */
   async rekey(): Promise<void> {
     const source = this.secret.current();
-    if (Buffer.compare(Buffer.from(source), Buffer.from(this.keys.source)) === 0 || this.closed) return;
+    if (sameBytes(source, this.keys.source) || this.closed) return;
     this.keys = derive(source);
     await this.writeEntry();
   }
@@ -329,7 +289,7 @@ export class PeerChannel {
     socket.on('error', () => socket.destroy());
     socket.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_MESSAGE_BYTES) {
+      if (size > MAX_MESSAGE_SIZE) {
         this.onWarning('a peer window sent an oversized message; dropped');
         socket.destroy();
         return;
@@ -379,27 +339,20 @@ export class PeerChannel {
     }
   }
 
-  /** Checks a message addressed to this peer, in order: address, time, MAC (again after a key recheck), nonce. */
-  private async verify(envelope: Envelope): Promise<Refusal | undefined> {
-    if (envelope.type !== 'msg' || envelope.to !== this.id || envelope.from === this.id) return 'misaddressed';
-    if (Math.abs(this.now() - envelope.ts) > REPLAY_WINDOW_MS) return 'stale';
-    if (!macMatches(this.keys, envelope)) {
-      // Windows that started together may hold different keys until they converge.
-      if (!(await this.secret.recheck?.().catch(() => false))) return 'unauthenticated';
-      await this.rekey();
-      if (!macMatches(this.keys, envelope)) return 'unauthenticated';
-    }
-    if (!this.nonces.remember(envelope.nonce, this.now())) return 'replayed';
-    return undefined;
+  /** Checks a message addressed to this peer (peer-envelope.ts). */
+  private verify(envelope: Envelope): Promise<Refusal | undefined> {
+    return verifyEnvelope(envelope, {
+      misaddressed: envelope.type !== 'msg' || envelope.to !== this.id || envelope.from === this.id,
+      now: this.now(),
+      macMatches: () => macMatches(this.keys, envelope),
+      secret: this.secret,
+      rekey: () => this.rekey(),
+      nonces: this.nonces,
+    });
   }
 
   private refused(reason: Refusal): void {
-    this.refusals += 1;
-    const now = this.now();
-    if (now - this.lastRefusalWarning < 60_000) return;
-    this.lastRefusalWarning = now;
-    this.onWarning(`dropped ${this.refusals} message(s) on the window channel that did not verify (last: ${reason}); another window with a different key, or a process that is not a window`);
-    this.refusals = 0;
+    this.refusals.refused(reason, this.now());
   }
 
   /** Stops listening and leaves the registry; removes the socket folder. */
@@ -503,7 +456,7 @@ function send(endpoint: string, line: string, timeoutMs: number): Promise<string
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       answer += chunk;
-      if (answer.length > MAX_MESSAGE_BYTES) fail(new Error('oversized answer'));
+      if (answer.length > MAX_MESSAGE_SIZE) fail(new Error('oversized answer'));
     });
     socket.on('end', () => {
       socket.destroy();

@@ -271,11 +271,18 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
     const available = this.deps.signIn.flows ?? ALL_FLOWS;
     const candidates = only ? available.filter((flow) => flow.id === only) : available;
     // Discovery (cached after) tells whether the device code can work at all; asked only when it is a candidate.
-    const query: FlowQuery = {
+    const known = {
       extensionHost: this.deps.signIn.extensionHost,
+      // Entra's devicecode endpoint sends no CORS headers (its token endpoint does, for SPA redirect URIs).
+      deviceEndpointServesBrowsers: this.config.kind !== 'entra',
+    };
+    // What cannot run here whatever the discovery document says is ruled out without asking it.
+    const askDiscovery = candidates.some((flow) => flow.needsDeviceAuthorizationEndpoint && !unavailableReason(flow, { ...known, deviceAuthorizationEndpoint: true }));
+    const query: FlowQuery = {
+      ...known,
       preferred: this.config.preferredFlow,
       only,
-      deviceAuthorizationEndpoint: candidates.some((flow) => flow.needsDeviceAuthorizationEndpoint) ? await app.supportsDeviceFlow() : true,
+      deviceAuthorizationEndpoint: askDiscovery ? await app.supportsDeviceFlow() : true,
     };
     const flows = getFlows(available, query);
     const refused = flows.length === 0 ? candidates.find((flow) => unavailableReason(flow, query)) : undefined;

@@ -29,38 +29,33 @@
  * its tests run.
  */
 import * as base64url from 'jose/base64url';
+import {
+  coveredText,
+  ENVELOPE_VERSION,
+  type Envelope,
+  type EnvelopeHeader,
+  MAX_MESSAGE_SIZE,
+  NonceCache,
+  parseEnvelope,
+  PEER_TIMEOUT_MS,
+  type PeerMessage,
+  type PeerMessageHandler,
+  type PeerSecret,
+  RefusalLog,
+  type Refusal,
+  sameBytes,
+  verifyEnvelope,
+} from './peer-envelope.js';
 
-/** Bound on one post: a token cache with thousands of accounts stays well under it. */
-export const MAX_MESSAGE_CHARS = 32 * 1024 * 1024;
-/** How long a broadcast waits for one link to handle a message (default of `timeoutMs`). */
-export const PEER_TIMEOUT_MS = 5_000;
-/** A post older or newer than this (by its `ts`) is refused; nonces are remembered this long. */
-export const REPLAY_WINDOW_MS = 30_000;
 /** How long {@link BroadcastPeers.open} listens for the links already there (default of `rollCallMs`). */
 export const ROLL_CALL_MS = 200;
 /** The channel's name in the workbench's origin. */
 export const CHANNEL_NAME = 'msal-signin.peers';
-const VERSION = 1;
 const EVERYONE = '*';
 /** AES-GCM's tag: 16 bytes at the end of `data`. */
 const TAG_BYTES = 16;
 
-/** A message or an answer: anything JSON can carry. */
-export type PeerMessage = Record<string, unknown>;
-
-/** Handles a message from another window; what it resolves to is sent back as the answer. */
-export type PeerMessageHandler = (message: PeerMessage) => Promise<unknown>;
-
-/** The channel key shared by the windows of one editor (src/vscode/peer-key.ts). */
-export interface PeerSecret {
-  /** The key in use (at least 32 bytes). */
-  current(): Uint8Array;
-  /**
-   * Looks again for the key the other windows use, after a post failed to verify; true when the
-   * key changed (the post is then verified once more with the new key).
-   */
-  recheck?(): Promise<boolean>;
-}
+export { REPLAY_WINDOW_MS, type PeerMessage, type PeerMessageHandler, type PeerSecret } from './peer-envelope.js';
 
 /** The part of `BroadcastChannel` this needs (the web's and Node's both have it). */
 export interface PostChannel {
@@ -84,27 +79,7 @@ export interface BroadcastPeersOptions {
 }
 
 type PostType = 'hello' | 'here' | 'bye' | 'msg' | 'ans';
-const POST_TYPES: readonly string[] = ['hello', 'here', 'bye', 'msg', 'ans'];
-
-/** The fields of an envelope, without its MAC. */
-interface EnvelopeHeader {
-  v: number;
-  type: PostType;
-  from: string;
-  to: string;
-  ts: number;
-  nonce: string;
-  re?: string;
-}
-
-interface Envelope extends EnvelopeHeader {
-  iv: string;
-  data: string;
-  mac: string;
-}
-
-/** Why a post was refused. */
-type Refusal = 'malformed' | 'unauthenticated' | 'misaddressed' | 'stale' | 'replayed';
+const POST_TYPES: readonly PostType[] = ['hello', 'here', 'bye', 'msg', 'ans'];
 
 /** WebCrypto's key type, named from the API (the project's lib settings hold no DOM types). */
 type CryptoKey = Awaited<ReturnType<typeof globalThis.crypto.subtle.importKey>>;
@@ -131,7 +106,7 @@ async function derive(source: Uint8Array): Promise<DerivedKeys> {
     name: 'HKDF',
     hash: 'SHA-256',
     salt: new Uint8Array(0),
-    info: encoder.encode(`msal-signin broadcast-peers v${VERSION} ${label}`),
+    info: encoder.encode(`msal-signin broadcast-peers v${ENVELOPE_VERSION} ${label}`),
   });
   const [mac, enc] = await Promise.all([
     subtle.deriveKey(params('mac'), base, { name: 'HMAC', hash: 'SHA-256', length: 256 }, false, ['sign', 'verify']),
@@ -140,12 +115,11 @@ async function derive(source: Uint8Array): Promise<DerivedKeys> {
   return { source: bytes(source), mac, enc };
 }
 
-/** The bytes the MAC and the cipher's associated data cover: every field but the MAC, in order. */
 function covered(header: EnvelopeHeader, iv: string, data?: string): Uint8Array<ArrayBuffer> {
-  return encoder.encode(JSON.stringify([header.v, header.type, header.from, header.to, header.ts, header.nonce, header.re ?? '', iv, ...(data === undefined ? [] : [data])]));
+  return encoder.encode(coveredText(header, iv, data));
 }
 
-async function seal(keys: DerivedKeys, header: EnvelopeHeader, payload: unknown): Promise<string> {
+async function seal(keys: DerivedKeys, header: EnvelopeHeader<PostType>, payload: unknown): Promise<string> {
   const subtle = globalThis.crypto.subtle;
   const ivBytes = globalThis.crypto.getRandomValues(new Uint8Array(12));
   const iv = base64url.encode(ivBytes);
@@ -153,7 +127,7 @@ async function seal(keys: DerivedKeys, header: EnvelopeHeader, payload: unknown)
   const sealed = await subtle.encrypt({ name: 'AES-GCM', iv: ivBytes, additionalData: covered(header, iv), tagLength: TAG_BYTES * 8 }, keys.enc, plain);
   const data = base64url.encode(new Uint8Array(sealed));
   const mac = base64url.encode(new Uint8Array(await subtle.sign('HMAC', keys.mac, covered(header, iv, data))));
-  const envelope: Envelope = { ...header, iv, data, mac };
+  const envelope: Envelope<PostType> = { ...header, iv, data, mac };
   return JSON.stringify(envelope);
 }
 
@@ -188,39 +162,12 @@ function decodeBase64url(text: string): Uint8Array | undefined {
   }
 }
 
-function parseEnvelope(raw: unknown): Envelope | undefined {
-  if (typeof raw !== 'string' || raw.length > MAX_MESSAGE_CHARS) return undefined;
-  let value: unknown;
+function parsePost(raw: unknown): Envelope<PostType> | undefined {
+  if (typeof raw !== 'string' || raw.length > MAX_MESSAGE_SIZE) return undefined;
   try {
-    value = JSON.parse(raw);
+    return parseEnvelope(JSON.parse(raw), POST_TYPES);
   } catch {
     return undefined;
-  }
-  if (!isObject(value)) return undefined;
-  const { v, type, from, to, ts, nonce, re, iv, data, mac } = value;
-  if (v !== VERSION || typeof type !== 'string' || !POST_TYPES.includes(type) || typeof ts !== 'number') return undefined;
-  if (![from, to, nonce, iv, data, mac].every((s) => typeof s === 'string' && s.length > 0)) return undefined;
-  if (re !== undefined && typeof re !== 'string') return undefined;
-  return value as unknown as Envelope;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
-
-/** Nonces seen within the replay window. */
-class NonceCache {
-  private readonly seen = new Map<string, number>();
-
-  /** Records `nonce`; false when it was seen within the window. */
-  remember(nonce: string, now: number): boolean {
-    for (const [old, at] of this.seen) {
-      if (now - at <= 2 * REPLAY_WINDOW_MS) break; // insertion order: the rest is younger
-      this.seen.delete(old);
-    }
-    if (this.seen.has(nonce)) return false;
-    this.seen.set(nonce, now);
-    return true;
   }
 }
 
@@ -242,8 +189,7 @@ export class BroadcastPeers {
   private readonly pending = new Map<string, Pending>();
   private readonly nonces = new NonceCache();
   private closed = false;
-  private refusals = 0;
-  private lastRefusalWarning = -Infinity;
+  private readonly refusals: RefusalLog;
 
   private constructor(
     private keys: DerivedKeys,
@@ -254,7 +200,9 @@ export class BroadcastPeers {
     private readonly timeoutMs: number,
     private readonly now: () => number,
     private readonly onPeersChanged: ((peers: readonly string[]) => void) | undefined,
-  ) {}
+  ) {
+    this.refusals = new RefusalLog(onWarning, { post: 'post', stranger: 'a script that is not a window of this extension' });
+  }
 
   /**
    * Joins the channel, says hello and listens for `rollCallMs` for the links already there, so
@@ -328,8 +276,8 @@ export class BroadcastPeers {
   /** Seals and posts; `nonce` may be given so a request can be awaited by it. */
   private async post(fields: { type: PostType; to: string; nonce?: string; re?: string }, payload: unknown): Promise<void> {
     if (this.closed) return;
-    const header: EnvelopeHeader = {
-      v: VERSION,
+    const header: EnvelopeHeader<PostType> = {
+      v: ENVELOPE_VERSION,
       type: fields.type,
       from: this.id,
       to: fields.to,
@@ -342,7 +290,7 @@ export class BroadcastPeers {
   }
 
   private async receive(raw: unknown): Promise<void> {
-    const envelope = parseEnvelope(raw);
+    const envelope = parsePost(raw);
     if (envelope === undefined) {
       this.refused('malformed');
       return;
@@ -385,7 +333,7 @@ export class BroadcastPeers {
     }
   }
 
-  private async answer(envelope: Envelope, message: PeerMessage): Promise<void> {
+  private async answer(envelope: Envelope<PostType>, message: PeerMessage): Promise<void> {
     let reply: { answer: unknown } | { failed: true };
     try {
       reply = { answer: (await this.handle(message)) ?? null };
@@ -396,20 +344,18 @@ export class BroadcastPeers {
     await this.post({ type: 'ans', to: envelope.from, re: envelope.nonce }, reply);
   }
 
-  /** Checks a post addressed to this link, in order: address, time, MAC (again after a key recheck), nonce. */
-  private async verify(envelope: Envelope): Promise<Refusal | undefined> {
+  /** Checks a post addressed to this link (peer-envelope.ts); presence posts go to everyone, answers name their request. */
+  private verify(envelope: Envelope<PostType>): Promise<Refusal | undefined> {
     const presence = envelope.type === 'hello' || envelope.type === 'bye';
-    if (envelope.from === this.id || presence !== (envelope.to === EVERYONE)) return 'misaddressed';
-    if ((envelope.type === 'ans' || envelope.type === 'here') !== (envelope.re !== undefined)) return 'misaddressed';
-    if (Math.abs(this.now() - envelope.ts) > REPLAY_WINDOW_MS) return 'stale';
-    if (!(await macMatches(this.keys, envelope))) {
-      // Windows that started together may hold different keys until they converge.
-      if (!(await this.secret.recheck?.().catch(() => false))) return 'unauthenticated';
-      await this.rekey();
-      if (!(await macMatches(this.keys, envelope))) return 'unauthenticated';
-    }
-    if (!this.nonces.remember(envelope.nonce, this.now())) return 'replayed';
-    return undefined;
+    const answer = envelope.type === 'ans' || envelope.type === 'here';
+    return verifyEnvelope(envelope, {
+      misaddressed: envelope.from === this.id || presence !== (envelope.to === EVERYONE) || answer !== (envelope.re !== undefined),
+      now: this.now(),
+      macMatches: () => macMatches(this.keys, envelope),
+      secret: this.secret,
+      rekey: () => this.rekey(),
+      nonces: this.nonces,
+    });
   }
 
   private learn(peer: string): void {
@@ -424,12 +370,7 @@ export class BroadcastPeers {
   }
 
   private refused(reason: Refusal): void {
-    this.refusals += 1;
-    const now = this.now();
-    if (now - this.lastRefusalWarning < 60_000) return;
-    this.lastRefusalWarning = now;
-    this.onWarning(`dropped ${this.refusals} post(s) on the window channel that did not verify (last: ${reason}); another window with a different key, or a script that is not a window of this extension`);
-    this.refusals = 0;
+    this.refusals.refused(reason, this.now());
   }
 }
 

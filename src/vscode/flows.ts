@@ -17,10 +17,21 @@ export interface FlowQuery {
   only?: FlowId;
   /** The identity provider's discovery document names a `device_authorization_endpoint`. */
   deviceAuthorizationEndpoint: boolean;
+  /**
+   * False when the device authorization endpoint is known not to answer a browser's cross-origin
+   * request (Microsoft Entra ID's sends no CORS headers): in a web worker extension host the
+   * device code could then only fail. Default true.
+   */
+  deviceEndpointServesBrowsers?: boolean;
 }
 
 /** Why a flow asked for by name is not offered. */
-export type FlowUnavailableReason = 'noDeviceAuthorizationEndpoint';
+export type FlowUnavailableReason =
+  | 'noDeviceAuthorizationEndpoint'
+  /** The device authorization endpoint refuses the browser's cross-origin requests, and we run in one. */
+  | 'deviceEndpointRefusesBrowsers'
+  /** The flow needs sockets (the loopback listener), and a web worker extension host has none. */
+  | 'noSocketsInWebWorker';
 
 /**
  * A flow asked for by name that the identity provider cannot do: the sign-in stops before any
@@ -81,9 +92,19 @@ export interface SignInFlow {
 
 type FlowCapabilities = Pick<SignInFlow, 'id' | 'supportsRemoteExtensionHost' | 'supportsWebWorkerExtensionHost' | 'needsDeviceAuthorizationEndpoint'>;
 
-/** Why the identity provider cannot do `flow`, or undefined when it can. */
-export function unavailableReason(flow: FlowCapabilities, query: Pick<FlowQuery, 'deviceAuthorizationEndpoint'>): FlowUnavailableReason | undefined {
-  return flow.needsDeviceAuthorizationEndpoint && !query.deviceAuthorizationEndpoint ? 'noDeviceAuthorizationEndpoint' : undefined;
+/**
+ * Why `flow` cannot work at all — the identity provider cannot do it, or a web worker extension
+ * host cannot run it — or undefined when it can.
+ */
+export function unavailableReason(
+  flow: FlowCapabilities,
+  query: Pick<FlowQuery, 'deviceAuthorizationEndpoint' | 'deviceEndpointServesBrowsers'> & Partial<Pick<FlowQuery, 'extensionHost'>>,
+): FlowUnavailableReason | undefined {
+  const inBrowser = query.extensionHost === 'webWorker';
+  if (inBrowser && !flow.supportsWebWorkerExtensionHost) return 'noSocketsInWebWorker';
+  if (!flow.needsDeviceAuthorizationEndpoint) return undefined;
+  if (!query.deviceAuthorizationEndpoint) return 'noDeviceAuthorizationEndpoint';
+  return inBrowser && query.deviceEndpointServesBrowsers === false ? 'deviceEndpointRefusesBrowsers' : undefined;
 }
 
 /**
@@ -91,8 +112,8 @@ export function unavailableReason(flow: FlowCapabilities, query: Pick<FlowQuery,
  * machine; the URI handler needs an editor the identity provider can redirect to; the device
  * code needs nothing but a second screen, and an identity provider that has a device
  * authorization endpoint. A preferred flow goes first, wherever we run: the user knows their
- * setup (code-server on the same machine, for instance). What the identity provider cannot do is
- * never offered, preferred, asked for by name or not: it could only fail.
+ * setup (code-server on the same machine, for instance). What cannot work at all (see
+ * {@link unavailableReason}) is never offered, preferred, asked for by name or not: it could only fail.
  */
 export function getFlows<T extends FlowCapabilities>(all: readonly T[], query: FlowQuery): T[] {
   const possible = all.filter((flow) => unavailableReason(flow, query) === undefined);

@@ -1,5 +1,7 @@
 /**
- * Where the cross-window channel (src/node/peer-channel.ts) opens: only where the windows of one
+ * Where the cross-window channel opens — the socket channel of a Node extension host
+ * (src/node/peer-channel.ts) or the `BroadcastChannel` link of a web worker extension host
+ * (broadcast-peers.ts), each host opening its own — : only where the windows of one
  * editor do not share SecretStorage. Decided from what the editor reports, by a pure function
  * (a table-driven test pins it).
  *
@@ -12,8 +14,10 @@
  *   browser), this extension in the server's Node extension host: SecretStorage is the browser's,
  *   one copy per window read when the window opens; another window's writes are never seen. The
  *   channel opens: it is how the windows' extension hosts on that server stay in step.
- * - The extension in a browser's web worker extension host (with or without a server): no Node,
- *   no sockets. No channel.
+ * - The extension in a browser's web worker extension host (vscode.dev, github.dev, code-server
+ *   with the extension moved there): SecretStorage is the browser's, one copy per window, as
+ *   above. No sockets, but the workers of one browser share the workbench's origin: the
+ *   `BroadcastChannel` link opens.
  */
 
 /** What the editor reports, reduced to what decides. */
@@ -37,10 +41,13 @@ export interface PeerDecision {
 }
 
 export function decidePeerChannel(env: PeerEnvironment): PeerDecision {
-  if (!env.hasNode || env.extensionHost === 'webWorker') return { open: false, reason: 'a web worker extension host has no sockets' };
   if (env.uiKind === 'desktop' || env.appHost === 'desktop') {
     return { open: false, reason: 'desktop windows share SecretStorage and announce its changes' };
   }
+  if (env.extensionHost === 'webWorker') {
+    return { open: true, reason: "browser windows each read their own copy of SecretStorage once; a BroadcastChannel between their web workers keeps them in step" };
+  }
+  if (!env.hasNode) return { open: false, reason: 'neither sockets nor a web worker' };
   if (env.remoteName === undefined || env.extensionHost !== 'remote') {
     return { open: false, reason: 'a browser workbench without a server extension host' };
   }

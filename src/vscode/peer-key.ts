@@ -21,8 +21,11 @@
  * older than {@link OFFER_TTL_MS}: after that, windows that open read the key from SecretStorage.
  * No process that lacks the browser's storage can write globalState, so an offer always comes
  * from a window of this editor.
+ *
+ * Platform-neutral (WebCrypto's random numbers, jose's base64url): the Node and the browser builds
+ * share it.
  */
-import { randomBytes } from 'node:crypto';
+import * as base64url from 'jose/base64url';
 import type { SecretStore } from './shared-token-cache.js';
 
 export const PEER_KEY_SECRET = 'msalSignIn.peerKey';
@@ -52,8 +55,16 @@ function parseRecord(value: unknown): KeyRecord | undefined {
   const candidate = typeof value === 'string' ? safeJson(value) : value;
   if (typeof candidate !== 'object' || candidate === null) return undefined;
   const { key, created } = candidate as Partial<KeyRecord>;
-  if (typeof key !== 'string' || typeof created !== 'number' || Buffer.from(key, 'base64url').length !== 32) return undefined;
+  if (typeof key !== 'string' || typeof created !== 'number' || decodedLength(key) !== 32) return undefined;
   return { key, created };
+}
+
+function decodedLength(key: string): number {
+  try {
+    return base64url.decode(key).length;
+  } catch {
+    return -1;
+  }
 }
 
 function safeJson(text: string): unknown {
@@ -94,7 +105,7 @@ export class PeerKey {
     // No key in this window's copy: a window that started with this one may have offered one.
     let record = stored ?? parseRecord(shared.get<unknown>(PEER_KEY_OFFER));
     const fresh = !record;
-    record ??= { key: randomBytes(32).toString('base64url'), created: now() };
+    record ??= { key: base64url.encode(globalThis.crypto.getRandomValues(new Uint8Array(32))), created: now() };
     if (!stored) await secrets.store(PEER_KEY_SECRET, JSON.stringify(record));
     const peerKey = new PeerKey(secrets, shared, record, options);
     await peerKey.reconcile(fresh);
@@ -103,7 +114,7 @@ export class PeerKey {
   }
 
   current(): Uint8Array {
-    return Buffer.from(this.record.key, 'base64url');
+    return base64url.decode(this.record.key);
   }
 
   /** Compares with the offer in globalState now; true when this window took another key. */

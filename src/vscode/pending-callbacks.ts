@@ -2,8 +2,21 @@
  * Authorization responses arriving through the editor's URI handler, matched to the sign-in that
  * is waiting for them by `state`. A callback with an unknown or already used state, or with a
  * repeated parameter, is dropped and logged without its query (it holds a code).
+ *
+ * With several windows of a browser-based editor the editor may hand the callback to another
+ * window than the one that started the sign-in (code-server does: every window's redirect is
+ * `vscode-reqid=1`). Joined to the windows' authenticated link ({@link PendingCallbacks.shareWith}),
+ * a callback no sign-in here waits for is offered to the other windows, and the one whose sign-in
+ * waits for its `state` takes it. The query crosses only that link: encrypted, and only to
+ * holders of its key.
  */
 import { AuthError, parseAuthorizationResponse } from '../core/index.js';
+import type { Disposable, PeerLink } from './peer-link.js';
+
+/** The link topic of a callback offered to the other windows. */
+export const CALLBACK_TOPIC = 'signin-callback';
+
+type Delivery = 'taken' | 'malformed' | 'unknown';
 
 interface Waiter {
   resolve(params: Record<string, string>): void;
@@ -12,6 +25,7 @@ interface Waiter {
 
 export class PendingCallbacks {
   private readonly waiting = new Map<string, Waiter>();
+  private link: PeerLink | undefined;
 
   constructor(private readonly log: (message: string) => void = () => undefined) {}
 
@@ -35,25 +49,54 @@ export class PendingCallbacks {
     });
   }
 
-  /** Delivers a callback's query string. Returns true when a sign-in took it. */
+  /** Delivers a callback's query string to a sign-in of this window. Returns true when one took it. */
   deliver(query: string): boolean {
+    const delivery = this.take(query);
+    if (delivery === 'malformed') this.log('ignored a sign-in callback that repeats a parameter');
+    if (delivery === 'unknown') this.log('ignored a sign-in callback whose state matches no sign-in in progress');
+    return delivery === 'taken';
+  }
+
+  /**
+   * The URI handler's entry: delivers to a sign-in of this window, else offers the callback to
+   * the other windows (when joined to them). Resolves true when a sign-in somewhere took it.
+   */
+  async receive(query: string): Promise<boolean> {
+    const delivery = this.take(query);
+    if (delivery === 'taken') return true;
+    if (delivery === 'malformed' || !this.link) return this.deliver(query);
+    const answers = await this.link.broadcast({ topic: CALLBACK_TOPIC, query });
+    const taken = answers.some((answer) => (answer as { taken?: unknown } | null)?.taken === true);
+    this.log(taken ? 'handed a sign-in callback to the window whose sign-in waits for it' : 'ignored a sign-in callback whose state matches no sign-in in progress in any window');
+    return taken;
+  }
+
+  /** Takes the callbacks other windows offer, and offers them those this window does not wait for. */
+  shareWith(link: PeerLink): Disposable {
+    this.link = link;
+    const handler = link.handle(CALLBACK_TOPIC, async (message) => ({ taken: typeof message.query === 'string' && this.take(message.query) === 'taken' }));
+    return {
+      dispose: () => {
+        handler.dispose();
+        if (this.link === link) this.link = undefined;
+      },
+    };
+  }
+
+  private take(query: string): Delivery {
     let params: Record<string, string>;
     try {
       // As the loopback listener reads it: a repeated parameter (RFC 6749 §3.1) makes it no response.
       params = parseAuthorizationResponse(query);
     } catch {
-      this.log('ignored a sign-in callback that repeats a parameter');
-      return false;
+      return 'malformed';
     }
     const waiter = params.state === undefined ? undefined : this.waiting.get(params.state);
-    if (!waiter) {
-      this.log('ignored a sign-in callback whose state matches no sign-in in progress');
-      return false;
-    }
+    if (!waiter) return 'unknown';
     // One use: a replay of the same callback finds nothing.
     this.waiting.delete(params.state);
     waiter.resolve(params);
-    return true;
+    return 'taken';
   }
 
   get size(): number {

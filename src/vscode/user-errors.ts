@@ -9,7 +9,8 @@
  * `invalid_request` or `invalid_client`.
  */
 import { AuthError, ServerError } from '../core/index.js';
-import { LoopbackPortInUseError } from '../node/loopback-listener.js';
+import { LoopbackPortInUseError } from '../node/loopback-port-in-use.js';
+import { browserFetchErrorIn } from './browser-http.js';
 import { FlowUnavailableError } from './flows.js';
 import { describeSettingLocation, type ProviderConfig, type SettingProblem } from './settings.js';
 
@@ -134,14 +135,18 @@ export function explainSignInError(err: unknown, context: UserErrorContext, t: T
         }
       : { message: t('Port {0} on {1} is in use by another program, so the browser sign-in to {2} cannot receive its redirect. Try again.', String(err.port), err.address, label), next: 'none' };
   }
-  if (err instanceof FlowUnavailableError) {
+  if (err instanceof FlowUnavailableError) return explainUnavailableFlow(err, context, t);
+  const blocked = browserFetchErrorIn(err);
+  if (blocked) {
+    // In a web worker the browser hides why; a provider without CORS for the editor is the usual cause.
     return {
       message: t(
-        '{0} does not offer sign-in with a device code: its discovery document at {1} names no device_authorization_endpoint. Use MSAL Sign-In: Sign In instead, or enable the device authorization grant for the client at the identity provider.',
+        "The browser could not send the sign-in request to {0} at {1}. Most likely the identity provider does not allow cross-origin requests from the editor's origin {2}: allow that origin for the client (Microsoft Entra ID: register the editor's callback URI under the \"Single-page application\" platform; Keycloak: Web Origins; Okta: Trusted Origins with CORS; Auth0: Allowed Web Origins). Otherwise check your network.",
         label,
-        context.issuer,
+        blocked.target,
+        blocked.editorOrigin,
       ),
-      next: 'none',
+      next: 'showLog',
     };
   }
   if (err instanceof ServerError) {
@@ -219,6 +224,38 @@ export function explainSignInError(err: unknown, context: UserErrorContext, t: T
     }
   }
   return { message: t('Sign-in to {0} failed. See the log for details.', label), next: 'showLog' };
+}
+
+/** A flow asked for by name that cannot work here: why, and what to use instead. */
+function explainUnavailableFlow(err: FlowUnavailableError, context: UserErrorContext, t: Translate): UserErrorMessage {
+  const label = context.providerLabel;
+  switch (err.reason) {
+    case 'noDeviceAuthorizationEndpoint':
+      return {
+        message: t(
+          '{0} does not offer sign-in with a device code: its discovery document at {1} names no device_authorization_endpoint. Use MSAL Sign-In: Sign In instead, or enable the device authorization grant for the client at the identity provider.',
+          label,
+          context.issuer,
+        ),
+        next: 'none',
+      };
+    case 'deviceEndpointRefusesBrowsers':
+      return {
+        message: t(
+          'Sign-in to {0} with a device code cannot run in the browser: its device code endpoint does not answer cross-origin requests (Microsoft Entra ID sends no CORS headers there). Use MSAL Sign-In: Sign In (the browser sign-in through the editor), or sign in from the desktop editor.',
+          label,
+        ),
+        next: 'none',
+      };
+    case 'noSocketsInWebWorker':
+      return {
+        message: t(
+          'The loopback sign-in to {0} cannot run in an editor in the browser: it needs a local port to listen on. Use MSAL Sign-In: Sign In (the browser sign-in through the editor) or a device code.',
+          label,
+        ),
+        next: 'none',
+      };
+  }
 }
 
 /** What is wrong with a provider setting (settings.ts found it), and the setting to open. */

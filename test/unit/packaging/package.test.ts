@@ -2,10 +2,11 @@
  * What ships: builds the bundle with scripts/bundle.mjs and the .vsix with vsce exactly as
  * `npm run package` does (its arguments are read from package.json's "package" script), once, and
  * then reads the .vsix itself, as a user's editor and the registries do:
- * - the package stays small: the bundle at most 200 KB, the .vsix at most 150 KB, and undici (the
- *   Node client for programs outside the editor) never in the bundle;
- * - every npm package whose files went into the bundle (esbuild's metafile) is in the shipped
- *   ThirdPartyNotices.txt with the full text of its licence file;
+ * - the package stays small: the Node bundle at most 200 KB, the browser bundle at most 150 KB,
+ *   the .vsix at most 200 KB, and undici (the Node client for programs outside the editor) never
+ *   in a bundle; package.json names both bundles (`main`, `browser`);
+ * - every npm package whose files went into a bundle (esbuild's metafile) is in the
+ *   ThirdPartyNotices.txt shipped next to it with the full text of its licence file;
  * - the .vsix holds nothing outside an allow-list;
  * - every image the packaged README (EXTENSION.md) shows is a file of the package, and it has no
  *   relative link that would point nowhere, nor contributor material;
@@ -21,25 +22,36 @@ import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 
 const BUNDLE_BUDGET = 200 * 1024;
-const VSIX_BUDGET = 150 * 1024;
+const WEB_BUNDLE_BUDGET = 150 * 1024;
+/** Two bundles since the browser build (each about 50 KB compressed), the screenshots, the READMEs. */
+const VSIX_BUDGET = 200 * 1024;
 
-/** Every file the .vsix may hold; anything else fails. */
-const ALLOWED: (string | RegExp)[] = [
-  'extension.vsixmanifest',
-  '[Content_Types].xml',
+/** Files the .vsix must hold. */
+const REQUIRED = [
   'extension/package.json',
-  'extension/package.nls.json',
   'extension/readme.md',
   'extension/changelog.md',
   'extension/LICENSE.txt',
   'extension/dist/extension.cjs',
   'extension/dist/ThirdPartyNotices.txt',
+  'extension/dist/web/extension.cjs',
+  'extension/dist/web/ThirdPartyNotices.txt',
   'extension/media/icon.png',
+];
+/** Every file the .vsix may hold; anything else fails. */
+const ALLOWED: (string | RegExp)[] = [
+  ...REQUIRED,
+  'extension.vsixmanifest',
+  '[Content_Types].xml',
+  'extension/package.nls.json',
   'extension/media/signed-in.html',
   /^extension\/media\/screenshots\/[a-z0-9-]+\.png$/,
 ];
-/** Files the .vsix must hold. */
-const REQUIRED = ['extension/package.json', 'extension/readme.md', 'extension/changelog.md', 'extension/LICENSE.txt', 'extension/dist/extension.cjs', 'extension/dist/ThirdPartyNotices.txt', 'extension/media/icon.png'];
+/** The two bundles: where they are built, their budget, and the package.json field that names them. */
+const BUNDLES = [
+  { file: 'dist/extension.cjs', budget: BUNDLE_BUDGET, field: 'main' },
+  { file: 'dist/web/extension.cjs', budget: WEB_BUNDLE_BUDGET, field: 'browser' },
+] as const;
 
 function findRepoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -130,40 +142,48 @@ describe('the packaged extension', () => {
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
-  test('the bundle and the .vsix stay within their size budgets, without undici', () => {
-    const bundle = join(root, 'dist', 'extension.cjs');
-    const bundleSize = statSync(bundle).size;
-    assert.ok(bundleSize <= BUNDLE_BUDGET, `bundle is ${bundleSize} bytes, budget ${BUNDLE_BUDGET}`);
+  test('each bundle and the .vsix stay within their size budgets, without undici; package.json names both bundles', () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
+    const sizes: string[] = [];
+    for (const { file, budget, field } of BUNDLES) {
+      assert.equal(manifest[field], `./${file}`, `package.json "${field}"`);
+      const bundle = join(root, file);
+      const bundleSize = statSync(bundle).size;
+      assert.ok(bundleSize <= budget, `${file} is ${bundleSize} bytes, budget ${budget}`);
+      sizes.push(`${file} ${bundleSize} bytes`);
 
-    const meta = JSON.parse(readFileSync(`${bundle}.meta.json`, 'utf8')) as { inputs: Record<string, { imports: { path: string }[] }> };
-    const inputs = Object.keys(meta.inputs);
-    assert.deepEqual(inputs.filter((path) => /node_modules[\\/]undici[\\/]/.test(path)), [], 'no undici source is bundled');
-    const externalImports = Object.values(meta.inputs).flatMap((input) => input.imports.map((imported) => imported.path));
-    assert.ok(!externalImports.some((path) => path === 'undici' || path.startsWith('undici/')), 'nothing imports undici');
+      const meta = JSON.parse(readFileSync(`${bundle}.meta.json`, 'utf8')) as { inputs: Record<string, { imports: { path: string }[] }> };
+      const inputs = Object.keys(meta.inputs);
+      assert.deepEqual(inputs.filter((path) => /node_modules[\\/]undici[\\/]/.test(path)), [], `no undici source is bundled in ${file}`);
+      const externalImports = Object.values(meta.inputs).flatMap((input) => input.imports.map((imported) => imported.path));
+      assert.ok(!externalImports.some((path) => path === 'undici' || path.startsWith('undici/')), `nothing in ${file} imports undici`);
+    }
 
     assert.doesNotMatch(vsceOutput, /WARNING/i, 'vsce packages without warnings');
     const vsixSize = statSync(vsix).size;
     assert.ok(vsixSize <= VSIX_BUDGET, `.vsix is ${vsixSize} bytes, budget ${VSIX_BUDGET}`);
-    console.log(`bundle ${bundleSize} bytes, .vsix ${vsixSize} bytes`);
+    console.log(`${sizes.join(', ')}, .vsix ${vsixSize} bytes`);
   });
 
-  test('ThirdPartyNotices.txt ships every bundled package with its licence text', () => {
-    const meta = JSON.parse(readFileSync(join(root, 'dist', 'extension.cjs.meta.json'), 'utf8')) as { inputs: Record<string, unknown> };
-    const packages = bundledPackageDirs(meta);
-    assert.ok([...packages.values()].includes('jose'), 'the bundle holds jose (the metafile is read right)');
-    const shipped = entries.get('extension/dist/ThirdPartyNotices.txt');
-    assert.ok(shipped, 'the .vsix holds dist/ThirdPartyNotices.txt');
-    const notices = shipped.toString('utf8');
-    for (const [dir, name] of packages) {
-      const manifest = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as { version: string };
-      assert.ok(notices.includes(`\n${name} ${manifest.version}\n`), `${name} ${manifest.version} (${dir}) is bundled but not in the notices`);
-      const licenseFile = readdirSync(join(root, dir)).find((file) => /^(licen[cs]e|copying)(\.|-|$)/i.test(file));
-      assert.ok(licenseFile, `${name} has a licence file`);
-      const text = readFileSync(join(root, dir, licenseFile), 'utf8').replace(/\r\n/g, '\n').trim();
-      assert.ok(notices.includes(text), `the notices hold ${name}'s licence text (${licenseFile}) in full`);
-    }
-    assert.match(entries.get('extension/dist/extension.cjs')!.toString('utf8', 0, 200), /^\/\*! .*ThirdPartyNotices\.txt \*\//, 'the bundle names the notices file');
-  });
+  for (const { file } of BUNDLES) {
+    test(`the ThirdPartyNotices.txt next to ${file} ships every package bundled there with its licence text`, () => {
+      const meta = JSON.parse(readFileSync(join(root, `${file}.meta.json`), 'utf8')) as { inputs: Record<string, unknown> };
+      const packages = bundledPackageDirs(meta);
+      assert.ok([...packages.values()].includes('jose'), 'the bundle holds jose (the metafile is read right)');
+      const shipped = entries.get(`extension/${dirname(file)}/ThirdPartyNotices.txt`);
+      assert.ok(shipped, `the .vsix holds ${dirname(file)}/ThirdPartyNotices.txt`);
+      const notices = shipped.toString('utf8');
+      for (const [dir, name] of packages) {
+        const manifest = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as { version: string };
+        assert.ok(notices.includes(`\n${name} ${manifest.version}\n`), `${name} ${manifest.version} (${dir}) is bundled but not in the notices`);
+        const licenseFile = readdirSync(join(root, dir)).find((candidate) => /^(licen[cs]e|copying)(\.|-|$)/i.test(candidate));
+        assert.ok(licenseFile, `${name} has a licence file`);
+        const text = readFileSync(join(root, dir, licenseFile), 'utf8').replace(/\r\n/g, '\n').trim();
+        assert.ok(notices.includes(text), `the notices hold ${name}'s licence text (${licenseFile}) in full`);
+      }
+      assert.match(entries.get(`extension/${file}`)!.toString('utf8', 0, 200), /^\/\*! .*ThirdPartyNotices\.txt \*\//, 'the bundle names the notices file');
+    });
+  }
 
   test('the .vsix holds only allowed files, and the ones it needs', () => {
     const names = [...entries.keys()];

@@ -24,9 +24,10 @@ const TABLE: Table = {
     uriHandler: ['uriHandler', 'deviceCode'],
     deviceCode: ['deviceCode', 'uriHandler'],
   },
+  // No sockets in a web worker: the loopback flow is not offered there, not even when preferred.
   webWorker: {
     none: ['uriHandler', 'deviceCode'],
-    loopback: ['loopback', 'uriHandler', 'deviceCode'],
+    loopback: ['uriHandler', 'deviceCode'],
     uriHandler: ['uriHandler', 'deviceCode'],
     deviceCode: ['deviceCode', 'uriHandler'],
   },
@@ -51,7 +52,7 @@ const TABLE_WITHOUT_DEVICE_ENDPOINT: Table = {
   },
   webWorker: {
     none: ['uriHandler'],
-    loopback: ['loopback', 'uriHandler'],
+    loopback: ['uriHandler'],
     uriHandler: ['uriHandler'],
     deviceCode: ['uriHandler'],
   },
@@ -65,6 +66,21 @@ const TABLE_WITHOUT_DEVICE_ENDPOINT: Table = {
 const ONLY_TABLE: Record<'withDeviceEndpoint' | 'withoutDeviceEndpoint', Record<FlowId, FlowId[]>> = {
   withDeviceEndpoint: { loopback: ['loopback'], uriHandler: ['uriHandler'], deviceCode: ['deviceCode'] },
   withoutDeviceEndpoint: { loopback: ['loopback'], uriHandler: ['uriHandler'], deviceCode: [] },
+};
+/** The same in a web worker extension host, where the loopback flow cannot run. */
+const ONLY_TABLE_WEB_WORKER: typeof ONLY_TABLE = {
+  withDeviceEndpoint: { loopback: [], uriHandler: ['uriHandler'], deviceCode: ['deviceCode'] },
+  withoutDeviceEndpoint: { loopback: [], uriHandler: ['uriHandler'], deviceCode: [] },
+};
+
+/**
+ * At an identity provider whose device authorization endpoint sends no CORS headers (Microsoft
+ * Entra ID): the device code is offered everywhere but in a web worker extension host.
+ */
+const TABLE_DEVICE_ENDPOINT_REFUSES_BROWSERS: Record<ExtensionHostKind, FlowId[]> = {
+  local: ['loopback', 'uriHandler', 'deviceCode'],
+  remote: ['uriHandler', 'deviceCode'],
+  webWorker: ['uriHandler'],
 };
 
 describe('getFlows with ALL_FLOWS', () => {
@@ -87,8 +103,9 @@ describe('getFlows with ALL_FLOWS', () => {
   }
 
   for (const [endpoint, row] of Object.entries(ONLY_TABLE) as [keyof typeof ONLY_TABLE, Record<FlowId, FlowId[]>][]) {
-    for (const [only, expected] of Object.entries(row) as [FlowId, FlowId[]][]) {
+    for (const [only, elsewhere] of Object.entries(row) as [FlowId, FlowId[]][]) {
       for (const extensionHost of ['local', 'remote', 'webWorker'] as const) {
+        const expected = extensionHost === 'webWorker' ? ONLY_TABLE_WEB_WORKER[endpoint][only] : elsewhere;
         test(`only ${only}, ${endpoint}, ${extensionHost} host → ${expected.join(', ') || 'nothing'}`, () => {
           const deviceAuthorizationEndpoint = endpoint === 'withDeviceEndpoint';
           // A preferred flow does not change what was asked for by name.
@@ -101,6 +118,27 @@ describe('getFlows with ALL_FLOWS', () => {
       }
     }
   }
+
+  for (const [extensionHost, expected] of Object.entries(TABLE_DEVICE_ENDPOINT_REFUSES_BROWSERS) as [ExtensionHostKind, FlowId[]][]) {
+    test(`${extensionHost} host, a device endpoint that refuses browsers → ${expected.join(', ')}`, () => {
+      const flows = getFlows(ALL_FLOWS, { extensionHost, preferred: 'deviceCode', deviceAuthorizationEndpoint: true, deviceEndpointServesBrowsers: false });
+      assert.deepEqual(
+        flows.map((flow) => flow.id),
+        extensionHost === 'webWorker' ? expected : ['deviceCode', ...expected.filter((id) => id !== 'deviceCode')],
+      );
+    });
+  }
+
+  test('unavailableReason: a web worker cannot run the loopback flow, nor a device code its endpoint refuses to browsers', () => {
+    const reasons = (query: Parameters<typeof unavailableReason>[1]) => Object.fromEntries(ALL_FLOWS.map((flow) => [flow.id, unavailableReason(flow, query)]));
+    assert.deepEqual(reasons({ extensionHost: 'webWorker', deviceAuthorizationEndpoint: true }), { loopback: 'noSocketsInWebWorker', uriHandler: undefined, deviceCode: undefined });
+    assert.deepEqual(reasons({ extensionHost: 'webWorker', deviceAuthorizationEndpoint: true, deviceEndpointServesBrowsers: false }), {
+      loopback: 'noSocketsInWebWorker',
+      uriHandler: undefined,
+      deviceCode: 'deviceEndpointRefusesBrowsers',
+    });
+    assert.deepEqual(reasons({ extensionHost: 'remote', deviceAuthorizationEndpoint: true, deviceEndpointServesBrowsers: false }), { loopback: undefined, uriHandler: undefined, deviceCode: undefined });
+  });
 
   test('unavailableReason names the missing device endpoint for the device code only', () => {
     for (const flow of ALL_FLOWS) {

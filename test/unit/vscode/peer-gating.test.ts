@@ -14,8 +14,9 @@ const TABLE: [string, PeerEnvironment['uiKind'], string | undefined, string, Pee
   ['code-server, server Node host', 'web', 'localhost:8080', 'web', 'remote', true, true],
   ['Codespaces in a browser, server Node host', 'web', 'codespaces', 'codespaces', 'remote', true, true],
   ['code serve-web, server Node host', 'web', '127.0.0.1:8000', 'web', 'remote', true, true],
-  ['code-server, extension in the web worker', 'web', 'localhost:8080', 'web', 'webWorker', false, false],
-  ['vscode.dev / github.dev (no server)', 'web', undefined, 'vscode.dev', 'webWorker', false, false],
+  ['code-server, extension in the web worker (BroadcastChannel)', 'web', 'localhost:8080', 'web', 'webWorker', false, true],
+  ['vscode.dev / github.dev, no server (BroadcastChannel)', 'web', undefined, 'vscode.dev', 'webWorker', false, true],
+  ['desktop VS Code running the web worker host', 'desktop', undefined, 'desktop', 'webWorker', false, false],
   ['a browser workbench without a server, Node somehow present', 'web', undefined, 'web', 'local', true, false],
   ['contradictory: web UI claiming the desktop app host', 'web', 'localhost:8080', 'desktop', 'remote', true, false],
 ];

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AuthError } from '../../../src/core/errors.js';
+import { PeerTopics } from '../../../src/vscode/peer-link.js';
 import { PendingCallbacks } from '../../../src/vscode/pending-callbacks.js';
 
 const CODE = '0.AXcAkq1F9m7jGk2lENGwmnSoyg-secret-authorization-code';
@@ -170,5 +171,65 @@ describe('PendingCallbacks', () => {
       settled.map((s) => s.status),
       ['rejected', 'fulfilled', 'rejected'],
     );
+  });
+});
+
+/** Windows joined as PeerTopics over an in-memory transport that delivers to every other window. */
+function joinedWindows(count: number): { callbacks: PendingCallbacks[]; logs: string[][] } {
+  const links: PeerTopics[] = [];
+  for (let i = 0; i < count; i++) {
+    const link = new PeerTopics();
+    link.connect({ broadcast: (message) => Promise.all(links.filter((other) => other !== link).map((other) => other.deliver(message))) });
+    links.push(link);
+  }
+  const logs = links.map(() => [] as string[]);
+  const callbacks = links.map((link, i) => {
+    const pending = new PendingCallbacks((message) => logs[i]!.push(message));
+    pending.shareWith(link);
+    return pending;
+  });
+  return { callbacks, logs };
+}
+
+describe('PendingCallbacks across windows', () => {
+  test('a callback that reaches another window is handed to the window whose sign-in waits for it, once', async () => {
+    const { callbacks, logs } = joinedWindows(3);
+    const [starter, other, third] = callbacks as [PendingCallbacks, PendingCallbacks, PendingCallbacks];
+    const waiting = starter.waitFor('s1', new AbortController().signal);
+    assert.equal(await other.receive(`code=${CODE}&state=s1`), true);
+    assert.deepEqual(await waiting, { code: CODE, state: 's1' });
+    assert.equal(starter.size, 0);
+    // A replay finds nothing anywhere.
+    assert.equal(await third.receive(`code=${CODE}&state=s1`), false);
+    assert.ok(logs.flat().every((line) => !line.includes(CODE)), 'no log line holds the code');
+    assert.match(logs[2]!.at(-1)!, /no sign-in in progress in any window/);
+  });
+
+  test('a callback for this window is taken here without asking the others', async () => {
+    const link = new PeerTopics();
+    let broadcasts = 0;
+    link.connect({ broadcast: async () => (broadcasts++, []) });
+    const pending = new PendingCallbacks();
+    pending.shareWith(link);
+    const waiting = pending.waitFor('mine', new AbortController().signal);
+    assert.equal(await pending.receive('code=c&state=mine'), true);
+    assert.deepEqual(await waiting, { code: 'c', state: 'mine' });
+    assert.equal(broadcasts, 0);
+  });
+
+  test('a callback that repeats a parameter is not offered to the other windows', async () => {
+    const { callbacks } = joinedWindows(2);
+    const waiting = callbacks[0]!.waitFor('s', new AbortController().signal);
+    waiting.catch(() => undefined);
+    assert.equal(await callbacks[1]!.receive('code=a&code=b&state=s'), false);
+    assert.equal(callbacks[0]!.size, 1);
+  });
+
+  test('without a link, receive is deliver', async () => {
+    const pending = new PendingCallbacks();
+    const waiting = pending.waitFor('s', new AbortController().signal);
+    assert.equal(await pending.receive('code=c&state=s'), true);
+    assert.deepEqual(await waiting, { code: 'c', state: 's' });
+    assert.equal(await pending.receive('code=c&state=other'), false);
   });
 });

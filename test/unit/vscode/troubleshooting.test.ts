@@ -24,6 +24,7 @@ const { editorUi } = await import('../../../src/vscode/ui.js');
 const { editorPlatform } = await import('../../../src/vscode/platform.js');
 const { LoopbackPortInUseError } = await import('../../../src/node/loopback-listener.js');
 const { FlowUnavailableError } = await import('../../../src/vscode/flows.js');
+const { BrowserFetchError } = await import('../../../src/vscode/browser-http.js');
 const vscode = await import('vscode');
 type Flow = import('../../../src/vscode/flows.js').SignInFlow;
 
@@ -69,6 +70,14 @@ const CASES: Record<string, Case> = {
     opens: 'msalSignIn.oidcProviders',
   },
   '… does not offer sign-in with a device code': { error: new FlowUnavailableError('deviceCode', 'noDeviceAuthorizationEndpoint'), action: undefined },
+  'Sign-in to … with a device code cannot run in the browser': { error: new FlowUnavailableError('deviceCode', 'deviceEndpointRefusesBrowsers'), action: undefined },
+  'The loopback sign-in to … cannot run in an editor in the browser': { error: new FlowUnavailableError('loopback', 'noSocketsInWebWorker'), action: undefined },
+  'The browser could not send the sign-in request to …': {
+    error: new AuthError('network_error', 'the request to https://keycloak.example failed', {
+      cause: new BrowserFetchError('https://keycloak.example', 'https://vscode.dev', { cause: new TypeError('Failed to fetch') }),
+    }),
+    action: 'Show Log',
+  },
   'The issuer URL … cannot be used': {
     settings: { oidcProviders: [{ ...KEYCLOAK, issuer: 'http://127.0.0.1:8080/realms/dev' }], allowLoopbackHttp: false },
     action: 'Open Settings',
