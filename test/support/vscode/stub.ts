@@ -4,6 +4,7 @@
  * extension does with it (messages shown, log lines, registered providers) is recorded in
  * {@link stub} for the tests. Loaded in place of `vscode` by ./hooks.ts.
  */
+import { readFile } from 'node:fs/promises';
 
 export interface RecordedMessage {
   severity: 'information' | 'warning' | 'error';
@@ -117,6 +118,8 @@ export const workspace = {
     get: <T>(key: string, fallback?: T) => (stub.settings.has(`${section}.${key}`) ? stub.settings.get(`${section}.${key}`) : fallback),
   }),
   onDidChangeConfiguration: disposable,
+  // The activation reads its success page through the editor's file system, as a web worker must.
+  fs: { readFile: async (uri: Uri) => new Uint8Array(await readFile(uri.fsPath)) },
 };
 
 export const commands = {
