@@ -4,7 +4,17 @@
  * `browser` entry (dist/web/extension.cjs) in the browser's web worker extension host — the host of
  * vscode.dev and github.dev — while the consumer fixture stays in the server's Node host. The
  * extension reports, from inside, where it runs (the hidden user setting `msalSignIn.testReport`
- * makes it write one line to the worker's console, which this test's browser reads).
+ * makes it write one line to the worker's console, which the workbench forwards to the page's
+ * console as `[Extension Host] …`, where this test's browser reads it).
+ *
+ * The identity providers are addressed as http://127.0.0.1:<port>: the worker's Content-Security-Policy
+ * (code-server's webWorkerExtensionHostIframe.html) lets it connect to `https:`, `http://localhost:*`
+ * and `http://127.0.0.1:*` only, so the `[::ffff:7f00:1]` name the other UI suites use is blocked
+ * there. code-server rewrites the 127.0.0.1 URLs an extension opens to its `/proxy/<port>/` path; the
+ * server's `VSCODE_PROXY_URI` (its template of those URLs) is the IdP's origin, as in llng.test.ts,
+ * so the IdP's pages open as they are (without the "open the external website?" question, which the
+ * editor does not ask for 127.0.0.1). Only that IdP's pages are opened (the refusing one is only
+ * fetched from).
  *
  * The local identity provider answers CORS as a browser-friendly provider does
  * (`cors: 'registered-origins'`: the token and device endpoints answer only the origins of the
@@ -74,14 +84,15 @@ describe('the browser build in the web worker extension host', () => {
   /** Records the extension's report from `page`'s web worker. */
   const listen = (page: Page) =>
     page.on('console', (message: ConsoleMessage) => {
-      const match = /^MSAL-SIGNIN-TEST (\{.*\})$/.exec(message.text());
+      // The workbench prefixes the worker's lines (`%c[Extension Host] %c…` and the styles after).
+      const match = /MSAL-SIGNIN-TEST (\{[^{}]*\})/.exec(message.text());
       if (match) reports.set(page, JSON.parse(match[1]!) as HostReport);
     });
   const reportOf = (page: Page) => poll('the extension to report from the web worker', async () => reports.get(page), 60_000);
 
   before(async () => {
-    idp = await startIdp({ devicePollInterval: 1, host: '[::ffff:7f00:1]', cors: 'registered-origins' });
-    refusing = await startIdp({ devicePollInterval: 1, host: '[::ffff:7f00:1]', cors: 'refused' });
+    idp = await startIdp({ devicePollInterval: 1, host: '127.0.0.1', cors: 'registered-origins' });
+    refusing = await startIdp({ devicePollInterval: 1, host: '127.0.0.1', cors: 'refused' });
     const settings = signInSettings(idp);
     ui = await startUiSuite({
       name: 'web-worker',
@@ -96,6 +107,8 @@ describe('the browser build in the web worker extension host', () => {
         'remote.extensionKind': { [EXTENSION_ID]: ['ui'] },
         'msalSignIn.testReport': true,
       },
+      // The IdP's 127.0.0.1 URLs the extension opens go to the IdP, not to /proxy/<port>/.
+      env: { VSCODE_PROXY_URI: `${idp.urls.origin}/` },
     });
     ({ server, browser, workbench } = ui);
     // The editor's callback URL, and with it the editor's origin, is known only now.
@@ -136,7 +149,7 @@ describe('the browser build in the web worker extension host', () => {
     const from = idp.requests.length;
     await runCommand(workbench, 'Consumer Fixture: Get Session');
     const consent = await waitForDialog(workbench, /wants to sign in using/);
-    const tab = await openExternalPage(workbench, browser.context, () => clickDialogButton(consent, 'Allow'));
+    const tab = await openExternalPage(workbench, browser.context, () => clickDialogButton(consent, 'Allow'), { asks: false });
     await waitForLoginPage(tab);
     const authorization = idp.requests.slice(from).find((request) => request.method === 'GET' && /\/auth$/.test(request.path));
     assert.ok(authorization, 'no authorization request reached the IdP');
@@ -167,7 +180,7 @@ describe('the browser build in the web worker extension host', () => {
     const dialog = await waitForDialog(workbench, /Your code:/);
     const { text, userCode, verificationUri } = await readDeviceCodeDialog(dialog);
     assert.ok(userCode !== undefined && verificationUri !== undefined && verificationUri.startsWith(idp.urls.origin), `dialog: ${text}`);
-    const tab = await openExternalPage(workbench, browser.context, () => clickDialogButton(dialog, 'Copy & Open'));
+    const tab = await openExternalPage(workbench, browser.context, () => clickDialogButton(dialog, 'Copy & Open'), { asks: false });
     const shownCode = tab.locator('main[data-idp-page="device-confirm"] [data-user-code]');
     await shownCode.waitFor({ state: 'visible', timeout: STEP_MS });
     await tab.waitForLoadState('load', { timeout: STEP_MS });
