@@ -147,6 +147,16 @@ export class Authority {
     readonly aliases: readonly string[],
   ) {}
 
+  /**
+   * True for Microsoft's authorities (Entra ID, B2C, External ID / CIAM, ADFS), false for a generic
+   * OpenID Connect issuer (`oidcAuthority`): what only Microsoft's servers read, such as the
+   * `X-AnchorMailbox` routing hint, is sent to them alone. Elsewhere an unknown header costs, in a
+   * browser, a CORS preflight the issuer need not allow.
+   */
+  get isMicrosoft(): boolean {
+    return this.type !== 'OIDC';
+  }
+
   /** True for `common`, `organizations` and `consumers`. */
   get isMultiTenant(): boolean {
     return this.type === 'AAD' && MULTI_TENANT_SEGMENTS.has(this.tenant.toLowerCase());

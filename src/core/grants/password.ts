@@ -10,7 +10,8 @@ export const PASSWORD_GRANT = 'password';
 
 /**
  * Sends the user's credentials; the answer is returned unread (see {@link processPasswordResponse}).
- * Entra routes the request by the username (`X-AnchorMailbox: upn:<username>`), as MSAL does.
+ * Entra routes the request by the username (`X-AnchorMailbox: upn:<username>`), as MSAL does;
+ * other issuers than Microsoft's get no such header (see `Authority.isMicrosoft`).
  */
 export async function passwordGrantRequest(
   client: TokenClient,
@@ -25,7 +26,8 @@ export async function passwordGrantRequest(
     options.data,
     options.caller ?? 'the password request',
   );
-  return client.sendTokenRequest(authority, form, { ...options, headers: { ...options.headers, 'X-AnchorMailbox': `upn:${username}` } });
+  const headers = authority.isMicrosoft ? { ...options.headers, 'X-AnchorMailbox': `upn:${username}` } : options.headers;
+  return client.sendTokenRequest(authority, form, { ...options, headers });
 }
 
 /** Checks the answer to a password grant: a refusal is a ServerError of the password grant. */

@@ -11,7 +11,8 @@ export const REFRESH_TOKEN_GRANT = 'refresh_token';
 export interface RefreshTokenGrantOptions extends TokenGrantOptions {
   /**
    * The account the token belongs to (`<uid>.<utid>`): Entra then routes the request to the
-   * account's home (MSAL's `X-AnchorMailbox: Oid:<uid>@<utid>`). Other ids send no hint.
+   * account's home (MSAL's `X-AnchorMailbox: Oid:<uid>@<utid>`). Other ids, and other issuers
+   * than Microsoft's (see `Authority.isMicrosoft`), send no hint.
    */
   homeAccountId?: string;
 }
@@ -30,7 +31,7 @@ export async function refreshTokenGrantRequest(
     options.caller ?? 'the refresh token request',
   );
   const homeAccountId = options.homeAccountId;
-  const headers = homeAccountId?.includes('.') ? { ...options.headers, 'X-AnchorMailbox': `Oid:${homeAccountId.replace('.', '@')}` } : options.headers;
+  const headers = authority.isMicrosoft && homeAccountId?.includes('.') ? { ...options.headers, 'X-AnchorMailbox': `Oid:${homeAccountId.replace('.', '@')}` } : options.headers;
   return client.sendTokenRequest(authority, form, { ...options, headers });
 }
 

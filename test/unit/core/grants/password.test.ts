@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { ServerError } from '../../../../src/core/errors.js';
 import { passwordGrantRequest, processPasswordResponse } from '../../../../src/core/grants/password.js';
 import { jsonResponse, rejectsWithCode, textResponse } from '../fakes.js';
-import { CLIENT_ID, formOf, headerOf, publicClient, TOKEN_ENDPOINT, userToken } from './token-endpoint.js';
+import { CLIENT_ID, formOf, headerOf, OIDC_TOKEN_ENDPOINT, oidcAuthority, publicClient, TOKEN_ENDPOINT, userToken } from './token-endpoint.js';
 
 /** The form of a password grant for user@contoso.com, as a public client sends it. */
 const passwordForm = { grant_type: 'password', username: 'user@contoso.com', password: 'p@ss word', scope: 'User.Read openid', claims: '{"c":1}', client_info: '1', client_id: CLIENT_ID };
@@ -16,6 +16,15 @@ describe('passwordGrantRequest', () => {
     assert.deepEqual(formOf(fake.requests[0]), passwordForm);
     assert.equal(headerOf(fake.requests[0], 'X-AnchorMailbox'), 'upn:user@contoso.com');
     assert.equal(headerOf(fake.requests[0], 'content-type'), 'application/x-www-form-urlencoded;charset=utf-8');
+  });
+
+  test('sends no routing hint to an issuer that is not Microsoft\'s', async () => {
+    const { fake, client } = publicClient();
+    fake.on(OIDC_TOKEN_ENDPOINT, jsonResponse(userToken));
+    await passwordGrantRequest(client, oidcAuthority(), 'user@contoso.com', 'p@ss word', ['openid'], { correlationId: 'c' });
+    assert.equal(fake.requests.length, 1);
+    assert.equal(formOf(fake.requests[0]).username, 'user@contoso.com');
+    assert.equal(headerOf(fake.requests[0], 'X-AnchorMailbox'), undefined);
   });
 
   test('refuses data that would replace the password', async () => {

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { isInteractionRequired, ServerError } from '../../../../src/core/errors.js';
 import { processRefreshTokenResponse, REFRESH_TOKEN_GRANT, refreshTokenGrantRequest } from '../../../../src/core/grants/refresh-token.js';
 import { jsonResponse, rejectsWithCode } from '../fakes.js';
-import { CLIENT_ID, formOf, headerOf, publicClient, TOKEN_ENDPOINT, userToken } from './token-endpoint.js';
+import { CLIENT_ID, formOf, headerOf, OIDC_TOKEN_ENDPOINT, oidcAuthority, publicClient, TOKEN_ENDPOINT, userToken } from './token-endpoint.js';
 
 describe('refreshTokenGrantRequest', () => {
   test('posts the refresh token, scope, claims and client_info to the token endpoint, routed by the account', async () => {
@@ -29,6 +29,16 @@ describe('refreshTokenGrantRequest', () => {
     await refreshTokenGrantRequest(client, authority, 'the-rt', ['User.Read'], { correlationId: 'corr', homeAccountId: 'oidc-sub' });
     assert.equal(headerOf(fake.requests[0], 'X-AnchorMailbox'), undefined);
     assert.equal('claims' in formOf(fake.requests[0]), false);
+  });
+
+  test('sends no routing hint to an issuer that is not Microsoft\'s, whatever the account id looks like', async () => {
+    const { fake, client } = publicClient();
+    fake.on(OIDC_TOKEN_ENDPOINT, jsonResponse(userToken));
+    // A sub with a dot looks like Entra's <uid>.<utid>; in a browser the header would need a CORS preflight the issuer need not allow.
+    await refreshTokenGrantRequest(client, oidcAuthority(), 'the-rt', ['openid'], { correlationId: 'corr', homeAccountId: 'jane.doe' });
+    assert.equal(fake.requests.length, 1);
+    assert.equal(headerOf(fake.requests[0], 'X-AnchorMailbox'), undefined);
+    assert.equal(formOf(fake.requests[0]).refresh_token, 'the-rt');
   });
 
   test("adds MSAL's data, and refuses data naming a field the library sets, before sending", async () => {

@@ -27,6 +27,20 @@ export function entraAuthority(metadata: { device_authorization_endpoint?: strin
   );
 }
 
+export const OIDC_TOKEN_ENDPOINT = 'https://id.example.org/oauth/token';
+
+/** A generic OpenID Connect issuer (an `oidcAuthority`), not one of Microsoft's. */
+export function oidcAuthority(): Authority {
+  return new Authority(
+    'https://id.example.org',
+    'OIDC',
+    'id.example.org',
+    '',
+    { issuer: 'https://id.example.org', authorization_endpoint: 'https://id.example.org/oauth/authorize', token_endpoint: OIDC_TOKEN_ENDPOINT },
+    ['id.example.org'],
+  );
+}
+
 /** A client with a secret (confidential) unless `clientAuth` says otherwise; its log lines are kept. */
 export function tokenEndpoint(clientAuth: ClientAuth = ClientSecretPost(SECRET)) {
   const fake = new FakeFetch();
