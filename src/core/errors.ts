@@ -167,6 +167,22 @@ export function isInteractionRequired(err: unknown): boolean {
   return err.claims !== undefined && err.claims !== '';
 }
 
+/** The RFC 9449 errors of a token request whose DPoP proof is missing, wrong or needs a nonce. */
+const DPOP_PROOF_ERRORS: ReadonlySet<string> = new Set(['invalid_dpop_proof', 'use_dpop_nonce']);
+
+/**
+ * True when a refusal says the request's DPoP proof, or its key, is what did not match: an error
+ * of the proof (RFC 9449 §5), or an `invalid_grant` whose description names DPoP or the key's
+ * thumbprint (`jkt`), as servers that tell say it. The refresh token is not dead then: sent with a
+ * proof of its key, it still works. (oidc-provider says only "grant request is invalid" to the
+ * client; its "failed jkt verification" stays in its log. Against it, only not sending a bound
+ * token without its proof helps, see `refreshTokenUsableWith`.)
+ */
+export function isDpopBindingRefusal(err: ServerError): boolean {
+  if (DPOP_PROOF_ERRORS.has(err.error)) return true;
+  return err.error === 'invalid_grant' && /\b(dpop|jkt)\b/i.test(err.errorDescription ?? '');
+}
+
 /**
  * Entra error codes that mean the refresh token itself is dead: revoked or expired (70000,
  * 70008), expired by inactivity (700082), a single-page app's expired (700084), invalidated by a
@@ -183,6 +199,7 @@ const DEAD_REFRESH_TOKEN_CODES: ReadonlySet<number> = new Set([70000, 70008, 700
  */
 export function isRefreshTokenDead(err: unknown): boolean {
   if (!(err instanceof ServerError) || !isRefusedRefresh(err)) return false;
+  if (isDpopBindingRefusal(err)) return false;
   if (err.suberror === 'bad_token') return true;
   if (err.errorCodes?.some((code) => DEAD_REFRESH_TOKEN_CODES.has(code))) return true;
   if (err.claims || err.suberror || (err.errorCodes !== undefined && err.errorCodes.length > 0)) return false;

@@ -7,12 +7,13 @@
 import type { Account, AuthenticationResult } from './account.js';
 import type { Authority } from './authority.js';
 import { nowSeconds, resultFromCache, type StoreOptions } from './authentication-result.js';
-import type { AccessTokenEntity, RefreshTokenEntity } from './cache/schema.js';
+import { isKeyBound } from './cache/entry-rules.js';
+import { CredentialType, type AccessTokenEntity, type RefreshTokenEntity } from './cache/schema.js';
 import type { TokenCache } from './cache/token-cache.js';
 import { realmsToSearch } from './cache-realm.js';
 import { AuthError, isRefreshTokenDead, ServerError } from './errors.js';
 import { processRefreshTokenResponse, refreshTokenGrantRequest } from './grants/refresh-token.js';
-import { type DpopBinding, DPOP_TOKEN_TYPE } from './dpop-keys.js';
+import { type DpopBinding, DPOP_TOKEN_TYPE, isDpopTokenType } from './dpop-keys.js';
 import type { LogContext } from './logger.js';
 import type { AuthorityOption } from './options.js';
 import { ScopeSet, searchScopesFor } from './scopes.js';
@@ -81,6 +82,18 @@ export function refreshTokensToTry(
     .findRefreshTokens({ homeAccountId, environments, clientId })
     .filter((entry) => !family.some((tried) => tried.secret === entry.secret));
   return { unknownApp: family, known: own };
+}
+
+/**
+ * Whether a silent request may send a cached refresh token (RFC 9449 §5). One bound to a DPoP key
+ * (its `key_id`) goes only with a proof of that key: a Bearer request, or one signing with another
+ * key, would be refused with `invalid_grant`, which reads as a dead token, and the token would be
+ * lost. An unbound one goes with any request: with a proof, the server may bind it then (a public
+ * client's, §5), and the answer's refresh token is stored bound.
+ */
+export function refreshTokenUsableWith(entry: RefreshTokenEntity, dpop: DpopBinding | undefined): boolean {
+  if (!isKeyBound(entry)) return true;
+  return dpop !== undefined && String(entry.key_id) === dpop.key.thumbprint;
 }
 
 /**
@@ -187,9 +200,18 @@ export async function acquireSilently(app: SilentContext, request: SilentRequest
   }
 }
 
-/** Redeems the account's refresh tokens in {@link refreshTokensToTry}'s order until one is accepted. */
+/**
+ * Redeems the account's refresh tokens in {@link refreshTokensToTry}'s order until one is accepted,
+ * leaving out those {@link refreshTokenUsableWith} says this request cannot send: they are neither
+ * sent nor removed, and with nothing else to send the answer is the same as with no refresh token.
+ */
 async function refreshSilently(app: SilentContext, { authority, account, scopes, options, correlationId, dpop }: SilentRequest): Promise<AuthenticationResult | undefined> {
-  const { unknownApp, known } = refreshTokensToTry(app.tokenCache, app.clientId, account.homeAccountId, [...authority.aliases]);
+  const candidates = refreshTokensToTry(app.tokenCache, app.clientId, account.homeAccountId, [...authority.aliases]);
+  const unknownApp = candidates.unknownApp.filter((entry) => refreshTokenUsableWith(entry, dpop));
+  const known = candidates.known.filter((entry) => refreshTokenUsableWith(entry, dpop));
+  if (unknownApp.length + known.length < candidates.unknownApp.length + candidates.known.length) {
+    app.log.verbose(`a refresh token bound to ${dpop ? 'another DPoP key' : 'a DPoP key'} is not sent with this ${dpop ? 'DPoP' : 'Bearer'} request`);
+  }
   if (unknownApp.length === 0 && known.length === 0) return undefined;
   const scope = app.decorate(scopes);
   const redeem = async (entry: RefreshTokenEntity) => {
@@ -202,7 +224,9 @@ async function refreshSilently(app: SilentContext, { authority, account, scopes,
       dpop,
     });
     const result = await processRefreshTokenResponse(app.tokenClient, authority, sent);
-    return app.storeResult(authority, result, { scopes: scope, correlationId, refreshOf: account.homeAccountId, data: options.data }, dpop);
+    const stored = await app.storeResult(authority, result, { scopes: scope, correlationId, refreshOf: account.homeAccountId, data: options.data }, dpop);
+    if (dpop && isDpopTokenType(result.response.token_type) && !result.response.refresh_token) bindKeptRefreshToken(app.tokenCache, entry, dpop);
+    return stored;
   };
   for (const entry of unknownApp) {
     try {
@@ -231,4 +255,14 @@ async function refreshSilently(app: SilentContext, { authority, account, scopes,
     }
   }
   throw lastError;
+}
+
+/**
+ * A DPoP refresh answered without a new refresh token: the server keeps the one sent, which it
+ * may have bound to the proof's key just now (RFC 9449 §5 binds a public client's refresh token).
+ * It is marked bound: were it not, a Bearer request would send it without a proof and lose it.
+ */
+function bindKeptRefreshToken(cache: TokenCache, entry: RefreshTokenEntity, dpop: DpopBinding): void {
+  if (entry.key_id === dpop.key.thumbprint) return;
+  cache.modify(CredentialType.REFRESH_TOKEN, entry, { key_id: dpop.key.thumbprint });
 }

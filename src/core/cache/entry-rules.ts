@@ -29,8 +29,11 @@ export function schemeOf(entry: AccessTokenEntity): string {
   return entry.credential_type === ACCESS_TOKEN_WITH_AUTH_SCHEME && type === 'bearer' ? 'authscheme' : type;
 }
 
-/** Whether an access token is bound to a key: served only to a lookup that names the key. */
-export function isKeyBound(entry: AccessTokenEntity): boolean {
+/**
+ * Whether a token is bound to a key: an access token is then served only to a lookup that names
+ * the key, a refresh token redeemed only with a proof of it (see `refreshTokenUsableWith`).
+ */
+export function isKeyBound(entry: { key_id?: unknown }): boolean {
   return typeof entry.key_id === 'string' ? entry.key_id !== '' : entry.key_id !== undefined && entry.key_id !== null;
 }
 

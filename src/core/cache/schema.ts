@@ -123,6 +123,14 @@ export interface RefreshTokenEntity extends CredentialEntityBase {
   target?: string;
   /** Not written by this library (refresh tokens are cross-tenant); kept when read. */
   realm?: string;
+  /**
+   * The thumbprint of the DPoP key the refresh token is bound to (RFC 9449 §5): written when it
+   * came in a `token_type: DPoP` answer to a request signed with that key. Such a token is
+   * redeemed only with a proof of that key: sent without one, the server refuses it. Not part of
+   * the cache key (one refresh token per account and client, bound or not); msal-node neither
+   * writes nor reads it, as it keeps the field of an access token's key.
+   */
+  key_id?: string;
 }
 
 export interface IdTokenEntity extends CredentialEntityBase {

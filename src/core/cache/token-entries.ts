@@ -53,9 +53,11 @@ export interface TokenEvent {
    */
   data?: Record<string, unknown>;
   /**
-   * The thumbprint of the DPoP key the request was signed with (RFC 9449). A `token_type: DPoP`
-   * access token is then bound to it: filed as msal-node's `AccessToken_With_AuthScheme` with this
-   * `key_id`, served only to lookups naming the DPoP scheme and this key, never as Bearer.
+   * The thumbprint of the DPoP key the request was signed with, when the answer was `token_type:
+   * DPoP` (RFC 9449). The access token is then bound to it: filed as msal-node's
+   * `AccessToken_With_AuthScheme` with this `key_id`, served only to lookups naming the DPoP scheme
+   * and this key, never as Bearer. The refresh token carries the same `key_id`: a server binds a
+   * public client's refresh token to the key (§5), and one sent without a proof is refused.
    */
   keyId?: string;
   /** `authorization_code`, `password`, the device code grant or `broker` mark the account's source. */
@@ -293,6 +295,11 @@ export function tokenEntries(event: TokenEvent, now: number): TokenEntries {
       last_modification_time: String(now),
     };
     if (familyId !== undefined) rt.family_id = familyId;
+    // Only a DPoP key binds a refresh token: the `key_id` of the request's data (an SSH
+    // certificate's key) binds the access token alone. A confidential client's refresh token is
+    // not bound by the server (§5), but is marked all the same: the mark costs a Bearer request of
+    // the same client a refresh, a missing one costs the token if the server bound it after all.
+    if (typeof event.keyId === 'string' && event.keyId !== '') rt.key_id = event.keyId;
     entries.refreshToken = rt;
   }
 

@@ -1,7 +1,8 @@
 /**
  * DPoP in the applications, offline: the proof on a token request and the one retry a
  * `use_dpop_nonce` answer allows (a second one is a `dpop_nonce_loop`), the cache rules of DPoP
- * tokens (filed under their key, never served to Bearer lookups or another key), and Bearer
+ * tokens (filed under their key, never served to Bearer lookups or another key), the refresh
+ * tokens bound to a key (sent only with a proof of it, never lost to a Bearer request), and Bearer
  * requests for an issuer that advertises no DPoP. Proven end to end in
  * test/integration/dpop-applications.test.ts.
  */
@@ -12,8 +13,9 @@ import { storeAndBuildResult } from '../../../src/core/authentication-result.js'
 import type { Authority } from '../../../src/core/authority.js';
 import { SerializableTokenCache } from '../../../src/core/cache/serializable-token-cache.js';
 import { MemoryDpopKeyStore } from '../../../src/core/dpop-keys.js';
-import { generateDpopKey } from '../../../src/core/dpop.js';
+import { dpopThumbprint, generateDpopKey } from '../../../src/core/dpop.js';
 import { PublicClientApplication } from '../../../src/core/public-client-application.js';
+import { clientInfo } from './cache/fixtures.js';
 import { FakeFetch, jsonResponse, rejectsWithCode } from './fakes.js';
 
 const ISSUER = 'https://idp.example';
@@ -94,5 +96,125 @@ describe('DPoP tokens in the cache', () => {
     assert.equal(cache.findAccessToken({ ...query, tokenType: 'DPoP', keyId: key.thumbprint })?.secret, 'dpop-at');
     assert.equal(cache.findAccessToken({ ...query, tokenType: 'DPoP', keyId: (await generateDpopKey()).thumbprint }), undefined);
     assert.equal(cache.findAccessToken({ ...query, keyId: key.thumbprint }), undefined, 'not as Bearer, even naming the key');
+  });
+});
+
+describe('refresh tokens bound to a DPoP key', () => {
+  const HOME = 'alice.tenant';
+  const ENV = 'idp.example';
+  const RT_KEY = `${HOME}-${ENV}-refreshtoken-${CLIENT}---`;
+  const answer = (tokenType: string, refreshToken?: string) =>
+    jsonResponse({ access_token: `${tokenType}-at`, token_type: tokenType, expires_in: 3600, scope: 'api', client_info: clientInfo('alice', 'tenant'), ...(refreshToken ? { refresh_token: refreshToken } : {}) });
+  const refreshTokens = (cache: SerializableTokenCache) => Object.entries((JSON.parse(cache.serialize()).RefreshToken ?? {}) as Record<string, Record<string, string>>);
+  const bearerApp = (fake: FakeFetch, tokenCache: SerializableTokenCache) => new PublicClientApplication({ clientId: CLIENT, oidcAuthority: ISSUER, httpClient: fake.fetch, tokenCache });
+  const tokenRequests = (fake: FakeFetch) => fake.requests.filter((r) => r.url === TOKEN);
+  const sentRefreshToken = (fake: FakeFetch, index: number) => new URLSearchParams(String(tokenRequests(fake)[index]?.init.body)).get('refresh_token');
+  const proofKey = async (fake: FakeFetch, index: number) => {
+    const proof = tokenRequests(fake)[index]?.init.headers.dpop;
+    return proof === undefined ? undefined : dpopThumbprint(decodeProtectedHeader(proof).jwk!);
+  };
+
+  /** A DPoP sign-in: the account's key is kept, its refresh token `rt-bound` filed bound to it. */
+  async function signedInWithDpop(fake: FakeFetch, cache: SerializableTokenCache) {
+    const keys = new MemoryDpopKeyStore();
+    const app = new PublicClientApplication({ clientId: CLIENT, oidcAuthority: ISSUER, httpClient: fake.fetch, tokenCache: cache, dpop: { keys } });
+    const result = await app.acquireTokenByRefreshToken('rt-imported', ['api']);
+    const key = (await keys.get({ homeAccountId: HOME, environment: ENV }))!;
+    return { app, keys, key, account: result.account! };
+  }
+
+  it('are filed with the key\'s thumbprint, under the same cache key as any refresh token', async () => {
+    const fake = fakeIssuer(true).on(TOKEN, answer('DPoP', 'rt-bound'));
+    const cache = new SerializableTokenCache();
+    const { key } = await signedInWithDpop(fake, cache);
+    assert.equal(await proofKey(fake, 0), key.thumbprint);
+    assert.deepEqual(refreshTokens(cache).map(([k, rt]) => [k, rt.secret, rt.key_id]), [[RT_KEY, 'rt-bound', key.thumbprint]]);
+  });
+
+  it('a Bearer answer to a DPoP request, and any answer to a Bearer request, leave the refresh token unbound', async () => {
+    const fake = fakeIssuer(true).on(TOKEN, answer('Bearer', 'rt-plain'));
+    const cache = new SerializableTokenCache();
+    await signedInWithDpop(fake, cache);
+    assert.deepEqual(refreshTokens(cache).map(([, rt]) => [rt.secret, rt.key_id]), [['rt-plain', undefined]]);
+    fake.on(TOKEN, answer('Bearer', 'rt-bearer'));
+    await bearerApp(fake, cache).acquireTokenByRefreshToken('rt-other', ['api']);
+    assert.deepEqual(refreshTokens(cache).map(([, rt]) => [rt.secret, rt.key_id]), [['rt-bearer', undefined]]);
+  });
+
+  it('are never sent by a Bearer request: no request, nothing removed, nothing served', async () => {
+    const fake = fakeIssuer(true).on(TOKEN, answer('DPoP', 'rt-bound'));
+    const cache = new SerializableTokenCache();
+    const { account } = await signedInWithDpop(fake, cache);
+    const bearer = bearerApp(fake, cache);
+    fake.on(TOKEN, jsonResponse({ error: 'invalid_grant', error_description: 'grant request is invalid' }, 400));
+    assert.equal(await bearer.acquireTokenSilentWithError(['api'], account, { forceRefresh: true }), undefined);
+    assert.equal(await bearer.acquireTokenSilent(['other'], account), undefined);
+    assert.equal(tokenRequests(fake).length, 1, 'only the sign-in');
+    assert.deepEqual(refreshTokens(cache).map(([, rt]) => rt.secret), ['rt-bound']);
+    assert.deepEqual((await bearer.getAccounts()).map((a) => a.homeAccountId), [HOME], 'the account is still signed in');
+  });
+
+  it('are sent with a proof of their own key, and never with another key', async () => {
+    const fake = fakeIssuer(true).on(TOKEN, answer('DPoP', 'rt-bound'));
+    const cache = new SerializableTokenCache();
+    const { app, key, account } = await signedInWithDpop(fake, cache);
+    // An application with its own key store has no key for the account: it signs with a new one.
+    const stranger = makeApp(fake, cache);
+    assert.equal(await stranger.acquireTokenSilentWithError(['api'], account, { forceRefresh: true }), undefined);
+    assert.equal(tokenRequests(fake).length, 1, 'nothing sent with another key');
+    fake.on(TOKEN, answer('DPoP', 'rt-rotated'));
+    const refreshed = await app.acquireTokenSilentWithError(['api'], account, { forceRefresh: true });
+    assert.equal(refreshed?.tokenType, 'DPoP');
+    assert.equal(sentRefreshToken(fake, 1), 'rt-bound');
+    assert.equal(await proofKey(fake, 1), key.thumbprint);
+    assert.deepEqual(refreshTokens(cache).map(([, rt]) => [rt.secret, rt.key_id]), [['rt-rotated', key.thumbprint]]);
+  });
+
+  it('an unbound one is sent by a DPoP request with a proof, and marked bound by a DPoP answer, with or without a new refresh token', async () => {
+    const fake = fakeIssuer(true).on(TOKEN, answer('Bearer', 'rt-plain'));
+    const cache = new SerializableTokenCache();
+    const account = (await bearerApp(fake, cache).acquireTokenByRefreshToken('rt-imported', ['api'])).account!;
+    const keys = new MemoryDpopKeyStore();
+    const key = await generateDpopKey();
+    await keys.save({ homeAccountId: HOME, environment: ENV }, key);
+    const dpopApp = new PublicClientApplication({ clientId: CLIENT, oidcAuthority: ISSUER, httpClient: fake.fetch, tokenCache: cache, dpop: { keys } });
+    // The server binds the refresh token it keeps: the answer carries none.
+    fake.on(TOKEN, answer('DPoP'));
+    assert.equal((await dpopApp.acquireTokenSilentWithError(['api'], account, { forceRefresh: true }))?.tokenType, 'DPoP');
+    assert.equal(sentRefreshToken(fake, 1), 'rt-plain');
+    assert.equal(await proofKey(fake, 1), key.thumbprint);
+    assert.deepEqual(refreshTokens(cache).map(([k, rt]) => [k, rt.secret, rt.key_id]), [[RT_KEY, 'rt-plain', key.thumbprint]]);
+    assert.equal(await bearerApp(fake, cache).acquireTokenSilentWithError(['api'], account, { forceRefresh: true }), undefined);
+    assert.equal(tokenRequests(fake).length, 2, 'the Bearer application no longer sends it');
+  });
+
+  it('a Bearer sign-in replaces a bound one (one per account and client), which the DPoP application then redeems with a proof', async () => {
+    const fake = fakeIssuer(true).on(TOKEN, answer('DPoP', 'rt-bound'));
+    const cache = new SerializableTokenCache();
+    const { app, key, account } = await signedInWithDpop(fake, cache);
+    fake.on(TOKEN, answer('Bearer', 'rt-bearer'));
+    const bearer = bearerApp(fake, cache);
+    await bearer.acquireTokenByRefreshToken('rt-from-elsewhere', ['api']);
+    assert.deepEqual(refreshTokens(cache).map(([, rt]) => [rt.secret, rt.key_id]), [['rt-bearer', undefined]]);
+    fake.on(TOKEN, answer('Bearer', 'rt-bearer-2'));
+    assert.equal((await bearer.acquireTokenSilentWithError(['api'], account, { forceRefresh: true }))?.tokenType, 'Bearer');
+    assert.equal(sentRefreshToken(fake, 2), 'rt-bearer');
+    fake.on(TOKEN, answer('DPoP', 'rt-bound-again'));
+    assert.equal((await app.acquireTokenSilentWithError(['api'], account, { forceRefresh: true }))?.tokenType, 'DPoP');
+    assert.equal(sentRefreshToken(fake, 3), 'rt-bearer-2');
+    assert.equal(await proofKey(fake, 3), key.thumbprint);
+    assert.deepEqual(refreshTokens(cache).map(([, rt]) => [rt.secret, rt.key_id]), [['rt-bound-again', key.thumbprint]]);
+  });
+
+  it('a refusal that names the key binding leaves the refresh token in the cache', async () => {
+    const fake = fakeIssuer(true).on(TOKEN, answer('DPoP', 'rt-bound'));
+    const cache = new SerializableTokenCache();
+    const { app, account } = await signedInWithDpop(fake, cache);
+    fake.on(TOKEN, jsonResponse({ error: 'invalid_grant', error_description: 'DPoP proof key thumbprint does not match' }, 400));
+    await assert.rejects(app.acquireTokenSilentWithError(['api'], account, { forceRefresh: true }), { code: 'server_error', error: 'invalid_grant' });
+    assert.deepEqual(refreshTokens(cache).map(([, rt]) => rt.secret), ['rt-bound']);
+    fake.on(TOKEN, jsonResponse({ error: 'invalid_grant', error_description: 'grant request is invalid' }, 400));
+    await assert.rejects(app.acquireTokenSilentWithError(['api'], account, { forceRefresh: true }), { error: 'invalid_grant' });
+    assert.deepEqual(refreshTokens(cache), [], 'a refusal that says nothing of DPoP still removes a dead token');
   });
 });

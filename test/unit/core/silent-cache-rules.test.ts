@@ -232,6 +232,15 @@ describe('a refused refresh needs the user', () => {
     assert.equal(isRefreshTokenDead(refused({ error: 'invalid_scope' })), false, 'a scope the client may not have');
     assert.equal(isRefreshTokenDead(refused({ error: 'invalid_grant', status: 503 })), false);
   });
+
+  it('nor when the refusal is about the DPoP proof or the key the token is bound to', () => {
+    assert.equal(isRefreshTokenDead(refused({ error: 'invalid_dpop_proof' })), false);
+    assert.equal(isRefreshTokenDead(refused({ error: 'use_dpop_nonce' })), false);
+    assert.equal(isRefreshTokenDead(refused({ error: 'invalid_grant', errorDescription: 'DPoP proof key thumbprint does not match' })), false);
+    assert.equal(isRefreshTokenDead(refused({ error: 'invalid_grant', errorDescription: 'failed jkt verification' })), false);
+    assert.equal(isRefreshTokenDead(refused({ error: 'invalid_grant', errorDescription: 'grant request is invalid' })), true, "oidc-provider's words for both: a dead token");
+    assert.equal(isInteractionRequired(refused({ error: 'invalid_grant', errorDescription: 'failed jkt verification' })), true, 'the request still needs the user');
+  });
 });
 
 describe('tokens of another scheme are never served to a Bearer request', () => {
