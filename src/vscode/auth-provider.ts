@@ -114,18 +114,6 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
   }
 
   /**
-   * Whether the Bearer application must leave the account's refresh token alone: a DPoP sign-in
-   * or refresh kept a key for the account, so its refresh token is (or may be) bound to that key.
-   * Redeemed without a proof it is refused with `invalid_grant`, which the core takes for a dead
-   * refresh token and removes: the account would lose its sign-in. A Bearer sign-in replaces the
-   * refresh token with an unbound one and forgets the key (see {@link signIn}).
-   */
-  private async holdsKeyBoundRefreshToken(app: PublicClientApplication, scopes: SessionScopes, account: Account): Promise<boolean> {
-    if (!this.apps.usesDpop(scopes) || this.apps.for(scopes, { dpop: true }) === app) return false;
-    return (await this.deps.dpopKeys!.get(dpopKeyOwner(account))) !== undefined;
-  }
-
-  /**
    * Without scopes VS Code lists accounts (the Accounts menu, `authentication.getAccounts`, the
    * menu's sign-out): see {@link accountSessions}. With scopes a consumer asks for a token: one
    * session per account that can be served silently. OpenID scopes only (or `[]`) ask for the
@@ -175,14 +163,12 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
       const accounts = (await app.getAccounts()).filter((account) => isAccount(account, only));
       const sessions: vscode.AuthenticationSession[] = [];
       for (const account of accounts) {
-        if (await this.holdsKeyBoundRefreshToken(app, parsed, account)) {
-          this.logger.info(`an account of ${this.config.id} signed in with DPoP: no Bearer session without a new sign-in`);
-          continue;
-        }
         try {
           // From the cache while valid (no request), else refreshed; an account that cannot be
           // served silently is left out rather than handed an expired token. A claims challenge
-          // always skips the cache: the core redeems the refresh token with the claims.
+          // always skips the cache: the core redeems the refresh token with the claims. A
+          // refresh token bound to a DPoP key (an `api.fetch` sign-in) is never sent by this
+          // Bearer application: the core leaves it for the DPoP one, and the account out here.
           const result = await app.acquireTokenSilent(parsed.resourceScopes.slice(), account, claimsChallenge ? { claimsChallenge } : {});
           if (result) sessions.push(this.toSession(result, parsed));
         } catch (err) {
@@ -250,12 +236,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
         (failed, err) => this.logger.warning(`the ${failed.id} flow did not complete: ${describeError(err)}`),
       ),
     );
-    const session = await this.cache.write(async () => {
-      // A Bearer sign-in of the configured client replaced a DPoP sign-in's refresh token with an
-      // unbound one: the key no longer guards anything, and the Bearer application may refresh.
-      if (this.apps.usesDpop(parsed) && app !== this.apps.for(parsed, { dpop: true })) await this.deps.dpopKeys!.remove(dpopKeyOwner(result.account!));
-      return options.forResource ? this.toResourceSession(result, parsed, app) : this.toSession(result, parsed);
-    });
+    const session = await this.cache.write(async () => (options.forResource ? this.toResourceSession(result, parsed, app) : this.toSession(result, parsed)));
     this.logger.info(`signed in to ${this.config.id} with the ${flow.id} flow`);
     if (options.account && !isAccount(result.account!, options.account)) {
       // The tokens are the person's, and kept; VS Code then asks whether to keep them or try again.
@@ -321,7 +302,6 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
       const accounts = await app.getAccounts();
       const account = accountId ? accounts.find((candidate) => candidate.homeAccountId === accountId) : accounts[0];
       if (!account) return undefined;
-      if (await this.holdsKeyBoundRefreshToken(app, parsed, account)) return undefined;
       const result = await app.acquireTokenSilentWithError(parsed.resourceScopes.slice(), account, silent);
       if (!result) return undefined;
       return forResource ? this.toResourceSession(result, parsed, app) : this.toSession(result, parsed);

@@ -2,10 +2,10 @@
  * `api.fetch` with a `"dpop": true` provider in the activated extension, against oidc-provider with
  * DPoP (server nonces required at the token endpoint) and a resource that takes only DPoP-bound
  * tokens and wants its own nonce: sign-in → 200 with a DPoP token; the second call asks the IdP
- * nothing; a getSession consumer of the same provider is never handed the key-bound refresh token
- * (no proof-less refresh that would destroy it), and gets a Bearer token by signing in; a reload
- * redeems the refresh token with the key kept in SecretStorage, without a sign-in; sign-out
- * removes the key. A DPoP token replayed without its key, and a replayed proof, are refused by
+ * nothing; a getSession consumer of the same provider is not served from the key-bound refresh
+ * token (the core never sends it without a proof, which would destroy it), and gets a Bearer token
+ * by signing in; a reload redeems the refresh token with the key kept in SecretStorage, without a
+ * sign-in; after a Bearer sign-in api.fetch goes on with the same key; sign-out removes the key. A DPoP token replayed without its key, and a replayed proof, are refused by
  * the resource: dpop-applications.test.ts holds that, through the same core application.
  */
 import assert from 'node:assert/strict';
@@ -45,6 +45,11 @@ describe('api.fetch with a "dpop": true provider', () => {
   /** The IdP's grant errors after the first `from`, but for the nonce answers every first proof gets. */
   const grantErrorsSince = (from: number) => idp.grantErrors.slice(from).filter((error) => !/nonce is required/.test(error));
   const itemStatuses = (from: number) => resource.requests.slice(from).filter((entry) => entry.path === '/api/items').map((entry) => entry.status);
+
+  const storedCache = () => JSON.parse(secrets.values.get(CACHE_KEY) ?? '{}') as { RefreshToken?: Record<string, { key_id?: string }>; AccessToken?: unknown };
+  const refreshTokens = () => Object.values(storedCache().RefreshToken ?? {});
+  /** As when the access tokens have expired: only the refresh token is left (the extension reads the store at each use). */
+  const dropAccessTokens = () => secrets.values.set(CACHE_KEY, JSON.stringify({ ...storedCache(), AccessToken: {} }));
 
   const activate = async () => {
     api = await activateWithStub({ secrets, storageDir, subscriptions, globalState });
@@ -91,19 +96,26 @@ describe('api.fetch with a "dpop": true provider', () => {
   });
 
   it('a getSession consumer is not served from the key-bound refresh token, and nothing is sent that would destroy it', async () => {
+    const [key] = dpopKeyNames();
+    const boundBefore = refreshTokens();
+    assert.equal(boundBefore.length, 1);
+    assert.ok(boundBefore[0]!.key_id, 'the DPoP sign-in filed its refresh token bound to the key');
     const tokens = tokenRequestCount(idp);
+    // No Bearer token is cached for READ: the Bearer application would have to refresh.
     assert.deepEqual(await provider().getSessions([READ], {}), []);
     assert.equal(tokenRequestCount(idp), tokens, 'no refresh without a proof');
-    assert.match(secrets.values.get(CACHE_KEY) ?? '', /RefreshToken/);
+    assert.deepEqual(refreshTokens(), boundBefore, 'the bound refresh token is still in the cache');
+    assert.deepEqual(dpopKeyNames(), [key], 'and so is its key');
+    const response = await api.fetch(resource.url('/items'), { extensionId: CALLER });
+    assert.equal(response.status, 200);
+    assert.equal(browserOpened, 1, 'api.fetch still works without a sign-in');
   });
 
   it('after a reload, the refresh token is redeemed with the key from SecretStorage: a 200 without sign-in', async () => {
     for (const subscription of subscriptions) subscription.dispose();
     subscriptions = [];
     // The access tokens have expired meanwhile: only the refresh token (bound to the key) is left.
-    const cache = JSON.parse(secrets.values.get(CACHE_KEY)!) as Record<string, unknown>;
-    cache.AccessToken = {};
-    secrets.values.set(CACHE_KEY, JSON.stringify(cache));
+    dropAccessTokens();
     await activate();
     const tokens = tokenRequestCount(idp);
     const errors = idp.grantErrors.length;
@@ -120,14 +132,22 @@ describe('api.fetch with a "dpop": true provider', () => {
     const session = await provider().createSession([READ], {});
     assert.equal(browserOpened, 2);
     assert.equal(decodeJwt(session.accessToken).cnf, undefined, 'a Bearer token, bound to no key');
-    assert.deepEqual(dpopKeyNames(), [], 'the Bearer sign-in replaced the bound refresh token: its key is forgotten');
+    const keys = dpopKeyNames();
+    assert.equal(keys.length, 1, 'the key is kept');
+    assert.deepEqual(refreshTokens().map((rt) => rt.key_id), [undefined], 'one refresh token for the account and client: the unbound one replaced the bound one');
     const [again] = await provider().getSessions([READ], {});
     assert.equal(again?.accessToken, session.accessToken, 'served from the cache');
+    // Only the unbound refresh token is left for api.fetch: its DPoP application sends it with a proof.
+    dropAccessTokens();
+    const tokens = tokenRequestCount(idp);
+    const errors = idp.grantErrors.length;
     const response = await api.fetch(resource.url('/items'), { extensionId: CALLER });
     assert.equal(response.status, 200);
     assert.equal(((await response.json()) as { token_type: string }).token_type, 'DPoP');
+    assert.ok(tokenRequestCount(idp) > tokens, 'a refresh went to the IdP');
+    assert.deepEqual(grantErrorsSince(errors), []);
     assert.equal(browserOpened, 2);
-    assert.equal(dpopKeyNames().length, 1, 'a new key for the DPoP tokens');
+    assert.deepEqual(dpopKeyNames(), keys, 'with the same key');
   });
 
   it('sign-out removes the account’s key', async () => {

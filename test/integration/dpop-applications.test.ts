@@ -1,7 +1,9 @@
 /**
  * DPoP (RFC 9449) through the public API: a PublicClientApplication with the `dpop` option
  * against the real oidc-provider (DPoP nonces required at its token endpoint) and the test
- * resource server, configured as the README's "DPoP" paragraph shows.
+ * resource server, configured as the README's "DPoP" paragraph shows. A Bearer application over
+ * the same cache never sends the refresh token bound to the key (which the server would refuse,
+ * and the refusal remove), and a Bearer sign-in's unbound one serves the DPoP application too.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -30,6 +32,7 @@ describe('DPoP through PublicClientApplication', () => {
   const keys = new MemoryDpopKeyStore();
   const http = recordingHttpClient();
   let app: PublicClientApplication;
+  const refreshTokens = () => Object.values((JSON.parse(cache.serialize()).RefreshToken ?? {}) as Record<string, { key_id?: string }>);
 
   before(async () => {
     idp = await startIdp({ dpop: { requireNonce: true } });
@@ -103,15 +106,37 @@ describe('DPoP through PublicClientApplication', () => {
     assert.equal(resource.requests.at(-1)?.refusal, 'a DPoP-bound token sent as Bearer');
   });
 
-  it('a Bearer application over the same cache never gets the DPoP token', async () => {
+  it('a Bearer application over the same cache never gets the DPoP token, and leaves the bound refresh token in place', async () => {
     const bearer = new PublicClientApplication({ clientId: PUBLIC_CLIENT_ID, oidcAuthority: idp.urls.oidcIssuer, allowInsecureLoopbackAuthority: true, tokenCache: cache });
     const [account] = await bearer.getAccounts();
+    const key = await keys.get({ homeAccountId: account!.homeAccountId, environment: account!.environment });
+    assert.deepEqual(refreshTokens().map((rt) => rt.key_id), [key!.thumbprint], 'the refresh token is filed bound to the key');
     const before = tokenRequestCount(idp);
-    // Its refresh carries no proof: the DPoP-bound refresh token is refused, so nothing is served.
-    const result = await bearer.acquireTokenSilent(READ, account);
-    assert.notEqual(result?.tokenType, 'DPoP');
-    assert.equal(result, undefined);
-    assert.equal(tokenRequestCount(idp), before + 1, 'the cache served nothing; the refresh went to the server');
+    const errors = idp.grantErrors.length;
+    // Sent without a proof, oidc-provider would refuse it ("failed jkt verification") and the refusal would remove it.
+    assert.equal(await bearer.acquireTokenSilent(READ, account), undefined);
+    assert.equal(await bearer.acquireTokenSilentWithError(READ, account, { forceRefresh: true }), undefined, 'no token: interaction required, as with no refresh token');
+    assert.equal(tokenRequestCount(idp), before, 'the bound refresh token is never sent without its proof');
+    assert.deepEqual(idp.grantErrors.slice(errors), []);
+    assert.deepEqual(refreshTokens().map((rt) => rt.key_id), [key!.thumbprint], 'one refresh token, still bound');
+    const refreshed = await app.acquireTokenSilent(READ, account, { forceRefresh: true });
+    assert.equal(refreshed?.tokenSource, 'identity_provider', 'the DPoP application still refreshes with it');
+    assert.equal(refreshed?.tokenType, 'DPoP');
+  });
+
+  it('a Bearer sign-in replaces the bound refresh token; the DPoP application redeems the unbound one with a proof', async () => {
+    const bearer = new PublicClientApplication({ clientId: PUBLIC_CLIENT_ID, oidcAuthority: idp.urls.oidcIssuer, allowInsecureLoopbackAuthority: true, tokenCache: cache });
+    const signedIn = await bearer.acquireTokenInteractive(READ, { openBrowser: headlessBrowser('alice').open, timeout: 15_000 });
+    assert.equal(signedIn.tokenType, 'Bearer');
+    assert.deepEqual(refreshTokens().map((rt) => rt.key_id), [undefined], 'one refresh token per account and client: the unbound one');
+    const account = signedIn.account!;
+    const key = await keys.get({ homeAccountId: account.homeAccountId, environment: account.environment });
+    const errors = idp.grantErrors.length;
+    const refreshed = await app.acquireTokenSilent(READ, account, { forceRefresh: true });
+    assert.equal(refreshed?.tokenType, 'DPoP');
+    assert.deepEqual(idp.grantErrors.slice(errors).filter((error) => !/nonce/.test(error)), []);
+    assert.equal(await proofThumbprint(lastTokenRequest(http.sent).headers.dpop), key!.thumbprint);
+    assert.deepEqual(refreshTokens().map((rt) => rt.key_id), [key!.thumbprint], 'a DPoP answer files its refresh token bound');
   });
 });
 
