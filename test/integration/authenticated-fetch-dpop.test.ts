@@ -51,6 +51,18 @@ describe('api.fetch with a "dpop": true provider', () => {
   /** As when the access tokens have expired: only the refresh token is left (the extension reads the store at each use). */
   const dropAccessTokens = () => secrets.values.set(CACHE_KEY, JSON.stringify({ ...storedCache(), AccessToken: {} }));
 
+  /** api.fetch with no access token cached: a DPoP refresh the IdP accepts, then a 200 with a DPoP token. */
+  const fetchAfterRefresh = async () => {
+    const tokens = tokenRequestCount(idp);
+    const errors = idp.grantErrors.length;
+    const response = await api.fetch(resource.url('/items'), { extensionId: CALLER });
+    assert.equal(response.status, 200);
+    assert.equal(((await response.json()) as { token_type: string }).token_type, 'DPoP');
+    assert.ok(tokenRequestCount(idp) > tokens, 'a refresh went to the IdP');
+    // oidc-provider refuses a bound refresh token with any other key, or without one ("failed jkt verification").
+    assert.deepEqual(grantErrorsSince(errors), []);
+  };
+
   const activate = async () => {
     api = await activateWithStub({ secrets, storageDir, subscriptions, globalState });
     api.testing!.setUi(headlessSignInUi(() => (browserOpened += 1)));
@@ -117,14 +129,7 @@ describe('api.fetch with a "dpop": true provider', () => {
     // The access tokens have expired meanwhile: only the refresh token (bound to the key) is left.
     dropAccessTokens();
     await activate();
-    const tokens = tokenRequestCount(idp);
-    const errors = idp.grantErrors.length;
-    const response = await api.fetch(resource.url('/items'), { extensionId: CALLER });
-    assert.equal(response.status, 200);
-    assert.equal(((await response.json()) as { token_type: string }).token_type, 'DPoP');
-    assert.ok(tokenRequestCount(idp) > tokens, 'a refresh went to the IdP');
-    // oidc-provider refuses a bound refresh token with any other key ("failed jkt verification").
-    assert.deepEqual(grantErrorsSince(errors), []);
+    await fetchAfterRefresh();
     assert.equal(browserOpened, 1, 'no new sign-in');
   });
 
@@ -139,13 +144,7 @@ describe('api.fetch with a "dpop": true provider', () => {
     assert.equal(again?.accessToken, session.accessToken, 'served from the cache');
     // Only the unbound refresh token is left for api.fetch: its DPoP application sends it with a proof.
     dropAccessTokens();
-    const tokens = tokenRequestCount(idp);
-    const errors = idp.grantErrors.length;
-    const response = await api.fetch(resource.url('/items'), { extensionId: CALLER });
-    assert.equal(response.status, 200);
-    assert.equal(((await response.json()) as { token_type: string }).token_type, 'DPoP');
-    assert.ok(tokenRequestCount(idp) > tokens, 'a refresh went to the IdP');
-    assert.deepEqual(grantErrorsSince(errors), []);
+    await fetchAfterRefresh();
     assert.equal(browserOpened, 2);
     assert.deepEqual(dpopKeyNames(), keys, 'with the same key');
   });

@@ -9,11 +9,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import type { Account } from '../../../src/core/account.js';
 import { storeAndBuildResult } from '../../../src/core/authentication-result.js';
 import type { Authority } from '../../../src/core/authority.js';
 import { SerializableTokenCache } from '../../../src/core/cache/serializable-token-cache.js';
 import { MemoryDpopKeyStore } from '../../../src/core/dpop-keys.js';
-import { dpopThumbprint, generateDpopKey } from '../../../src/core/dpop.js';
+import { type DpopKey, dpopThumbprint, generateDpopKey } from '../../../src/core/dpop.js';
 import { PublicClientApplication } from '../../../src/core/public-client-application.js';
 import { clientInfo } from './cache/fixtures.js';
 import { FakeFetch, jsonResponse, rejectsWithCode } from './fakes.js';
@@ -114,6 +115,18 @@ describe('refresh tokens bound to a DPoP key', () => {
     return proof === undefined ? undefined : dpopThumbprint(decodeProtectedHeader(proof).jwk!);
   };
 
+  /**
+   * A forced refresh of `app` answered with a DPoP token: it sent the refresh token `sent` with a
+   * proof of `key`, and the one refresh token left is `filed`, bound to `key`.
+   */
+  async function expectDpopRefresh(app: PublicClientApplication, account: Account, fake: FakeFetch, cache: SerializableTokenCache, expected: { sent: string; key: DpopKey; filed: string }) {
+    assert.equal((await app.acquireTokenSilentWithError(['api'], account, { forceRefresh: true }))?.tokenType, 'DPoP');
+    const last = tokenRequests(fake).length - 1;
+    assert.equal(sentRefreshToken(fake, last), expected.sent);
+    assert.equal(await proofKey(fake, last), expected.key.thumbprint);
+    assert.deepEqual(refreshTokens(cache).map(([, rt]) => [rt.secret, rt.key_id]), [[expected.filed, expected.key.thumbprint]]);
+  }
+
   /** A DPoP sign-in: the account's key is kept, its refresh token `rt-bound` filed bound to it. */
   async function signedInWithDpop(fake: FakeFetch, cache: SerializableTokenCache) {
     const keys = new MemoryDpopKeyStore();
@@ -163,11 +176,7 @@ describe('refresh tokens bound to a DPoP key', () => {
     assert.equal(await stranger.acquireTokenSilentWithError(['api'], account, { forceRefresh: true }), undefined);
     assert.equal(tokenRequests(fake).length, 1, 'nothing sent with another key');
     fake.on(TOKEN, answer('DPoP', 'rt-rotated'));
-    const refreshed = await app.acquireTokenSilentWithError(['api'], account, { forceRefresh: true });
-    assert.equal(refreshed?.tokenType, 'DPoP');
-    assert.equal(sentRefreshToken(fake, 1), 'rt-bound');
-    assert.equal(await proofKey(fake, 1), key.thumbprint);
-    assert.deepEqual(refreshTokens(cache).map(([, rt]) => [rt.secret, rt.key_id]), [['rt-rotated', key.thumbprint]]);
+    await expectDpopRefresh(app, account, fake, cache, { sent: 'rt-bound', key, filed: 'rt-rotated' });
   });
 
   it('an unbound one is sent by a DPoP request with a proof, and marked bound by a DPoP answer, with or without a new refresh token', async () => {
@@ -180,10 +189,8 @@ describe('refresh tokens bound to a DPoP key', () => {
     const dpopApp = new PublicClientApplication({ clientId: CLIENT, oidcAuthority: ISSUER, httpClient: fake.fetch, tokenCache: cache, dpop: { keys } });
     // The server binds the refresh token it keeps: the answer carries none.
     fake.on(TOKEN, answer('DPoP'));
-    assert.equal((await dpopApp.acquireTokenSilentWithError(['api'], account, { forceRefresh: true }))?.tokenType, 'DPoP');
-    assert.equal(sentRefreshToken(fake, 1), 'rt-plain');
-    assert.equal(await proofKey(fake, 1), key.thumbprint);
-    assert.deepEqual(refreshTokens(cache).map(([k, rt]) => [k, rt.secret, rt.key_id]), [[RT_KEY, 'rt-plain', key.thumbprint]]);
+    await expectDpopRefresh(dpopApp, account, fake, cache, { sent: 'rt-plain', key, filed: 'rt-plain' });
+    assert.deepEqual(refreshTokens(cache).map(([k]) => k), [RT_KEY]);
     assert.equal(await bearerApp(fake, cache).acquireTokenSilentWithError(['api'], account, { forceRefresh: true }), undefined);
     assert.equal(tokenRequests(fake).length, 2, 'the Bearer application no longer sends it');
   });
@@ -200,10 +207,7 @@ describe('refresh tokens bound to a DPoP key', () => {
     assert.equal((await bearer.acquireTokenSilentWithError(['api'], account, { forceRefresh: true }))?.tokenType, 'Bearer');
     assert.equal(sentRefreshToken(fake, 2), 'rt-bearer');
     fake.on(TOKEN, answer('DPoP', 'rt-bound-again'));
-    assert.equal((await app.acquireTokenSilentWithError(['api'], account, { forceRefresh: true }))?.tokenType, 'DPoP');
-    assert.equal(sentRefreshToken(fake, 3), 'rt-bearer-2');
-    assert.equal(await proofKey(fake, 3), key.thumbprint);
-    assert.deepEqual(refreshTokens(cache).map(([, rt]) => [rt.secret, rt.key_id]), [['rt-bound-again', key.thumbprint]]);
+    await expectDpopRefresh(app, account, fake, cache, { sent: 'rt-bearer-2', key, filed: 'rt-bound-again' });
   });
 
   it('a refusal that names the key binding leaves the refresh token in the cache', async () => {
