@@ -6,7 +6,8 @@
  * A provider with `"dpop": true` has a second application of its configured client, with the
  * core's `dpop` option and the provider's key store: `api.fetch` asks for it (`{ dpop: true }`),
  * getSession consumers get the Bearer one. Both read the same cache; the core serves a DPoP token
- * only to a request naming its key, never as Bearer. A client named by a scope modifier is Bearer.
+ * only to a request naming its key, never as Bearer, and sends a refresh token bound to the key
+ * only with a proof of it. A client named by a scope modifier is Bearer.
  */
 import * as vscode from 'vscode';
 import { type DpopKeyStore, type FetchLike, type Logger, type Platform, PublicClientApplication, type SerializableTokenCache } from '../core/index.js';
