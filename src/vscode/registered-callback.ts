@@ -39,13 +39,9 @@ export type RegisteredCallbackProblem =
  */
 export class RegisteredCallbackError extends Error {
   override readonly name = 'RegisteredCallbackError';
-  constructor(
-    readonly problem: RegisteredCallbackProblem,
-    /** The issuer the client is registered at. */
-    readonly issuer: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`the client registered at ${describeUrl(issuer)} could not be updated for this window's callback URI (${problem})`, options);
+  /** `issuer`: the one the client is registered at; `cause`: the update's failure. */
+  constructor(readonly problem: RegisteredCallbackProblem, readonly issuer: string, cause?: unknown) {
+    super(`the client registered at ${describeUrl(issuer)} could not be updated for this window's callback URI (${problem})`, cause === undefined ? undefined : { cause });
   }
 }
 
@@ -133,5 +129,5 @@ export class RegisteredCallbacks {
 
 function callbackError(err: unknown, issuer: string): RegisteredCallbackError {
   const problem: RegisteredCallbackProblem = err instanceof ServerError ? 'refused' : err instanceof AuthError && err.code === 'not_supported' ? 'notManageable' : 'failed';
-  return new RegisteredCallbackError(problem, issuer, { cause: err });
+  return new RegisteredCallbackError(problem, issuer, err);
 }

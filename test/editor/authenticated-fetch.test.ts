@@ -29,19 +29,7 @@ import { startIdp, type Idp } from '../idp/server.js';
 import type { EditorBrowser } from './harness.js';
 import { signInOnLoginPage } from './ui/idp-pages.js';
 import { startUiSuite, waitForConsumerFixture, type UiSuite } from './ui/ui-suite.js';
-import {
-  clearToasts,
-  clickDialogButton,
-  closeMenus,
-  closeTab,
-  diagnosedBy,
-  openAccountsMenu,
-  openExternalPage,
-  poll,
-  runCommand,
-  signOutFromAccountsMenu,
-  waitForDialog,
-} from './ui/workbench.js';
+import { clearToasts, clickDialogButton, closeMenus, closeTab, diagnosedBy, openAccountsMenu, openExternalPage, poll, runCommand, signOutFromAccountsMenu, waitForDialog } from './ui/workbench.js';
 
 const TEST_MS = 60_000;
 const FAILURES = join(tmpdir(), 'msal-signin-ui-failures');
