@@ -1,6 +1,8 @@
 /**
  * Dynamic client registration (RFC 7591) of a public native client: the way in to an
- * authorization server that no configured provider knows, once the person agreed to it.
+ * authorization server that no configured provider knows, once the person agreed to it. And its
+ * management (RFC 7592): the registration's redirect URIs replaced when the editor's callback URI
+ * changed (a browser-based editor hands out a new one per window and request).
  *
  * What is registered is fixed here, not chosen by the caller: no client secret
  * (`token_endpoint_auth_method: none`), the authorization-code and refresh-token grants, the
@@ -10,8 +12,8 @@
  * caller might store.
  */
 import { isLoopbackHost } from './authority.js';
-import { AuthError } from './errors.js';
-import { type FetchLike, HttpPipeline, readJsonObject } from './http.js';
+import { AuthError, ServerError } from './errors.js';
+import { type FetchLike, HttpPipeline, type HttpResponse, readJsonObject } from './http.js';
 import { describeUrl } from './logger.js';
 import { type AuthorizationServerMetadata, parseSecureUrl, type ResourceDiscoveryOptions } from './resource-metadata.js';
 import { serverErrorFrom } from './token-response.js';
@@ -39,10 +41,20 @@ export interface NativeClientRegistration {
   token_endpoint_auth_method: 'none';
   grant_types: string[];
   client_id_issued_at?: number;
-  /** RFC 7592 management, when the server offers it. */
+  /**
+   * RFC 7592 management, when the server offers it: the client configuration endpoint and the
+   * Bearer token for it. A secret: it never reaches a log. Registrations stored before the update
+   * existed may lack both; they still load, and are then not manageable.
+   */
   registration_client_uri?: string;
   registration_access_token?: string;
 }
+
+/** A registration the server lets this client manage (RFC 7592). */
+export type ManageableClientRegistration = NativeClientRegistration & Required<Pick<NativeClientRegistration, 'registration_client_uri' | 'registration_access_token'>>;
+
+/** The metadata an update sends again: everything a registration sends, the same way (RFC 7592 §2.2 replaces it all). */
+export type NativeClientUpdateOptions = Omit<NativeClientRegistrationOptions, 'initialAccessToken'>;
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
 
@@ -149,4 +161,71 @@ export async function registerNativeClient(
   // RFC 7591 §3.2.1 says 201; some servers answer 200, which carries the same document.
   if (response.status !== 201 && response.status !== 200) throw new AuthError('invalid_response', `client registration: HTTP ${response.status}`);
   return checkRegistrationResponse(body, metadata.issuer, request);
+}
+
+/** Whether the server gave what RFC 7592 management needs: a client configuration endpoint and its token. */
+export function isManageableRegistration(registration: NativeClientRegistration): registration is ManageableClientRegistration {
+  return typeof registration.registration_client_uri === 'string' && registration.registration_client_uri !== '' && typeof registration.registration_access_token === 'string' && registration.registration_access_token !== '';
+}
+
+/**
+ * The update request's JSON body (RFC 7592 §2.2): the full metadata, as at registration, with the
+ * client's id; never the fields the server owns (`registration_access_token`,
+ * `registration_client_uri`, `client_id_issued_at`, `client_secret_expires_at`).
+ */
+export function nativeClientUpdateRequest(registration: NativeClientRegistration, options: NativeClientUpdateOptions): Record<string, unknown> {
+  return { ...nativeClientRegistrationRequest(options), client_id: registration.client_id };
+}
+
+/**
+ * Checks the answer to an update (RFC 7592 §2.2): 200 with the client's information, the same
+ * `client_id`, and every redirect URI asked for (the checks of a registration). A new
+ * `registration_access_token` replaces the old one (RFC 7592 §3: the old one may be dead now);
+ * without one the old one stays, as does a `registration_client_uri` the answer leaves out.
+ * Refusals are {@link ServerError}s: 401 `invalid_token` (an unknown or rotated token), 403 (the
+ * server does not let this client change itself), 400 `invalid_redirect_uri` or
+ * `invalid_client_metadata`.
+ */
+export async function processClientUpdateResponse(response: HttpResponse, registration: ManageableClientRegistration, request: Record<string, unknown>): Promise<ManageableClientRegistration> {
+  const what = 'client update response';
+  // A refusal without an OAuth body still has its status to tell.
+  const body = await readJsonObject(response, what).catch((err: unknown) => {
+    if (response.status === 401 || response.status === 403 || response.status === 404) throw new ServerError({ error: response.status === 401 ? 'invalid_token' : 'access_denied', status: response.status });
+    throw err;
+  });
+  if (typeof body.error === 'string') throw serverErrorFrom(body, response.status);
+  if (response.status !== 200) throw new AuthError('invalid_response', `client update: HTTP ${response.status}`);
+  if (body.client_id !== registration.client_id) throw new AuthError('invalid_response', `${what}: the client_id is not the registered one`);
+  const updated = checkRegistrationResponse(body, registration.issuer, request);
+  const text = (name: string) => (typeof body[name] === 'string' && body[name] !== '' ? (body[name] as string) : undefined);
+  return {
+    ...updated,
+    ...(registration.client_id_issued_at === undefined || updated.client_id_issued_at !== undefined ? {} : { client_id_issued_at: registration.client_id_issued_at }),
+    registration_client_uri: text('registration_client_uri') ?? registration.registration_client_uri,
+    registration_access_token: text('registration_access_token') ?? registration.registration_access_token,
+  };
+}
+
+/**
+ * Replaces the metadata of a registered client (RFC 7592 §2.2: `PUT registration_client_uri` with
+ * `Authorization: Bearer <registration_access_token>`) with `options`' — in practice, new redirect
+ * URIs. Fails with `not_supported` when the registration is not manageable (the server gave no
+ * configuration endpoint or token), a {@link ServerError} when the server refuses, and
+ * `invalid_response` when its answer is unusable; the caller stores what it returns (its token may
+ * have been rotated).
+ */
+export async function updateNativeClient(
+  fetchLike: FetchLike,
+  registration: NativeClientRegistration,
+  options: NativeClientUpdateOptions,
+): Promise<ManageableClientRegistration> {
+  if (!isManageableRegistration(registration)) {
+    throw new AuthError('not_supported', `the client registered at ${describeUrl(registration.issuer)} cannot be updated: the server gave no registration_client_uri and registration_access_token (RFC 7592)`);
+  }
+  const endpoint = parseSecureUrl(registration.registration_client_uri, 'the client configuration endpoint', 'invalid_argument', options).href;
+  const request = nativeClientUpdateRequest(registration, options);
+  const headers = { accept: 'application/json', 'content-type': 'application/json', authorization: `Bearer ${registration.registration_access_token}` };
+  const pipeline = new HttpPipeline(fetchLike, new Map());
+  const response = await pipeline.send(endpoint, { method: 'PUT', headers, body: JSON.stringify(request), ...(options.signal ? { signal: options.signal } : {}) });
+  return processClientUpdateResponse(response, registration, request);
 }

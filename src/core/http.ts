@@ -5,9 +5,9 @@
  */
 import { AuthError, ThrottledError } from './errors.js';
 
-/** What the core sends: only GET and form POSTs. */
+/** What the core sends: GETs, form and JSON POSTs, and the JSON PUT of a client update (RFC 7592). */
 export interface HttpRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   headers: Record<string, string>;
   body?: string;
   signal?: AbortSignal;

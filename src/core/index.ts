@@ -24,7 +24,15 @@ export {
   type CertificateCredential,
   type ClientCredential,
 } from './client-auth.js';
-export { type NativeClientRegistration, type NativeClientRegistrationOptions, registerNativeClient } from './client-registration.js';
+export {
+  isManageableRegistration,
+  type ManageableClientRegistration,
+  type NativeClientRegistration,
+  type NativeClientRegistrationOptions,
+  type NativeClientUpdateOptions,
+  registerNativeClient,
+  updateNativeClient,
+} from './client-registration.js';
 export { ConfidentialClientApplication } from './confidential-client-application.js';
 export { DPOP_TOKEN_TYPE, type DpopKeyOwner, type DpopKeyStore, type DpopOptions, MemoryDpopKeyStore } from './dpop-keys.js';
 export { createDpopProof, type DpopKey, DpopNonces, type DpopRetryDecision, exportDpopPrivateJwk, generateDpopKey, importDpopKey } from './dpop.js';

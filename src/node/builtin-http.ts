@@ -40,7 +40,7 @@ export function createBuiltinHttpClient(options: BuiltinHttpOptions): FetchLike 
     };
     if (signal.aborted) return Promise.reject(toError(signal.reason));
 
-    const body = init.method === 'POST' && init.body !== undefined ? Buffer.from(init.body, 'utf8') : undefined;
+    const body = init.method !== 'GET' && init.body !== undefined ? Buffer.from(init.body, 'utf8') : undefined;
     const headers: Record<string, string> = { ...init.headers };
     if (body) headers['content-length'] = String(body.length);
     const send = target.protocol === 'https:' ? https.request : http.request;

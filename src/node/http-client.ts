@@ -98,7 +98,7 @@ export function createNodeHttpClient(options: NodeHttpOptions = {}): NodeHttpCli
       response = await undiciFetch(url, {
         method: init.method,
         headers,
-        body: init.method === 'POST' ? init.body : undefined,
+        body: init.method === 'GET' ? undefined : init.body,
         signal,
         dispatcher,
         redirect: 'manual',

@@ -20,7 +20,8 @@ import { PeerKey } from './peer-key.js';
 import { PeerTopics, type PeerTransport } from './peer-link.js';
 import { PendingCallbacks } from './pending-callbacks.js';
 import { ProviderRegistry } from './provider-registry.js';
-import { clientRegistrar, editorClientRegistration, RegisteredClients, syncRegisteredProviders } from './registered-clients.js';
+import { EditorCallbackUris, RegisteredCallbacks } from './registered-callback.js';
+import { clientRegistrar, editorClientRegistration, editorClientUpdate, RegisteredClients, syncRegisteredProviders } from './registered-clients.js';
 import { describeError } from './report-errors.js';
 import { parseSettings, SETTINGS_SECTION } from './settings.js';
 import type { CacheLock } from './shared-token-cache.js';
@@ -127,6 +128,7 @@ export async function activateWith(context: vscode.ExtensionContext, host: HostP
         callbacks,
         extensionHost: hostKind,
         externalCallbackUri: () => externalCallbackUri(),
+        registeredCallbackUri: (issuer) => registeredCallbacks.callbackUriFor(issuer),
         successPage,
       },
     },
@@ -135,7 +137,10 @@ export async function activateWith(context: vscode.ExtensionContext, host: HostP
   let settings = readSettings();
   const externalCallbackUri = async () => (await vscode.env.asExternalUri(callbackUri)).toString(true);
   // Clients registered at issuers no setting names (api.fetch), kept per issuer in SecretStorage.
-  const registeredClients = new RegisteredClients(context.secrets, editorClientRegistration(host.httpClient, externalCallbackUri, () => settings.allowLoopbackHttp));
+  const callbackUris = new EditorCallbackUris(externalCallbackUri);
+  const registeredClients = new RegisteredClients(context.secrets, editorClientRegistration(host.httpClient, () => callbackUris.forRegistration(), () => settings.allowLoopbackHttp));
+  // A browser-based editor's callback URI changes per window and request: the registration follows it (RFC 7592).
+  const registeredCallbacks = new RegisteredCallbacks(registeredClients, callbackUris, editorClientUpdate(host.httpClient, () => settings.allowLoopbackHttp), (message) => log.info(message));
   const syncRegistered = () => syncRegisteredProviders(registeredClients, providers, settings.allowLoopbackHttp);
   await syncRegistered();
   await providers.apply(settings);

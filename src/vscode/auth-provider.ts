@@ -48,6 +48,8 @@ export interface SignInEnvironment {
   callbacks: Pick<PendingCallbacks, 'waitFor'>;
   /** The editor's redirect URI for the URI-handler flow, as the outside world reaches it. */
   externalCallbackUri(): Promise<string>;
+  /** The same for the client registered at `issuer`, its registration updated first when needed (registered-callback.ts). */
+  registeredCallbackUri?(issuer: string): Promise<string>;
   successPage?: string;
   /** The flows to choose from (tests give their own); default: all of them. */
   flows?: readonly SignInFlow[];
@@ -280,7 +282,8 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
       claimsChallenge: options.claimsChallenge,
       ui: this.deps.ui,
       signal,
-      externalCallbackUri: async () => this.config.registeredCallbackUri ?? environment.externalCallbackUri(),
+      externalCallbackUri: () =>
+        this.config.registered && this.config.issuer && environment.registeredCallbackUri ? environment.registeredCallbackUri(this.config.issuer) : environment.externalCallbackUri(),
       waitForCallback: (state, waitSignal) => environment.callbacks.waitFor(state, waitSignal),
       successPage: environment.successPage,
       loopbackRedirect: this.config.redirectUri,

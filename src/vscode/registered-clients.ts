@@ -9,7 +9,7 @@
  * this store neither asks nor registers on its own. A client id configured for the same issuer in
  * the settings always wins: the registry leaves a registered client out when one is.
  */
-import { AuthError, type AuthorizationServerMetadata, describeUrl, type FetchLike, type NativeClientRegistration, registerNativeClient } from '../core/index.js';
+import { AuthError, type AuthorizationServerMetadata, describeUrl, type FetchLike, type NativeClientRegistration, registerNativeClient, updateNativeClient } from '../core/index.js';
 import type { ProviderConfig } from './settings.js';
 import type { SecretStore } from './shared-token-cache.js';
 
@@ -36,20 +36,15 @@ export function registeredProviderId(issuer: string): string {
 }
 
 /**
- * The provider a registration stands for. Its URI-handler sign-ins send the callback URI it
- * registered, not a new `asExternalUri` answer: in a browser-based editor (code-server,
- * vscode.dev) every answer carries a new `vscode-reqid`, which an identity provider comparing
- * redirect URIs exactly refuses. The window that registered the client still waits on the id it
- * registered, until one callback used it: its first sign-in works. A later browser sign-in in a
- * browser-based editor reaches no window (a known limit: it would need the registration updated,
- * RFC 7592). On the desktop both are the same `vscode://` URI, every time.
+ * The provider a registration stands for. Its URI-handler sign-ins ask the editor for a callback
+ * URI like any provider's, and registered-callback.ts updates the registration (RFC 7592) when it
+ * does not hold that URI: the config carries no redirect URI, so an update re-registers nothing.
  *
  * It is Bearer, like a configured entry without `"dpop": true`: DPoP is where a setting opts in,
  * and no person chose it for a registration made on a resource's say-so (a resource that accepts
  * only DPoP is served by a configured entry).
  */
 export function registeredProviderConfig(registration: NativeClientRegistration, allowLoopbackHttp: boolean): ProviderConfig {
-  const callbackUri = registration.redirect_uris.find((uri) => uri !== LOOPBACK_REDIRECT_URI);
   return {
     id: registeredProviderId(registration.issuer),
     label: new URL(registration.issuer).host,
@@ -59,7 +54,6 @@ export function registeredProviderConfig(registration: NativeClientRegistration,
     defaultScopes: [],
     allowLoopbackHttp,
     registered: true,
-    ...(callbackUri === undefined ? {} : { registeredCallbackUri: callbackUri }),
   };
 }
 
@@ -102,6 +96,13 @@ export class RegisteredClients {
     return pending;
   }
 
+  /** Stores `registration` in place of its issuer's (after an RFC 7592 update: new redirect URIs, maybe a new token). */
+  async replace(registration: NativeClientRegistration): Promise<void> {
+    const current = await this.read();
+    current[registration.issuer] = registration;
+    await this.secrets.store(REGISTERED_CLIENTS_KEY, JSON.stringify(current));
+  }
+
   /** Fires when another window (or this one) changed the stored registrations. */
   onDidChange(listener: () => unknown): { dispose(): unknown } {
     return this.secrets.onDidChange((event) => {
@@ -112,9 +113,7 @@ export class RegisteredClients {
   private async registerAndStore(metadata: AuthorizationServerMetadata): Promise<NativeClientRegistration> {
     // The core checked the answer (client_id, auth method, redirect URIs) before it returns one.
     const registration = await this.registerClient(metadata);
-    const current = await this.read();
-    current[metadata.issuer] = registration;
-    await this.secrets.store(REGISTERED_CLIENTS_KEY, JSON.stringify(current));
+    await this.replace(registration);
     return registration;
   }
 
@@ -138,6 +137,9 @@ export class RegisteredClients {
 /** The redirect URIs a registered client needs: any loopback port (RFC 8252 §7.3), and the editor's URI handler. */
 export const LOOPBACK_REDIRECT_URI = 'http://127.0.0.1/';
 
+/** How the registrations name this extension at the issuer (its consent page shows it). */
+const CLIENT_NAME = 'MSAL Sign-In for VS Code';
+
 /** Registers this extension at an issuer as a public native client. */
 export function editorClientRegistration(
   httpClient: FetchLike,
@@ -146,10 +148,16 @@ export function editorClientRegistration(
 ): RegisterClient {
   return async (metadata) =>
     registerNativeClient(httpClient, metadata, {
-      clientName: 'MSAL Sign-In for VS Code',
+      clientName: CLIENT_NAME,
       redirectUris: [LOOPBACK_REDIRECT_URI, await externalCallbackUri()],
       allowInsecureLoopbackHttp: allowLoopbackHttp(),
     });
+}
+
+/** Updates a registration with new redirect URIs (RFC 7592), the rest of its metadata as registered. */
+export function editorClientUpdate(httpClient: FetchLike, allowLoopbackHttp: () => boolean) {
+  return (registration: NativeClientRegistration, redirectUris: string[]) =>
+    updateNativeClient(httpClient, registration, { clientName: CLIENT_NAME, redirectUris, allowInsecureLoopbackHttp: allowLoopbackHttp() });
 }
 
 /** What the registrar needs of the provider registry. */

@@ -91,11 +91,6 @@ export interface ProviderConfig {
   dpop?: boolean;
   /** A client this extension registered at the issuer (registered-clients.ts), not a setting. */
   registered?: boolean;
-  /**
-   * A registered client's URI-handler redirect URI, exactly as registered: the URI-handler flow
-   * sends it instead of asking the editor for one (see registeredProviderConfig).
-   */
-  registeredCallbackUri?: string;
 }
 
 /** Raw values as `workspace.getConfiguration(SETTINGS_SECTION).get(key)` returns them. */

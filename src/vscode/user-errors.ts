@@ -12,6 +12,7 @@ import { AuthError, ServerError } from '../core/index.js';
 import { LoopbackPortInUseError } from '../node/loopback-port-in-use.js';
 import { browserFetchErrorIn } from './browser-http.js';
 import { FlowUnavailableError } from './flows.js';
+import { RegisteredCallbackError } from './registered-callback.js';
 import { describeSettingLocation, type ProviderConfig, type SettingProblem } from './settings.js';
 
 /** `vscode.l10n.t` with positional arguments. */
@@ -136,6 +137,15 @@ export function explainSignInError(err: unknown, context: UserErrorContext, t: T
       : { message: t('Port {0} on {1} is in use by another program, so the browser sign-in to {2} cannot receive its redirect. Try again.', String(err.port), err.address, label), next: 'none' };
   }
   if (err instanceof FlowUnavailableError) return explainUnavailableFlow(err, context, t);
+  if (err instanceof RegisteredCallbackError) {
+    return {
+      message: t(
+        '{0} did not let the editor add this window\'s callback address to the client registered there, so the browser sign-in cannot come back to this window. Use MSAL Sign-In: Sign In with a Device Code, or sign in from the desktop editor.',
+        label,
+      ),
+      next: 'showLog',
+    };
+  }
   const blocked = browserFetchErrorIn(err);
   if (blocked) {
     // In a web worker the browser hides why; a provider without CORS for the editor is the usual cause.

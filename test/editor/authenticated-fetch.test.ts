@@ -10,9 +10,12 @@
  *   registration request at the IdP → "<consumer> wants to call <resource>" (Allow) → the IdP's
  *   login page in a browser tab (the URI-handler flow of a remote extension host) → the resource
  *   answers 200 and the consumer reads the body → a second api.fetch sends no token request → the
- *   Accounts menu lists alice under the registered provider (the issuer's host) → a reload of the
- *   window keeps the registration: the provider is back at activation and the next api.fetch
- *   gets its 200 with no registration, no question and no token request.
+ *   Accounts menu lists alice under the registered provider (the issuer's host) → signed out
+ *   there, the next api.fetch signs in through the browser again: the editor's new callback URI
+ *   (a new vscode-reqid) was first added to the registration with one RFC 7592 update, no second
+ *   registration → a reload of the window keeps the registration: the provider is back at
+ *   activation and the next api.fetch gets its 200 with no registration, no question and no token
+ *   request.
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -26,7 +29,7 @@ import { startIdp, type Idp } from '../idp/server.js';
 import type { EditorBrowser } from './harness.js';
 import { signInOnLoginPage } from './ui/idp-pages.js';
 import { startUiSuite, waitForConsumerFixture, type UiSuite } from './ui/ui-suite.js';
-import { clearToasts, clickDialogButton, closeMenus, closeTab, diagnosedBy, openAccountsMenu, openExternalPage, poll, runCommand, waitForDialog } from './ui/workbench.js';
+import { clearToasts, clickDialogButton, closeMenus, closeTab, diagnosedBy, openAccountsMenu, openExternalPage, poll, runCommand, signOutFromAccountsMenu, waitForDialog } from './ui/workbench.js';
 
 const TEST_MS = 60_000;
 const FAILURES = join(tmpdir(), 'msal-signin-ui-failures');
@@ -76,6 +79,10 @@ describe('api.fetch in a real workbench: a client registered at the issuer, a br
   const diagnosed = diagnosedBy(FAILURES, 'authenticated-fetch-', () => ({ workbench, browser, requests: idp.requests, consoleErrors: ui?.consoleErrors ?? [] }));
 
   const registrationRequests = (from = 0) => idp.requests.slice(from).filter((entry) => entry.method === 'POST' && entry.path.endsWith('/reg'));
+  const registrationUpdates = (from = 0) => idp.requests.slice(from).filter((entry) => entry.method === 'PUT' && entry.path.includes('/reg/'));
+  /** The redirect_uri of each authorization request the IdP received, in order. */
+  const authorizationRedirects = () =>
+    idp.requests.filter((entry) => entry.method === 'GET' && entry.path.endsWith('/auth')).map((entry) => new URL(entry.url, 'http://idp').searchParams.get('redirect_uri'));
   const tokenRequests = (from = 0) => idp.requests.slice(from).filter((entry) => entry.method === 'POST' && entry.path.endsWith('/token'));
   /** The resource's requests since `from`, as `<method> <path> <status> <scheme>`. */
   const resourceLog = (from: number) => resource.requests.slice(from).map((entry) => `${entry.method} ${entry.path} ${entry.status ?? '?'} ${entry.scheme ?? '-'}`);
@@ -161,6 +168,31 @@ describe('api.fetch in a real workbench: a client registered at the issuer, a br
     console.log(`Accounts menu: ${JSON.stringify(labels)}`);
     assert.deepEqual(labels.filter((entry) => entry.includes('@')), [label], 'only the registered provider has an account');
     assert.deepEqual(idp.requests.slice(from).map((entry) => `${entry.method} ${entry.path}`), []);
+  }));
+
+  test('signed out from the Accounts menu, the next api.fetch signs in through the browser again: one registration update for the new callback URI, no second registration', { timeout: TEST_MS }, diagnosed('sign-out-sign-in', async () => {
+    const fromIdp = idp.requests.length;
+    const fromResource = resource.requests.length;
+    const left = await signOutFromAccountsMenu(workbench, ALICE, /alice@example\.com/, (label) => label.includes(ALICE));
+    assert.deepEqual(left.filter((entry) => entry.includes('@')), [], 'nobody is signed in');
+    const got = await consumerFetch(resource.url('/items/4'), async () => {
+      // The resource's grant is remembered: no question before the browser opens.
+      const tab = await openExternalPage(workbench, browser.context, () => runCommand(workbench, 'Consumer Fixture: Authenticated Fetch'));
+      assert.equal(registrationUpdates(fromIdp).length, 1, 'the registration was updated before the browser opened');
+      // The IdP still has alice's browser session: it sends the browser straight back to the editor's callback.
+      await tab.waitForURL((url) => url.pathname.endsWith('/callback'), { timeout: 20_000 });
+      await tab.waitForLoadState('load', { timeout: 20_000 });
+      await workbench.bringToFront();
+    });
+    assert.equal(got.status, 200, got.body);
+    assert.equal((JSON.parse(got.body!) as ResourceBody).path, '/api/items/4');
+    assert.deepEqual(registrationUpdates(fromIdp).map((entry) => entry.status), [200], 'one update, accepted');
+    const [first, again] = authorizationRedirects();
+    assert.ok(first && again && first !== again && /vscode-reqid=/.test(again), `a new callback URI (${first} → ${again})`);
+    assert.deepEqual(registrationRequests(fromIdp), [], 'no second registration');
+    assert.ok(tokenRequests(fromIdp).length >= 1, 'the code was redeemed');
+    assert.deepEqual(resourceLog(fromResource).filter((line) => line.startsWith('GET /api/')).at(-1), 'GET /api/items/4 200 bearer');
+    await clearToasts(workbench);
   }));
 
   test('a reload keeps the registration: the provider is back at activation, api.fetch gets its 200 without registering or asking again', { timeout: TEST_MS }, diagnosed('reload', async () => {

@@ -13,14 +13,16 @@ export interface ProtocolFeatureOptions {
   dpop?: false | { requireNonce?: boolean };
   /**
    * Dynamic client registration (RFC 7591) at `<issuer>/reg`, open (no initial access token), on
-   * the generic face only: Entra has no such endpoint. Default off.
+   * the generic face only: Entra has no such endpoint. Default off. With it, registration
+   * management (RFC 7592): `PUT <issuer>/reg/<client_id>` with the registration access token,
+   * which oidc-provider rotates on every update (its default), as a server may.
    */
   registration?: boolean;
 }
 
 type Features = NonNullable<Configuration['features']>;
 
-/** The `features` entries these options set (`dPoP`, `registration`); spread last over the face's own. */
+/** The `features` entries these options set (`dPoP`, `registration`, `registrationManagement`); spread last over the face's own. */
 export function protocolFeatures(options: ProtocolFeatureOptions, face: 'oidc' | 'entra'): Features {
   const features: Features = {};
   if (options.dpop === false) {
@@ -31,6 +33,7 @@ export function protocolFeatures(options: ProtocolFeatureOptions, face: 'oidc' |
   }
   if (options.registration === true && face === 'oidc') {
     features.registration = { enabled: true, initialAccessToken: false };
+    features.registrationManagement = { enabled: true, rotateRegistrationAccessToken: true };
   }
   return features;
 }

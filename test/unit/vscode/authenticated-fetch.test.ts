@@ -351,10 +351,9 @@ describe('RegisteredClients', () => {
     assert.notEqual(registeredProviderId(ISSUER), registeredProviderId('https://idp.example/realms/other'));
   });
 
-  test('the provider of a registration signs in through the URI handler with the callback URI it registered', () => {
-    // A browser-based editor's callback URI: each asExternalUri answer has a new vscode-reqid.
+  test('the provider of a registration carries no callback URI: a registration update changes nothing in its config', () => {
     const callback = 'http://127.0.0.1:8080/callback?vscode-reqid=1&vscode-scheme=code-oss&vscode-authority=msal-tools.msal-signin&vscode-path=%2Fsignin-callback';
-    assert.equal(registeredProviderConfig({ ...registration, redirect_uris: ['http://127.0.0.1/', callback] }, false).registeredCallbackUri, callback);
-    assert.equal(registeredProviderConfig(registration, false).registeredCallbackUri, undefined, 'loopback only: the editor is asked');
+    const updated = { ...registration, redirect_uris: ['http://127.0.0.1/', callback.replace('reqid=1', 'reqid=2')], registration_access_token: 'rotated' };
+    assert.deepEqual(registeredProviderConfig({ ...registration, redirect_uris: ['http://127.0.0.1/', callback] }, false), registeredProviderConfig(updated, false));
   });
 });
