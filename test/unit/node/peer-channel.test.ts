@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createCipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { PeerChannel, REPLAY_WINDOW_MS, type PeerMessage, type PeerSecret } from '../../../src/node/peer-channel.js';
+import { adoptingSecret } from '../../support/adopting-secret.js';
+import { buildEnvelope, type EnvelopeFields } from '../../support/peer-envelope-builder.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'peer-channel-test-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -50,21 +52,9 @@ function exchange(endpoint: string, payload: string): Promise<string> {
   });
 }
 
-/**
- * The documented envelope, built independently of the implementation: HMAC-SHA256 over every
- * field, AES-256-GCM payload, keys from HKDF-SHA256 with the channel's labels.
- */
-function envelope(key: Uint8Array, fields: { type?: 'msg' | 'ans'; from: string; to: string; ts: number; nonce?: string; re?: string }, payload: unknown): string {
-  const derived = (label: string) => Buffer.from(hkdfSync('sha256', key, new Uint8Array(0), `msal-signin peer-channel v1 ${label}`, 32));
-  const header = { v: 1, type: fields.type ?? 'msg', from: fields.from, to: fields.to, ts: fields.ts, nonce: fields.nonce ?? randomBytes(16).toString('base64url'), ...(fields.re ? { re: fields.re } : {}) };
-  const ivBytes = randomBytes(12);
-  const iv = ivBytes.toString('base64url');
-  const covered = (data?: string) => Buffer.from(JSON.stringify([header.v, header.type, header.from, header.to, header.ts, header.nonce, header.re ?? '', iv, ...(data === undefined ? [] : [data])]));
-  const cipher = createCipheriv('aes-256-gcm', derived('enc'), ivBytes);
-  cipher.setAAD(covered());
-  const data = Buffer.concat([cipher.update(JSON.stringify(payload)), cipher.final(), cipher.getAuthTag()]).toString('base64url');
-  const mac = createHmac('sha256', derived('mac')).update(covered(data)).digest('base64url');
-  return `${JSON.stringify({ ...header, iv, data, mac })}\n`;
+/** The documented envelope under this channel's labels, one line (test/support/peer-envelope-builder.ts). */
+function envelope(key: Uint8Array, fields: Omit<EnvelopeFields, 'type'> & { type?: 'msg' | 'ans' }, payload: unknown): string {
+  return `${buildEnvelope('msal-signin peer-channel v1', key, { ...fields, type: fields.type ?? 'msg' }, payload)}\n`;
 }
 
 describe('PeerChannel: peers holding the key', () => {
@@ -102,26 +92,16 @@ describe('PeerChannel: peers holding the key', () => {
 
   test('a window whose key changed (windows that started together converge) is heard after a recheck', { timeout: 10_000 }, async () => {
     const registry = freshRegistry();
-    const other = randomBytes(32);
-    let held: Uint8Array = other;
-    let rechecks = 0;
-    const b = await openPeer(registry, {
-      secret: {
-        current: () => held,
-        recheck: async () => {
-          rechecks += 1;
-          held = KEY; // the older key the other window offered
-          return true;
-        },
-      },
-    });
+    // B starts with a key of its own and adopts the older one A holds when it rechecks.
+    const { secret, rechecks } = adoptingSecret(randomBytes(32), KEY);
+    const b = await openPeer(registry, { secret });
     const a = await openPeer(registry);
     // B's entry is MACed with its old key: A does not send to it until B re-lists.
     assert.deepEqual(await a.channel.broadcast({ topic: 't' }), []);
     // B hears A once it rechecked its key (a message of A's arrives first).
     const raw = await exchange(entryOf(registry, b.channel.id).endpoint, envelope(KEY, { from: a.channel.id, to: b.channel.id, ts: Date.now() }, { topic: 'hello' }));
     assert.ok(raw.length > 0, 'answered after the recheck');
-    assert.equal(rechecks, 1);
+    assert.equal(rechecks(), 1);
     assert.deepEqual(b.received, [{ topic: 'hello' }]);
     assert.deepEqual(await a.channel.broadcast({ topic: 't' }), [{ handled: 2 }], 'B re-listed under the shared key');
     for (const peer of [a, b]) await peer.channel.close();

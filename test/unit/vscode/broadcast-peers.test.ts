@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { createCipheriv, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import type { PeerChannel } from '../../../src/node/peer-channel.js';
 import { BroadcastPeers, REPLAY_WINDOW_MS, type PeerMessage, type PeerSecret } from '../../../src/vscode/broadcast-peers.js';
+import { adoptingSecret } from '../../support/adopting-secret.js';
+import { buildEnvelope, type EnvelopeFields } from '../../support/peer-envelope-builder.js';
 
 const KEY = randomBytes(32);
 const fixed = (key: Uint8Array): PeerSecret => ({ current: () => key });
@@ -98,21 +100,9 @@ function spyOn(channelName: string) {
   };
 }
 
-/**
- * The documented envelope, built independently of the implementation: HMAC-SHA256 over every
- * field, AES-256-GCM payload, keys from HKDF-SHA256 under the link's labels.
- */
-function envelope(key: Uint8Array, fields: { type: string; from: string; to: string; ts: number; nonce?: string; re?: string }, payload: unknown): string {
-  const derived = (label: string) => Buffer.from(hkdfSync('sha256', key, new Uint8Array(0), `msal-signin broadcast-peers v1 ${label}`, 32));
-  const header = { v: 1, type: fields.type, from: fields.from, to: fields.to, ts: fields.ts, nonce: fields.nonce ?? randomBytes(16).toString('base64url'), ...(fields.re ? { re: fields.re } : {}) };
-  const ivBytes = randomBytes(12);
-  const iv = ivBytes.toString('base64url');
-  const covered = (data?: string) => Buffer.from(JSON.stringify([header.v, header.type, header.from, header.to, header.ts, header.nonce, header.re ?? '', iv, ...(data === undefined ? [] : [data])]));
-  const cipher = createCipheriv('aes-256-gcm', derived('enc'), ivBytes);
-  cipher.setAAD(covered());
-  const data = Buffer.concat([cipher.update(JSON.stringify(payload)), cipher.final(), cipher.getAuthTag()]).toString('base64url');
-  const mac = createHmac('sha256', derived('mac')).update(covered(data)).digest('base64url');
-  return JSON.stringify({ ...header, iv, data, mac });
+/** The documented envelope under this link's labels (test/support/peer-envelope-builder.ts). */
+function envelope(key: Uint8Array, fields: EnvelopeFields, payload: unknown): string {
+  return buildEnvelope('msal-signin broadcast-peers v1', key, fields, payload);
 }
 
 const closeAll = (...links: Link[]) => Promise.all(links.map((l) => l.link.close()));
@@ -196,21 +186,12 @@ describe('BroadcastPeers: links holding the key', () => {
 
   test('a window whose key changed (windows that started together converge) is heard after a recheck', { timeout: 10_000 }, async () => {
     const name = freshChannelName();
-    let held: Uint8Array = randomBytes(32);
-    let rechecks = 0;
-    const b = await openLink(name, {
-      secret: {
-        current: () => held,
-        recheck: async () => {
-          rechecks += 1;
-          held = KEY; // the older key the other window offered
-          return true;
-        },
-      },
-    });
+    // B starts with a key of its own and adopts the older one A holds when it rechecks.
+    const { secret, rechecks } = adoptingSecret(randomBytes(32), KEY);
+    const b = await openLink(name, { secret });
     const a = await openLink(name);
     await a.signal.until(() => a.peers.includes(b.link.id));
-    assert.equal(rechecks, 1);
+    assert.equal(rechecks(), 1);
     assert.deepEqual(await a.link.broadcast({ topic: 't' }), [{ handled: 1 }]);
     await closeAll(a, b);
   });
