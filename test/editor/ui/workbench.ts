@@ -163,7 +163,9 @@ export async function clearToasts(page: Page): Promise<void> {
   for (let left = await toasts.count(); left > 0; left = await toasts.count()) {
     const close = toasts.first().locator('.codicon-notifications-clear');
     await toasts.first().hover();
-    if ((await close.count()) > 0) await close.first().click();
+    // `force`: a toast with a running progress bar never counts as "stable" for Playwright, and
+    // its clear button works all the same.
+    if ((await close.count()) > 0) await close.first().click({ force: true, timeout: STEP_MS });
     else break;
     await poll('a toast to close', async () => ((await toasts.count()) < left ? true : undefined), 5_000);
   }
