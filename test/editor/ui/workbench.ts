@@ -161,12 +161,16 @@ export async function waitForToast(page: Page, text: string | RegExp, timeoutMs 
 export async function clearToasts(page: Page): Promise<void> {
   const toasts = page.locator(`${selectors.toasts} .notification-toast`);
   for (let left = await toasts.count(); left > 0; left = await toasts.count()) {
-    const close = toasts.first().locator('.codicon-notifications-clear');
-    await toasts.first().hover();
-    // `force`: a toast with a running progress bar never counts as "stable" for Playwright, and
-    // its clear button works all the same.
-    if ((await close.count()) > 0) await close.first().click({ force: true, timeout: STEP_MS });
-    else break;
+    const first = toasts.first();
+    const close = first.locator('.codicon-notifications-clear');
+    // `force`: a toast with a running progress bar never counts as "stable" for Playwright. A
+    // toast may also hide by itself between the count and the hover: then there is nothing to
+    // click, and the count below has gone down all the same.
+    const clickable = await first
+      .hover({ force: true, timeout: 2_000 })
+      .then(async () => (await close.count()) > 0 && (await close.first().click({ force: true, timeout: 2_000 }), true))
+      .catch(() => true);
+    if (!clickable) break;
     await poll('a toast to close', async () => ((await toasts.count()) < left ? true : undefined), 5_000);
   }
 }
