@@ -159,19 +159,24 @@ export async function waitForToast(page: Page, text: string | RegExp, timeoutMs 
 
 /** Closes every toast currently shown, so the next screenshot and text checks start clean. */
 export async function clearToasts(page: Page): Promise<void> {
-  const toasts = page.locator(`${selectors.toasts} .notification-toast`);
+  // Only toasts on screen: one that hides by itself stays in the DOM for a moment, and never
+  // becomes "stable" for Playwright while it slides out.
+  const toasts = page.locator(`${selectors.toasts} .notification-toast`).filter({ visible: true });
   for (let left = await toasts.count(); left > 0; left = await toasts.count()) {
-    const first = toasts.first();
-    const close = first.locator('.codicon-notifications-clear');
-    // `force`: a toast with a running progress bar never counts as "stable" for Playwright. A
-    // toast may also hide by itself between the count and the hover: then there is nothing to
-    // click, and the count below has gone down all the same.
-    const clickable = await first
-      .hover({ force: true, timeout: 2_000 })
-      .then(async () => (await close.count()) > 0 && (await close.first().click({ force: true, timeout: 2_000 }), true))
-      .catch(() => true);
-    if (!clickable) break;
-    await poll('a toast to close', async () => ((await toasts.count()) < left ? true : undefined), 5_000);
+    const outcome = await poll('a toast to close', async () => {
+      if ((await toasts.count()) < left) return 'closed';
+      const first = toasts.first();
+      const close = first.locator('.codicon-notifications-clear');
+      try {
+        await first.hover({ timeout: 1_000 });
+        if ((await close.count()) === 0) return 'no clear button';
+        await close.first().click({ timeout: 1_000 });
+      } catch {
+        // Sliding in or out: look again.
+      }
+      return (await toasts.count()) < left ? 'closed' : undefined;
+    }, 10_000);
+    if (outcome !== 'closed') break;
   }
 }
 
