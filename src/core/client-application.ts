@@ -13,7 +13,7 @@ import { mergeClaims } from './claims.js';
 import { type ClientCredential, clientAuthFor } from './client-auth.js';
 import { randomUuid } from './crypto.js';
 import { DpopNonces } from './dpop.js';
-import { checkDpopOptions, type DpopBinding, type DpopKeyOwner, type DpopOptions, isDpopTokenType, issuerSupportsDpop } from './dpop-keys.js';
+import { checkDpopOptions, type DpopBinding, type DpopKeyOwner, dpopKeyOwnerOf, type DpopOptions, isDpopTokenType, issuerSupportsDpop } from './dpop-keys.js';
 import { AuthError, ServerError } from './errors.js';
 import { type AuthCodeFlow, authorizationCodeGrantRequest, buildAuthorizationUrl, checkAuthorizationResponse, createAuthCodeFlow, processAuthorizationCodeResponse } from './grants/authorization-code.js';
 import { passwordGrantRequest, processPasswordResponse } from './grants/password.js';
@@ -417,7 +417,7 @@ export class ClientApplication {
     if (!account?.homeAccountId) throw new AuthError('invalid_argument', 'removeAccount needs an account from getAccounts()');
     const authority = await this.getAuthority();
     this.tokenCache.removeAccountData({ homeAccountId: account.homeAccountId, environments: [...authority.aliases], clientId: this.clientId });
-    await this.options.dpop?.keys.remove({ homeAccountId: account.homeAccountId, environment: account.environment });
+    await this.options.dpop?.keys.remove(dpopKeyOwnerOf(account));
     this.log.info(`removed account ${this.log.pii(account.username)}`);
   }
 
@@ -449,7 +449,7 @@ export class ClientApplication {
     validateScopes(scopes);
     if (!account) return undefined;
     const authority = options.authority === undefined ? await this.getAuthority() : await this.otherAuthority(options.authority);
-    const dpop = await this.dpopBinding(authority, { homeAccountId: account.homeAccountId, environment: account.environment });
+    const dpop = await this.dpopBinding(authority, dpopKeyOwnerOf(account));
     return acquireSilently(
       {
         tokenCache: this.tokenCache,
@@ -494,7 +494,7 @@ export class ClientApplication {
   }
 
   private dpopKeyOwner(account: Account | undefined, authority: Authority): DpopKeyOwner {
-    return account ? { homeAccountId: account.homeAccountId, environment: account.environment } : { homeAccountId: '', environment: authority.instance };
+    return account ? dpopKeyOwnerOf(account) : { homeAccountId: '', environment: authority.instance };
   }
 
   /**

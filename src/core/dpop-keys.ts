@@ -19,6 +19,11 @@ export interface DpopKeyOwner {
   environment: string;
 }
 
+/** The owner of an account's key. */
+export function dpopKeyOwnerOf(account: Pick<DpopKeyOwner, 'homeAccountId' | 'environment'>): DpopKeyOwner {
+  return { homeAccountId: account.homeAccountId, environment: account.environment };
+}
+
 /** The host's keeper of DPoP keys. */
 export interface DpopKeyStore {
   /** A new key pair, for a sign-in whose account is not known yet. */

@@ -34,7 +34,7 @@ export {
   updateNativeClient,
 } from './client-registration.js';
 export { ConfidentialClientApplication } from './confidential-client-application.js';
-export { DPOP_TOKEN_TYPE, type DpopKeyOwner, type DpopKeyStore, type DpopOptions, MemoryDpopKeyStore } from './dpop-keys.js';
+export { DPOP_TOKEN_TYPE, type DpopKeyOwner, dpopKeyOwnerOf, type DpopKeyStore, type DpopOptions, MemoryDpopKeyStore } from './dpop-keys.js';
 export { createDpopProof, type DpopKey, DpopNonces, type DpopRetryDecision, exportDpopPrivateJwk, generateDpopKey, importDpopKey } from './dpop.js';
 export { AuthError, type AuthErrorCode, isInteractionRequired, ServerError, type ServerErrorFields, ThrottledError } from './errors.js';
 export { type AuthCodeFlow, LIBRARY_AUTHORIZATION_PARAMETERS, parseAuthorizationResponse } from './grants/authorization-code.js';

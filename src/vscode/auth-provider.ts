@@ -5,7 +5,7 @@
  * read and write, and sign-in walks the flows chosen for this environment ({@link runFlowChain}).
  */
 import * as vscode from 'vscode';
-import type { Account, AuthenticationResult, DpopKeyOwner, DpopKeyStore, PublicClientApplication } from '../core/index.js';
+import { type Account, type AuthenticationResult, dpopKeyOwnerOf, type DpopKeyStore, type PublicClientApplication } from '../core/index.js';
 import { readChallenges } from './challenges.js';
 import { runFlowChain } from './flow-chain.js';
 import { type ExtensionHostKind, type FlowContext, type FlowQuery, FlowUnavailableError, getFlows, type SignInFlow, unavailableReason } from './flows.js';
@@ -326,7 +326,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
         found ??= account;
       }
       // Only the application with DPoP on removes a key, and the first app may have left it no account.
-      if (found && this.deps.dpopKeys) await this.deps.dpopKeys.remove(dpopKeyOwner(found));
+      if (found && this.deps.dpopKeys) await this.deps.dpopKeys.remove(dpopKeyOwnerOf(found));
       return found;
     });
     this.logger.info(`signed out of ${this.config.id}`);
@@ -353,10 +353,6 @@ function isAccount(account: Account, wanted: vscode.AuthenticationSessionAccount
 /** A session in a change event: VS Code re-reads sessions on the event, it only needs the account. */
 function placeholderSession(account: CachedAccount): vscode.AuthenticationSession {
   return { id: sessionId(account.homeAccountId, ACCOUNT_LISTING), accessToken: '', account: accountInformation(account), scopes: [] };
-}
-
-function dpopKeyOwner(account: Account): DpopKeyOwner {
-  return { homeAccountId: account.homeAccountId, environment: account.environment };
 }
 
 /** How VS Code shows an account: its username, else its name, else its id. */
