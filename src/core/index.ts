@@ -68,5 +68,6 @@ export {
 } from './resource-metadata.js';
 export { type AuthorizedResourceRequest, authorizeResourceRequest, decideResourceRetry, type ResourceCredential } from './resource-request.js';
 export { isOpenIdScope } from './scopes.js';
+export { SharedInFlight } from './shared-in-flight.js';
 export type { SilentOptions } from './silent-acquisition.js';
 export { claimsChallengeFrom, decodeClaimsParameter, parseWwwAuthenticate, type WwwAuthenticateChallenge } from './www-authenticate.js';

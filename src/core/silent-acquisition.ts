@@ -17,6 +17,7 @@ import { type DpopBinding, DPOP_TOKEN_TYPE, isDpopTokenType } from './dpop-keys.
 import type { LogContext } from './logger.js';
 import type { AuthorityOption } from './options.js';
 import { ScopeSet, searchScopesFor } from './scopes.js';
+import { SharedInFlight } from './shared-in-flight.js';
 import type { TokenClient, TokenGrantResult } from './token-client.js';
 
 /** Options of silent acquisition. */
@@ -101,7 +102,7 @@ export function refreshTokenUsableWith(entry: RefreshTokenEntity, dpop: DpopBind
  * request: same account, authority, scopes (in any case or order), claims, force and data.
  */
 export class RefreshesInFlight {
-  private readonly byKey = new Map<string, Promise<AuthenticationResult | undefined>>();
+  private readonly refreshes = new SharedInFlight<AuthenticationResult | undefined>();
 
   share(
     request: { homeAccountId: string; authority: Authority; scopes: string[]; options: SilentOptions },
@@ -109,12 +110,7 @@ export class RefreshesInFlight {
   ): Promise<AuthenticationResult | undefined> {
     const { homeAccountId, authority, scopes, options } = request;
     const key = JSON.stringify([homeAccountId, authority.url, ScopeSet.of(scopes).toKey(), options.claimsChallenge ?? '', !!options.forceRefresh, options.data ?? {}]);
-    let refresh = this.byKey.get(key);
-    if (!refresh) {
-      refresh = start().finally(() => this.byKey.delete(key));
-      this.byKey.set(key, refresh);
-    }
-    return refresh;
+    return this.refreshes.share(key, start);
   }
 }
 

@@ -37,6 +37,7 @@ import {
   type ProtectedResourceMetadata,
   type ResourceChallenge,
   resourceMatchesRequest,
+  SharedInFlight,
 } from '../core/index.js';
 import type { ConsentMemory, FetchCaller, FetchConsentUi } from './fetch-consent.js';
 import { findProviderForIssuer, type IssuerMatch } from './issuer-match.js';
@@ -169,7 +170,7 @@ export class AuthenticatedFetch {
   /** Per resource: what served it last. Keyed by the resource identifier. */
   private readonly grants = new Map<string, ResourceGrant>();
   /** Consent questions and registrations in progress, so that concurrent calls ask once. */
-  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly inFlight = new SharedInFlight<unknown>();
 
   constructor(private readonly deps: AuthenticatedFetchDependencies) {}
 
@@ -314,11 +315,6 @@ export class AuthenticatedFetch {
 
   /** Runs `work` once for concurrent callers with the same key; later calls run it again. */
   private once<T>(key: string, work: () => Promise<T>): Promise<T> {
-    let pending = this.inFlight.get(key) as Promise<T> | undefined;
-    if (!pending) {
-      pending = work().finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
-    }
-    return pending;
+    return this.inFlight.share(key, work) as Promise<T>;
   }
 }

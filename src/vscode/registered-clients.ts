@@ -9,7 +9,7 @@
  * this store neither asks nor registers on its own. A client id configured for the same issuer in
  * the settings always wins: the registry leaves a registered client out when one is.
  */
-import { AuthError, type AuthorizationServerMetadata, describeUrl, type FetchLike, type NativeClientRegistration, registerNativeClient, updateNativeClient } from '../core/index.js';
+import { AuthError, type AuthorizationServerMetadata, describeUrl, type FetchLike, type NativeClientRegistration, registerNativeClient, SharedInFlight, updateNativeClient } from '../core/index.js';
 import type { ProviderConfig } from './settings.js';
 import type { SecretStore } from './shared-token-cache.js';
 
@@ -64,7 +64,7 @@ function isRegistration(value: unknown, issuer: string): value is NativeClientRe
 }
 
 export class RegisteredClients {
-  private pending = new Map<string, Promise<NativeClientRegistration>>();
+  private readonly registering = new SharedInFlight<NativeClientRegistration>();
 
   constructor(
     private readonly secrets: SecretStore,
@@ -88,12 +88,7 @@ export class RegisteredClients {
   async obtain(metadata: AuthorizationServerMetadata): Promise<NativeClientRegistration> {
     const stored = await this.find(metadata.issuer);
     if (stored) return stored;
-    let pending = this.pending.get(metadata.issuer);
-    if (!pending) {
-      pending = this.registerAndStore(metadata).finally(() => this.pending.delete(metadata.issuer));
-      this.pending.set(metadata.issuer, pending);
-    }
-    return pending;
+    return this.registering.share(metadata.issuer, () => this.registerAndStore(metadata));
   }
 
   /** Stores `registration` in place of its issuer's (after an RFC 7592 update: new redirect URIs, maybe a new token). */
