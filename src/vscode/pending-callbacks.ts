@@ -52,8 +52,7 @@ export class PendingCallbacks {
   /** Delivers a callback's query string to a sign-in of this window. Returns true when one took it. */
   deliver(query: string): boolean {
     const delivery = this.take(query);
-    if (delivery === 'malformed') this.log('ignored a sign-in callback that repeats a parameter');
-    if (delivery === 'unknown') this.log('ignored a sign-in callback whose state matches no sign-in in progress');
+    this.logDropped(delivery);
     return delivery === 'taken';
   }
 
@@ -64,7 +63,10 @@ export class PendingCallbacks {
   async receive(query: string): Promise<boolean> {
     const delivery = this.take(query);
     if (delivery === 'taken') return true;
-    if (delivery === 'malformed' || !this.link) return this.deliver(query);
+    if (delivery === 'malformed' || !this.link) {
+      this.logDropped(delivery);
+      return false;
+    }
     const answers = await this.link.broadcast({ topic: CALLBACK_TOPIC, query });
     const taken = answers.some((answer) => (answer as { taken?: unknown } | null)?.taken === true);
     this.log(taken ? 'handed a sign-in callback to the window whose sign-in waits for it' : 'ignored a sign-in callback whose state matches no sign-in in progress in any window');
@@ -81,6 +83,11 @@ export class PendingCallbacks {
         if (this.link === link) this.link = undefined;
       },
     };
+  }
+
+  private logDropped(delivery: Delivery): void {
+    if (delivery === 'malformed') this.log('ignored a sign-in callback that repeats a parameter');
+    if (delivery === 'unknown') this.log('ignored a sign-in callback whose state matches no sign-in in progress');
   }
 
   private take(query: string): Delivery {
