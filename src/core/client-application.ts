@@ -3,14 +3,17 @@
  * the cache, the auth-code flow, refresh-token migration, silent acquisition and the accounts.
  * It checks the caller's arguments and hands the work to the grant modules (grants/), silent
  * acquisition (silent-acquisition.ts) and result building (authentication-result.ts).
- * `PublicClientApplication` and `ConfidentialClientApplication` extend it in their own files.
+ * `PublicClientApplication` and `ConfidentialClientApplication` extend it in their own files and
+ * hand it their client authentication: what only a confidential client uses (its credential,
+ * regions) stays in its file, out of the public build.
  */
 import type { Account, AuthenticationResult } from './account.js';
 import { type Authority, type AuthorityOptions, parseAuthority, resolveAuthority } from './authority.js';
 import { storeAndBuildResult, type StoreOptions, toAccount } from './authentication-result.js';
 import { TokenCache } from './cache/token-cache.js';
 import { mergeClaims } from './claims.js';
-import { type ClientCredential, clientAuthFor } from './client-auth.js';
+import type { ClientAuth } from './client-auth.js';
+import type { ClientCredential } from './client-credential.js';
 import { randomUuid } from './crypto.js';
 import { DpopNonces } from './dpop.js';
 import { checkDpopOptions, type DpopBinding, type DpopKeyOwner, dpopKeyOwnerOf, type DpopOptions, isDpopTokenType, issuerSupportsDpop } from './dpop-keys.js';
@@ -37,7 +40,6 @@ import type { DpopRetryDecision } from './dpop.js';
 import { decorateScopes, validateScopes } from './scopes.js';
 import { acquireSilently, FIRST_PARTY_FAMILY_ID, RefreshesInFlight, type SilentOptions } from './silent-acquisition.js';
 import { TokenClient, type TokenGrantResult } from './token-client.js';
-import { checkAzureRegion } from './region.js';
 import { IdTokenValidator } from './token-response.js';
 import { type AccountProfile, lookUpAccountProfile } from './userinfo.js';
 
@@ -121,6 +123,11 @@ export const ATTEMPT_REGION_DISCOVERY = true;
 /** The broker switches of MSAL for Python's applications; none has an effect here (no broker). */
 const BROKER_OPTIONS = ['allowBroker', 'enableBrokerOnWindows', 'enableBrokerOnMac', 'enableBrokerOnLinux', 'enableBrokerOnWsl'] as const;
 
+/** The broker switches `options` turns on: a public client logs that there is no broker, a confidential one refuses them. */
+export function brokerSwitchesOn(options: ClientApplicationOptions): string[] {
+  return BROKER_OPTIONS.filter((name) => options[name]);
+}
+
 export class ClientApplication {
   /** `azureRegion: ClientApplication.ATTEMPT_REGION_DISCOVERY` detects the region. */
   static readonly ATTEMPT_REGION_DISCOVERY = ATTEMPT_REGION_DISCOVERY;
@@ -145,16 +152,14 @@ export class ClientApplication {
   /** The resources' DPoP nonces (§9), by origin: see {@link authorizeResourceRequest}. */
   private readonly resourceNonces = new DpopNonces();
 
-  constructor(options: ClientApplicationOptions) {
+  /**
+   * `clientAuth` is the subclass's: a public client sends its id alone, a confidential one
+   * authenticates with its `clientCredential`.
+   */
+  protected constructor(options: ClientApplicationOptions, clientAuth: ClientAuth) {
     checkOptionNames(options, OPTION_NAMES.application, 'the application');
     if (typeof options?.clientId !== 'string' || options.clientId.length === 0) {
       throw new AuthError('invalid_argument', 'clientId is required');
-    }
-    checkAzureRegion(options.azureRegion);
-    const brokerOptions = BROKER_OPTIONS.filter((name) => options[name]);
-    // A ConfidentialClientApplication always has a clientCredential: its constructor refuses one without.
-    if (brokerOptions.length > 0 && options.clientCredential !== undefined) {
-      throw new AuthError('invalid_argument', `${brokerOptions.join(', ')}: brokers are for a PublicClientApplication only`);
     }
     if (options.authority !== undefined && options.oidcAuthority !== undefined) {
       throw new AuthError('invalid_argument', 'set authority or oidcAuthority, not both');
@@ -168,14 +173,11 @@ export class ClientApplication {
     this.tokenCache = options.tokenCache ?? new TokenCache();
     this.httpCache = options.httpCache ?? new Map<string, unknown>();
     this.log = new LogContext(options.logger, options.enablePiiLog === true);
-    if (brokerOptions.length > 0) {
-      this.log.info(`${brokerOptions.join(', ')}: no broker is available in this library, so sign-in uses the browser and device flows`);
-    }
     const fetchLike = options.httpClient ?? this.defaultHttpClient(options);
     this.pipeline = new HttpPipeline(fetchLike, this.httpCache);
     this.tokenClient = new TokenClient({
       clientId: options.clientId,
-      clientAuth: clientAuthFor(options.clientCredential, options.clientClaims),
+      clientAuth,
       pipeline: this.pipeline,
       validator: new IdTokenValidator(this.pipeline, this.httpCache),
       log: this.log,

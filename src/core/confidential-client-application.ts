@@ -1,20 +1,22 @@
 /**
  * MSAL's {@link ConfidentialClientApplication}: an app on a server, which keeps a secret or a
- * certificate. It adds to {@link ClientApplication} the grants only such a client may use: client
- * credentials (app-only tokens, regional endpoints) and on-behalf-of.
+ * certificate. It adds to {@link ClientApplication} its client authentication (client-credential.ts)
+ * and the grants only such a client may use: client credentials (app-only tokens, regional
+ * endpoints) and on-behalf-of.
  */
 import type { AuthenticationResult } from './account.js';
 import type { Authority } from './authority.js';
 import { resultFromCache } from './authentication-result.js';
 import { cacheRealmOf } from './cache-realm.js';
-import { ClientApplication, type ClientApplicationOptions } from './client-application.js';
+import { brokerSwitchesOn, ClientApplication, type ClientApplicationOptions } from './client-application.js';
+import { clientAuthFor } from './client-credential.js';
 import { randomUuid } from './crypto.js';
 import { type DpopBinding, DPOP_TOKEN_TYPE } from './dpop-keys.js';
 import { AuthError } from './errors.js';
 import { clientCredentialsForm, clientCredentialsGrantRequest, processClientCredentialsResponse } from './grants/client-credentials.js';
 import { onBehalfOfGrantRequest, processOnBehalfOfResponse } from './grants/on-behalf-of.js';
 import { checkOptionNames, type ClientCredentialsOptions, type OnBehalfOfOptions, OPTION_NAMES } from './options.js';
-import { regionalTokenEndpoint, regionToUse } from './region.js';
+import { checkAzureRegion, regionalTokenEndpoint, regionToUse } from './region.js';
 import { validateScopes } from './scopes.js';
 import { cachedTokenState } from './silent-acquisition.js';
 
@@ -24,7 +26,12 @@ export class ConfidentialClientApplication extends ClientApplication {
     if (options?.clientCredential === undefined) {
       throw new AuthError('invalid_argument', 'a confidential client application needs a clientCredential');
     }
-    super(options);
+    const brokers = brokerSwitchesOn(options);
+    // MSAL for Python refuses allow_broker here, and has its enable_broker_on_* on public clients only.
+    if (brokers.length > 0) throw new AuthError('invalid_argument', `${brokers.join(', ')}: brokers are for a PublicClientApplication only`);
+    // Checked here, where it is used: only client credentials go to a regional endpoint.
+    checkAzureRegion(options.azureRegion);
+    super(options, clientAuthFor(options.clientCredential, options.clientClaims));
   }
 
   /** The regional token endpoint for client credentials, when `azureRegion` (or `MSAL_FORCE_REGION`) asks for one. */

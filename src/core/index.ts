@@ -23,7 +23,7 @@ export {
   type AssertionCredential,
   type CertificateCredential,
   type ClientCredential,
-} from './client-auth.js';
+} from './client-credential.js';
 export {
   isManageableRegistration,
   type ManageableClientRegistration,

@@ -4,7 +4,8 @@
  * loopback redirect (RFC 8252) and the device-code flow (RFC 8628).
  */
 import type { AuthenticationResult } from './account.js';
-import { type AuthCodeFlowOptions, ClientApplication, type ClientApplicationOptions } from './client-application.js';
+import { type AuthCodeFlowOptions, brokerSwitchesOn, ClientApplication, type ClientApplicationOptions } from './client-application.js';
+import { None } from './client-auth.js';
 import { randomToken, randomUuid } from './crypto.js';
 import { AuthError } from './errors.js';
 import { authorizationCodeForm } from './grants/authorization-code.js';
@@ -67,7 +68,11 @@ export class PublicClientApplication extends ClientApplication {
     if (options?.clientCredential !== undefined) {
       throw new AuthError('invalid_argument', 'a public client application takes no clientCredential; use ConfidentialClientApplication');
     }
-    super(options);
+    super(options, None());
+    const brokers = brokerSwitchesOn(options);
+    if (brokers.length > 0) {
+      this.log.info(`${brokers.join(', ')}: no broker is available in this library, so sign-in uses the browser and device flows`);
+    }
   }
 
   /**

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { SerializableTokenCache } from '../../src/core/cache/serializable-token-cache.js';
-import type { CertificateCredential } from '../../src/core/client-auth.js';
+import type { CertificateCredential } from '../../src/core/client-credential.js';
 import { ServerError } from '../../src/core/errors.js';
 import { ConfidentialClientApplication, PublicClientApplication } from '../../src/node/applications.js';
 import { ACCOUNTS, CONFIDENTIAL_CERT_CLIENT_ID, DEMO_API_SCOPES, type Idp, PUBLIC_CLIENT_ID, startIdp, TENANT_ID } from '../idp/server.js';

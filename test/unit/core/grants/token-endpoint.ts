@@ -3,7 +3,8 @@
  * reads the form, headers and client authentication a grant sends, and scripts the answer.
  */
 import { Authority } from '../../../../src/core/authority.js';
-import { type ClientAuth, ClientSecretPost, None } from '../../../../src/core/client-auth.js';
+import { type ClientAuth, None } from '../../../../src/core/client-auth.js';
+import { ClientSecretPost } from '../../../../src/core/client-credential.js';
 import { HttpPipeline } from '../../../../src/core/http.js';
 import { LogContext, type Logger } from '../../../../src/core/logger.js';
 import { TokenClient } from '../../../../src/core/token-client.js';

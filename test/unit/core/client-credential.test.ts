@@ -2,15 +2,8 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, before, describe, mock, test } from 'node:test';
 import { base64url, type CryptoKey, decodeProtectedHeader, exportPKCS8, exportSPKI, generateKeyPair, importSPKI, jwtVerify } from 'jose';
-import {
-  ClientAssertion,
-  type ClientAuth,
-  clientAuthFor,
-  ClientSecretPost,
-  extractCertificates,
-  None,
-  PrivateKeyJwt,
-} from '../../../src/core/client-auth.js';
+import { type ClientAuth, None } from '../../../src/core/client-auth.js';
+import { ClientAssertion, clientAuthFor, ClientSecretPost, extractCertificates, PrivateKeyJwt } from '../../../src/core/client-credential.js';
 import { rejectsWithCode, throwsWithCode } from './fakes.js';
 
 const CLIENT_ID = 'client-123';
