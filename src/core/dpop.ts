@@ -3,22 +3,26 @@
  * per account signs a short proof for every request; a token bound to the key's thumbprint is
  * useless to whoever copies it without the private key.
  *
- * This file holds the pieces a request needs and nothing that sends one: the key pair (ES256 via
- * WebCrypto), the proof JWT, the `jkt` thumbprint, the servers' nonces, and the rule for the one
- * retry a `use_dpop_nonce` answer allows.
+ * This file holds the pieces a request needs and nothing that sends one: the key pair, the proof
+ * JWT, the `jkt` thumbprint, the servers' nonces, and the rule for the one retry a
+ * `use_dpop_nonce` answer allows.
+ *
+ * Proofs use one algorithm, ES256, so they are made on WebCrypto directly rather than with jose's
+ * general key and JWT modules: ECDSA P-256 with SHA-256 already signs in the JWS form (r || s,
+ * RFC 7518 §3.4), and the thumbprint is one hash of a fixed JSON shape (RFC 7638 §3.2).
  */
 import type { CryptoKey, JWK } from 'jose';
-import { calculateJwkThumbprint } from 'jose/jwk/thumbprint';
-import { exportJWK } from 'jose/key/export';
-import { generateKeyPair } from 'jose/key/generate/keypair';
-import { importJWK } from 'jose/key/import';
-import { SignJWT } from 'jose/jwt/sign';
+import * as base64url from 'jose/base64url';
 import { randomToken, sha256Base64Url } from './crypto.js';
 import { AuthError } from './errors.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
 /** The proof algorithm: ES256 is the one every DPoP server must accept in practice (and oidc-provider's first). */
 export const DPOP_ALGORITHM = 'ES256';
+
+/** ES256's key type in WebCrypto, and how it signs. */
+const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
 /** A DPoP key pair and what is derived from its public half. */
 export interface DpopKey {
@@ -29,8 +33,8 @@ export interface DpopKey {
   thumbprint: string;
 }
 
-async function describeKey(privateKey: CryptoKey, publicKey: CryptoKey): Promise<DpopKey> {
-  const { kty, crv, x, y } = await exportJWK(publicKey);
+/** The key with its public JWK: only the members a P-256 public key has, never `d`, `ext` or `key_ops`. */
+async function describeKey(privateKey: CryptoKey, { kty, crv, x, y }: JWK): Promise<DpopKey> {
   const publicJwk: JWK = { kty, crv, x, y };
   return { privateKey, publicJwk, thumbprint: await dpopThumbprint(publicJwk) };
 }
@@ -42,31 +46,47 @@ async function describeKey(privateKey: CryptoKey, publicKey: CryptoKey): Promise
  * JWK kept in secret storage ({@link exportDpopPrivateJwk}, {@link importDpopKey}).
  */
 export async function generateDpopKey(options: { extractable?: boolean } = {}): Promise<DpopKey> {
-  const { privateKey, publicKey } = await generateKeyPair(DPOP_ALGORITHM, { extractable: options.extractable === true });
-  return describeKey(privateKey, publicKey);
+  const { privateKey, publicKey } = await globalThis.crypto.subtle.generateKey(P256, options.extractable === true, ['sign', 'verify']);
+  // A public key is always extractable.
+  return describeKey(privateKey, (await globalThis.crypto.subtle.exportKey('jwk', publicKey)) as JWK);
 }
 
 /** The private JWK of an extractable key, for secret storage. Never log it. */
 export async function exportDpopPrivateJwk(key: DpopKey): Promise<JWK> {
   if (!key.privateKey.extractable) throw new AuthError('invalid_argument', 'this DPoP key is not extractable');
-  const { kty, crv, x, y, d } = await exportJWK(key.privateKey);
+  const { kty, crv, x, y, d } = (await globalThis.crypto.subtle.exportKey('jwk', key.privateKey)) as JWK;
   return { kty, crv, x, y, d };
 }
 
-/** A key from the private JWK {@link exportDpopPrivateJwk} gave; imported extractable, so it can be stored again. */
+/**
+ * A key from the private JWK {@link exportDpopPrivateJwk} gave; imported extractable, so it can be
+ * stored again. WebCrypto refuses a `d` that does not belong to `x` and `y`, so the public JWK
+ * taken from the same object is the private key's own.
+ */
 export async function importDpopKey(privateJwk: JWK): Promise<DpopKey> {
-  if (privateJwk.kty !== 'EC' || privateJwk.crv !== 'P-256' || typeof privateJwk.d !== 'string') {
+  const { kty, crv, x, y, d } = privateJwk ?? {};
+  if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string' || typeof d !== 'string') {
     throw new AuthError('invalid_argument', 'a DPoP key must be a P-256 private JWK');
   }
-  const { kty, crv, x, y } = privateJwk;
-  const privateKey = (await importJWK({ kty, crv, x, y, d: privateJwk.d }, DPOP_ALGORITHM, { extractable: true })) as CryptoKey;
-  const publicKey = (await importJWK({ kty, crv, x, y }, DPOP_ALGORITHM)) as CryptoKey;
-  return describeKey(privateKey, publicKey);
+  let privateKey: CryptoKey;
+  try {
+    privateKey = await globalThis.crypto.subtle.importKey('jwk', { kty, crv, x, y, d }, P256, true, ['sign']);
+  } catch (cause) {
+    throw new AuthError('invalid_argument', 'a DPoP key must be a P-256 private JWK', { cause });
+  }
+  return describeKey(privateKey, privateJwk);
 }
 
-/** RFC 7638 SHA-256 thumbprint of a public JWK (the `jkt`). */
+/**
+ * RFC 7638 SHA-256 thumbprint of a public P-256 JWK (the `jkt`): the required members of an EC
+ * key in lexicographic order, without white space (§3.2), hashed.
+ */
 export function dpopThumbprint(publicJwk: JWK): Promise<string> {
-  return calculateJwkThumbprint(publicJwk, 'sha256');
+  const { kty, crv, x, y } = publicJwk;
+  if (kty !== 'EC' || typeof crv !== 'string' || typeof x !== 'string' || typeof y !== 'string') {
+    return Promise.reject(new AuthError('invalid_argument', 'a DPoP thumbprint is of a public EC JWK (crv, x, y)'));
+  }
+  return sha256Base64Url(JSON.stringify({ crv, kty, x, y }));
 }
 
 /** `htu` (RFC 9449 §4.2): the request URL without query and fragment. */
@@ -96,14 +116,14 @@ export interface DpopProofClaims {
  */
 export async function createDpopProof(key: DpopKey, claims: DpopProofClaims, options: { now?: number } = {}): Promise<string> {
   if (typeof claims.method !== 'string' || !/^[A-Z]+$/.test(claims.method)) throw new AuthError('invalid_argument', 'the DPoP method must be an upper-case HTTP method');
-  const payload: Record<string, unknown> = { htm: claims.method, htu: dpopHtu(claims.url) };
+  const payload: Record<string, unknown> = { jti: randomToken(16), htm: claims.method, htu: dpopHtu(claims.url), iat: options.now ?? Math.floor(Date.now() / 1000) };
   if (claims.accessToken !== undefined) payload.ath = await sha256Base64Url(claims.accessToken);
   if (claims.nonce !== undefined) payload.nonce = claims.nonce;
-  return new SignJWT(payload)
-    .setProtectedHeader({ typ: 'dpop+jwt', alg: DPOP_ALGORITHM, jwk: key.publicJwk })
-    .setJti(randomToken(16))
-    .setIssuedAt(options.now ?? Math.floor(Date.now() / 1000))
-    .sign(key.privateKey);
+  const header = { typ: 'dpop+jwt', alg: DPOP_ALGORITHM, jwk: key.publicJwk };
+  const signingInput = `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}`;
+  // WebCrypto's ECDSA signature is r || s, which is what JWS carries (RFC 7518 §3.4): no DER to undo.
+  const signature = await globalThis.crypto.subtle.sign(ECDSA_SHA256, key.privateKey, new TextEncoder().encode(signingInput));
+  return `${signingInput}.${base64url.encode(new Uint8Array(signature))}`;
 }
 
 /** The headers of a resource request with a DPoP-bound access token (RFC 9449 §7.1). */

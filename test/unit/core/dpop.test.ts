@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { decodeJwt, decodeProtectedHeader, EmbeddedJWK, jwtVerify } from 'jose';
+import { base64url, calculateJwkThumbprint, compactVerify, decodeJwt, decodeProtectedHeader, EmbeddedJWK, exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify } from 'jose';
 import {
   createDpopProof,
   decideDpopRetry,
@@ -39,6 +39,56 @@ describe('DPoP keys', () => {
   test('the thumbprint is RFC 7638 (the RFC 9449 §6.1 example key)', async () => {
     const jwk = { kty: 'EC', crv: 'P-256', x: 'l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs', y: '9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA' };
     assert.equal(await dpopThumbprint(jwk), '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I');
+  });
+});
+
+describe('DPoP keys and proofs checked with jose (WebCrypto made them, jose verifies)', () => {
+  test('the thumbprint is jose\'s RFC 7638 thumbprint, extra members ignored; a non-EC key is refused', async () => {
+    for (let i = 0; i < 5; i += 1) {
+      const key = await generateDpopKey();
+      assert.equal(key.thumbprint, await calculateJwkThumbprint(key.publicJwk, 'sha256'));
+    }
+    const rfc9449 = { kty: 'EC', crv: 'P-256', x: 'l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs', y: '9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA' };
+    assert.equal(await dpopThumbprint({ ...rfc9449, use: 'sig', kid: 'k1' }), await calculateJwkThumbprint(rfc9449, 'sha256'));
+    await rejectsWithCode(dpopThumbprint({ kty: 'RSA', n: 'x', e: 'AQAB' }), 'invalid_argument');
+    await rejectsWithCode(dpopThumbprint({ kty: 'EC', crv: 'P-256', x: 'x' }), 'invalid_argument');
+  });
+
+  test('a proof verifies with jose against the public JWK, header and claims exactly RFC 9449 §4.2\'s', async () => {
+    const key = await generateDpopKey();
+    const proof = await createDpopProof(key, { method: 'POST', url: TOKEN_URL, nonce: 'n-3' }, { now: 1_700_000_000 });
+    const { payload, protectedHeader } = await compactVerify(proof, await importJWK(key.publicJwk, 'ES256'), { algorithms: ['ES256'] });
+    assert.deepEqual(protectedHeader, { typ: 'dpop+jwt', alg: 'ES256', jwk: key.publicJwk });
+    assert.deepEqual(Object.keys(protectedHeader.jwk!).sort(), ['crv', 'kty', 'x', 'y']);
+    const claims = JSON.parse(new TextDecoder().decode(payload));
+    assert.deepEqual(Object.keys(claims).sort(), ['htm', 'htu', 'iat', 'jti', 'nonce']);
+    assert.deepEqual({ htm: claims.htm, htu: claims.htu, iat: claims.iat, nonce: claims.nonce }, { htm: 'POST', htu: TOKEN_URL, iat: 1_700_000_000, nonce: 'n-3' });
+    // The JWS form of an ES256 signature: r || s, 32 bytes each.
+    assert.equal(base64url.decode(proof.split('.')[2]).length, 64);
+  });
+
+  test('a tampered proof does not verify', async () => {
+    const key = await generateDpopKey();
+    const [header, payload, signature] = (await createDpopProof(key, { method: 'GET', url: TOKEN_URL })).split('.');
+    const forged = base64url.encode(JSON.stringify({ ...decodeJwt(`${header}.${payload}.${signature}`), htm: 'POST' }));
+    await assert.rejects(jwtVerify(`${header}.${forged}.${signature}`, EmbeddedJWK, { typ: 'dpop+jwt' }), { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+  });
+
+  test('a private JWK jose exported (as stored by earlier versions) imports, and signs for its own public key', async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const { kty, crv, x, y, d } = await exportJWK(pair.privateKey);
+    const key = await importDpopKey({ kty, crv, x, y, d } as JWK);
+    assert.deepEqual(key.publicJwk, { kty, crv, x, y });
+    assert.equal(key.thumbprint, await calculateJwkThumbprint({ kty, crv, x, y }, 'sha256'));
+    await jwtVerify(await createDpopProof(key, { method: 'GET', url: TOKEN_URL }), pair.publicKey, { typ: 'dpop+jwt' });
+    assert.deepEqual(await exportDpopPrivateJwk(key), { kty, crv, x, y, d });
+  });
+
+  test('a private JWK whose d is not the key of its x and y is refused', async () => {
+    const [a, b] = await Promise.all([generateDpopKey({ extractable: true }), generateDpopKey({ extractable: true })]);
+    const mixed = { ...(await exportDpopPrivateJwk(a)), d: (await exportDpopPrivateJwk(b)).d };
+    await rejectsWithCode(importDpopKey(mixed), 'invalid_argument');
+    await rejectsWithCode(importDpopKey(null as unknown as JWK), 'invalid_argument');
   });
 });
 
