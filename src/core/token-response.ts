@@ -1,17 +1,24 @@
 /**
  * Checks of token endpoint answers, in a fixed order: HTTP status and OAuth error body, JSON
- * object, each field's type, then the ID token (signature from the JWKS, iss, aud, azp, exp, iat,
- * nonce). Every check throws a typed error naming what failed and never the token itself.
+ * object, each field's type, then the ID token (signature from the JWKS, iss, aud, exp, nbf, iat,
+ * sub, azp, nonce, auth_time). Every check throws a typed error naming what failed and never the
+ * token itself.
+ *
+ * jose verifies the signature (compactVerify against the JWKS); the claims are checked here, all
+ * of them, as MSAL for Python checks ID token claims itself: jose's JWT claims validation would
+ * repeat the registered-claim checks below in a general form (durations, typ, maxTokenAge) that
+ * ID tokens do not need.
  */
-import type { JWTPayload, JWTVerifyOptions } from 'jose';
+import type { CompactVerifyResult, JWTPayload } from 'jose';
 import * as joseErrors from 'jose/errors';
+import type { compactVerify } from 'jose/jws/compact/verify';
 import type { createLocalJWKSet } from 'jose/jwks/local';
 import { decodeJwt } from 'jose/jwt/decode';
-import type { jwtVerify } from 'jose/jwt/verify';
 import type { Authority } from './authority.js';
 import { getCachedJson } from './authority.js';
 import { AuthError, ServerError, ThrottledError } from './errors.js';
 import { type HttpCache, type HttpPipeline, type HttpResponse, readJsonObject } from './http.js';
+import { isJsonObject } from './json.js';
 
 /** A token endpoint response that passed its checks. Field names are the wire's. */
 export interface TokenResponse {
@@ -142,7 +149,7 @@ export interface IdTokenExpectations {
   clockSkewSeconds?: number;
 }
 
-let verification: Promise<{ jwtVerify: typeof jwtVerify; createLocalJWKSet: typeof createLocalJWKSet }> | undefined;
+let verification: Promise<{ compactVerify: typeof compactVerify; createLocalJWKSet: typeof createLocalJWKSet }> | undefined;
 
 /**
  * jose's signature verification, loaded with the first ID token to verify: an app that only
@@ -150,8 +157,8 @@ let verification: Promise<{ jwtVerify: typeof jwtVerify; createLocalJWKSet: type
  * stays; only the moment the code is loaded moves.
  */
 function loadVerification() {
-  verification ??= Promise.all([import('jose/jwt/verify'), import('jose/jwks/local')]).then(([verify, local]) => ({
-    jwtVerify: verify.jwtVerify,
+  verification ??= Promise.all([import('jose/jws/compact/verify'), import('jose/jwks/local')]).then(([verify, local]) => ({
+    compactVerify: verify.compactVerify,
     createLocalJWKSet: local.createLocalJWKSet,
   }));
   return verification;
@@ -202,51 +209,43 @@ export class IdTokenValidator {
     const issuer = authority.expectedIssuer(unverified);
     const jwksUri = authority.metadata.jwks_uri;
     if (!jwksUri) throw new AuthError('invalid_id_token', 'the authority publishes no jwks_uri to verify ID tokens with');
-    const options = {
-      issuer,
-      audience: expect.clientId,
-      algorithms: ID_TOKEN_ALGORITHMS,
-      clockTolerance: expect.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_S,
-      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
-      maxTokenAge: undefined as number | undefined,
-    };
-    let payload: JWTPayload;
+    let verified: CompactVerifyResult;
     try {
-      payload = await verifyWithKeySet(idToken, await this.keySet(jwksUri, false), options);
+      verified = await verifyWithKeySet(idToken, await this.keySet(jwksUri, false));
     } catch (err) {
       const last = this.lastRefetch.get(jwksUri) ?? 0;
       if (err instanceof joseErrors.JWKSNoMatchingKey && Date.now() - last >= JWKS_REFETCH_COOLDOWN_MS) {
         // The provider may have rotated its keys since the JWKS was cached: fetch it once more.
         this.lastRefetch.set(jwksUri, Date.now());
-        payload = await verifyWithKeySet(idToken, await this.keySet(jwksUri, true), options).catch((retryErr: unknown) => {
+        verified = await verifyWithKeySet(idToken, await this.keySet(jwksUri, true)).catch((retryErr: unknown) => {
           throw toIdTokenError(retryErr);
         });
       } else {
         throw toIdTokenError(err);
       }
     }
+    const payload = claimsSetOf(verified);
+    checkRegisteredClaims(payload, issuer, expect);
     checkIdTokenClaims(payload, expect);
     return payload;
   }
 }
 
 /**
- * jwtVerify against a local key set. A token without `kid` matches every key of its type, and jose
- * then throws JWKSMultipleMatchingKeys carrying the candidates: each one is tried in turn.
+ * The signature of `idToken`, checked against a local key set with one of the
+ * {@link ID_TOKEN_ALGORITHMS}. A token without `kid` matches every key of its type, and jose then
+ * throws JWKSMultipleMatchingKeys carrying the candidates: each one is tried in turn.
  */
-async function verifyWithKeySet(
-  idToken: string,
-  keySet: ReturnType<typeof createLocalJWKSet>,
-  options: JWTVerifyOptions,
-): Promise<JWTPayload> {
-  const { jwtVerify } = await loadVerification();
+async function verifyWithKeySet(idToken: string, keySet: ReturnType<typeof createLocalJWKSet>): Promise<CompactVerifyResult> {
+  const { compactVerify } = await loadVerification();
+  const options = { algorithms: ID_TOKEN_ALGORITHMS };
   try {
-    return (await jwtVerify(idToken, keySet, options)).payload;
+    return await compactVerify(idToken, keySet, options);
   } catch (err) {
     if (!(err instanceof joseErrors.JWKSMultipleMatchingKeys)) throw err;
     for await (const key of err) {
       try {
-        return (await jwtVerify(idToken, key, options)).payload;
+        return await compactVerify(idToken, key, options);
       } catch (keyErr) {
         if (!(keyErr instanceof joseErrors.JWSSignatureVerificationFailed)) throw keyErr;
       }
@@ -261,7 +260,45 @@ function toIdTokenError(err: unknown): AuthError {
   return new AuthError('invalid_id_token', 'ID token rejected', { cause: err });
 }
 
-/** The claim checks jose leaves to the client: iat not in the future, sub a string, azp, nonce, auth_time. */
+/** The claims of a verified ID token: a JSON object in a base64url-encoded payload (RFC 7519 §7.2). */
+function claimsSetOf({ payload, protectedHeader }: CompactVerifyResult): JWTPayload {
+  // RFC 7797's unencoded payload (`b64: false`) is a JWS option that JWTs never use.
+  if (protectedHeader.b64 === false) throw new AuthError('invalid_id_token', 'the ID token has an unencoded payload (b64), which JWTs never have');
+  let claims: unknown;
+  try {
+    claims = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+  } catch (cause) {
+    throw new AuthError('invalid_id_token', 'the ID token payload is not JSON', { cause });
+  }
+  if (!isJsonObject(claims)) throw new AuthError('invalid_id_token', 'the ID token payload is not a JSON object');
+  return claims;
+}
+
+/**
+ * The registered claims of an ID token (OIDC Core §3.1.3.7 steps 2, 3 and 9; RFC 7519 §4.1): iss,
+ * aud, iat, exp and sub present; iss the issuer expected; aud holding the client id; iat, nbf and
+ * exp numbers where present, nbf and exp within the clock skew. The same verdicts jose's JWT
+ * claims validation gave (a property test compares them); {@link checkIdTokenClaims} checks the rest.
+ */
+export function checkRegisteredClaims(payload: JWTPayload, issuer: string, expect: IdTokenExpectations): void {
+  for (const name of ['iss', 'aud', 'iat', 'exp', 'sub']) {
+    if (!Object.hasOwn(payload, name)) throw new AuthError('invalid_id_token', `the ID token has no "${name}" claim`);
+  }
+  if (payload.iss !== issuer) throw new AuthError('invalid_id_token', 'the ID token\'s "iss" claim is not the expected issuer');
+  const { aud } = payload;
+  if (!(typeof aud === 'string' ? aud === expect.clientId : Array.isArray(aud) && aud.includes(expect.clientId))) {
+    throw new AuthError('invalid_id_token', 'the ID token\'s "aud" claim does not name this client');
+  }
+  for (const name of ['iat', 'nbf', 'exp']) {
+    if (payload[name] !== undefined && typeof payload[name] !== 'number') throw new AuthError('invalid_id_token', `the ID token's "${name}" claim is not a number`);
+  }
+  const skew = expect.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_S;
+  const now = Math.floor(Date.now() / 1000);
+  if (payload.nbf !== undefined && payload.nbf > now + skew) throw new AuthError('invalid_id_token', 'the ID token is not valid yet ("nbf" claim)');
+  if (payload.exp! <= now - skew) throw new AuthError('invalid_id_token', 'the ID token has expired ("exp" claim)');
+}
+
+/** The claim checks beyond the registered ones: iat not in the future, sub a string, azp, nonce, auth_time. */
 export function checkIdTokenClaims(payload: JWTPayload, expect: IdTokenExpectations): void {
   const skew = expect.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_S;
   const now = Math.floor(Date.now() / 1000);

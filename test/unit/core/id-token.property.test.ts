@@ -4,11 +4,12 @@
  * strings never pass; signed tokens with one claim mutated pass only when every check holds.
  */
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { afterEach, before, describe, mock, test } from 'node:test';
 import fc from 'fast-check';
+import { UnsecuredJWT } from 'jose';
 import { Authority } from '../../../src/core/authority.js';
 import { HttpPipeline } from '../../../src/core/http.js';
-import { checkIdTokenClaims, IdTokenValidator } from '../../../src/core/token-response.js';
+import { checkIdTokenClaims, checkRegisteredClaims, IdTokenValidator } from '../../../src/core/token-response.js';
 import { FakeFetch, jsonResponse, memoryCache } from './fakes.js';
 import { anyJson, anyString, b64, hostileValue, makeTokenSigner, mutatedDocument, runOptions, typedOrValue, typedOrValueAsync } from './property.js';
 
@@ -66,6 +67,52 @@ describe('checkIdTokenClaims: properties', () => {
         typedOrValue(() => checkIdTokenClaims(claims, { clientId: CLIENT_ID, nonce: 'n-1', maxAge: 3600 }), ['invalid_id_token']);
       }),
       runOptions(1003),
+    );
+  });
+});
+
+describe('checkRegisteredClaims: the verdict of jose\'s JWT claims validation, which it replaced', () => {
+  afterEach(() => mock.timers.reset());
+
+  /** What jwtVerify was given for ID tokens, through jose's own claims validation (UnsecuredJWT.decode runs it alone). */
+  function joseAccepts(claims: Record<string, unknown>, skew: number, now: number): boolean {
+    try {
+      UnsecuredJWT.decode(new UnsecuredJWT(claims).encode(), {
+        issuer: ISSUER,
+        audience: CLIENT_ID,
+        clockTolerance: skew,
+        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+        currentDate: new Date(now * 1000),
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  test('any claims: accepted by both or refused by both, refusals typed invalid_id_token', () => {
+    const now = Math.floor(Date.UTC(2025, 5, 1, 12, 0, 0) / 1000);
+    mock.timers.enable({ apis: ['Date'], now: now * 1000 });
+    const valid = { ...validClaims(now), nbf: now - 10 };
+    const fields = ['iss', 'sub', 'aud', 'exp', 'iat', 'nbf'];
+    const boundary = (skew: number) => fc.constantFrom(now - skew - 1, now - skew, now - skew + 1, now + skew - 1, now + skew, now + skew + 1);
+    const claimsAndSkew = fc.constantFrom(0, 60, SKEW).chain((skew) =>
+      fc.tuple(
+        fc.oneof(
+          fc.record({ field: fc.constantFrom(...fields), value: fc.oneof(claimValue(now), boundary(skew)) }).map(({ field, value }) => ({ ...valid, [field]: value })),
+          mutatedDocument(valid),
+        ),
+        fc.constant(skew),
+      ),
+    );
+    fc.assert(
+      fc.property(claimsAndSkew, ([claims, skew]) => {
+        // What the validator sees: the claims as JSON carried them.
+        const parsed = JSON.parse(JSON.stringify(claims)) as Record<string, unknown>;
+        const ours = typedOrValue(() => (checkRegisteredClaims(parsed, ISSUER, { clientId: CLIENT_ID, clockSkewSeconds: skew }), true), ['invalid_id_token']) === true;
+        assert.equal(ours, joseAccepts(parsed, skew, now), JSON.stringify(parsed));
+      }),
+      runOptions(7638),
     );
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, before, beforeEach, describe, mock, test } from 'node:test';
-import { base64url, type CryptoKey, exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { base64url, CompactSign, type CryptoKey, FlattenedSign, exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { Authority, type AuthorityMetadata } from '../../../src/core/authority.js';
 import { AuthError, isInteractionRequired, ServerError } from '../../../src/core/errors.js';
 import { HttpPipeline, MAX_RESPONSE_BYTES } from '../../../src/core/http.js';
@@ -283,6 +283,24 @@ describe('IdTokenValidator', () => {
     const header = base64url.encode(JSON.stringify({ alg: 'none', kid: 'k1' }));
     const payload = base64url.encode(JSON.stringify(claims()));
     await rejectsWithCode(validator.validate(`${header}.${payload}.`, oidcAuthority(), { clientId: CLIENT_ID }), 'invalid_id_token');
+  });
+
+  test('an unencoded payload (RFC 7797 b64: false), signed by the right key, is invalid_id_token', async () => {
+    const { validator } = setup();
+    // The same characters as a JWT's payload part, but signed as raw bytes: JWTs never do this.
+    const raw = base64url.encode(JSON.stringify(claims()));
+    const jws = await new FlattenedSign(new TextEncoder().encode(raw)).setProtectedHeader({ alg: 'RS256', kid: 'k1', b64: false, crit: ['b64'] }).sign(privateKey);
+    const token = `${jws.protected}.${raw}.${jws.signature}`;
+    const err = await rejectsWithCode(validator.validate(token, oidcAuthority(), { clientId: CLIENT_ID }), 'invalid_id_token');
+    assert.match(err.message, /unencoded payload/);
+  });
+
+  test('a signed payload that is not a JSON object is invalid_id_token', async () => {
+    const { validator } = setup();
+    for (const body of ['[1,2]', '"claims"', 'not json', '\xff']) {
+      const token = await new CompactSign(new TextEncoder().encode(body)).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(privateKey);
+      await rejectsWithCode(validator.validate(token, oidcAuthority(), { clientId: CLIENT_ID }), 'invalid_id_token');
+    }
   });
 
   test('HS256 signed with the public key bytes is invalid_id_token', async () => {
