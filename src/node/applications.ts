@@ -14,10 +14,7 @@ import { nodePlatform } from './platform.js';
 
 function withNodeDefaults(options: ClientApplicationOptions): ClientApplicationOptions {
   if (typeof options !== 'object' || options === null) return options;
-  const normalised: ClientApplicationOptions = { ...options, platform: { ...nodePlatform, ...options.platform } };
-  // Only when given: an absent credential must stay an absent key for the core's checks.
-  if (options.clientCredential !== undefined) normalised.clientCredential = normaliseClientCredential(options.clientCredential);
-  return normalised;
+  return { ...options, platform: { ...nodePlatform, ...options.platform } };
 }
 
 export class PublicClientApplication extends CorePublicClientApplication {
@@ -28,6 +25,9 @@ export class PublicClientApplication extends CorePublicClientApplication {
 
 export class ConfidentialClientApplication extends CoreConfidentialClientApplication {
   constructor(options: ClientApplicationOptions) {
-    super(withNodeDefaults(options));
+    const normalised = withNodeDefaults(options);
+    // Only when given: an absent credential must stay an absent key for the core's checks.
+    if (normalised?.clientCredential !== undefined) normalised.clientCredential = normaliseClientCredential(normalised.clientCredential);
+    super(normalised);
   }
 }

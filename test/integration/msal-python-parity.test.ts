@@ -116,6 +116,13 @@ describe('MSAL for Python parity against the real IdP', () => {
     }
   });
 
+  it('a Node public client refuses a clientCredential without reading it: only the confidential client reads certificates', () => {
+    assert.throws(
+      () => new PublicClientApplication({ clientId: PUBLIC_CLIENT_ID, clientCredential: { privateKeyPfxPath: join(folder, 'absent.pfx'), passphrase: 'x' } }),
+      { code: 'invalid_argument', message: /takes no clientCredential/ },
+    );
+  });
+
   describe('row 2: acquireTokenSilent with another authority (tenant)', () => {
     it('refreshes at the authority given, not the configured one; refuses another cloud', async () => {
       const cache = new SerializableTokenCache();
