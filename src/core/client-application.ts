@@ -142,15 +142,15 @@ export class ClientApplication {
   protected readonly pipeline: HttpPipeline;
   protected readonly tokenClient: TokenClient;
   protected readonly platform: Platform;
-  private authorityPromise?: Promise<Authority>;
+  #authorityPromise?: Promise<Authority>;
   /** Authorities given to silent calls, by URL (see otherAuthority). */
-  private readonly otherAuthorities = new Map<string, Promise<Authority>>();
+  readonly #otherAuthorities = new Map<string, Promise<Authority>>();
   /** Refreshes under way, so concurrent silent calls needing the same refresh share one request. */
-  private readonly refreshesInFlight = new RefreshesInFlight();
+  readonly #refreshesInFlight = new RefreshesInFlight();
   /** The token endpoints' DPoP nonces (RFC 9449 §8), by origin. */
-  private readonly tokenEndpointNonces = new DpopNonces();
+  readonly #tokenEndpointNonces = new DpopNonces();
   /** The resources' DPoP nonces (§9), by origin: see {@link authorizeResourceRequest}. */
-  private readonly resourceNonces = new DpopNonces();
+  readonly #resourceNonces = new DpopNonces();
 
   /**
    * `clientAuth` is the subclass's: a public client sends its id alone, a confidential one
@@ -173,7 +173,7 @@ export class ClientApplication {
     this.tokenCache = options.tokenCache ?? new TokenCache();
     this.httpCache = options.httpCache ?? new Map<string, unknown>();
     this.log = new LogContext(options.logger, options.enablePiiLog === true);
-    const fetchLike = options.httpClient ?? this.defaultHttpClient(options);
+    const fetchLike = options.httpClient ?? this.#defaultHttpClient(options);
     this.pipeline = new HttpPipeline(fetchLike, this.httpCache);
     this.tokenClient = new TokenClient({
       clientId: options.clientId,
@@ -186,7 +186,7 @@ export class ClientApplication {
     });
   }
 
-  private defaultHttpClient(options: ClientApplicationOptions): FetchLike {
+  #defaultHttpClient(options: ClientApplicationOptions): FetchLike {
     const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     // Only the default client retries, as MSAL for Python mounts its retry on the requests session
     // it makes itself: a caller's own httpClient is used as given.
@@ -203,10 +203,10 @@ export class ClientApplication {
    * its kind must be the same: the account's refresh token is sent there, and must never go to a
    * host the application was not configured for. Resolved once per URL, like the application's.
    */
-  private otherAuthority(given: AuthorityOption): Promise<Authority> {
+  #otherAuthority(given: AuthorityOption): Promise<Authority> {
     const other = parseAuthority({ ...this.options, oidcAuthority: undefined, authority: given });
     const key = other.url.toString();
-    let found = this.otherAuthorities.get(key);
+    let found = this.#otherAuthorities.get(key);
     if (!found) {
       found = this.getAuthority().then((own) => {
         if (own.type !== other.type || !own.aliases.includes(other.url.host)) {
@@ -214,19 +214,19 @@ export class ClientApplication {
         }
         return resolveAuthority({ ...this.options, oidcAuthority: undefined, authority: key }, this.pipeline, this.httpCache, this.log);
       });
-      found.catch(() => this.otherAuthorities.delete(key));
-      this.otherAuthorities.set(key, found);
+      found.catch(() => this.#otherAuthorities.delete(key));
+      this.#otherAuthorities.set(key, found);
     }
     return found;
   }
 
   /** The resolved authority (discovery happens once, on first use). */
   protected getAuthority(): Promise<Authority> {
-    this.authorityPromise ??= resolveAuthority(this.options, this.pipeline, this.httpCache, this.log).catch((err: unknown) => {
-      this.authorityPromise = undefined; // a failed discovery is retried on the next call
+    this.#authorityPromise ??= resolveAuthority(this.options, this.pipeline, this.httpCache, this.log).catch((err: unknown) => {
+      this.#authorityPromise = undefined; // a failed discovery is retried on the next call
       throw err;
     });
-    return this.authorityPromise;
+    return this.#authorityPromise;
   }
 
   protected claimsFor(claimsChallenge?: string): string | undefined {
@@ -255,7 +255,7 @@ export class ClientApplication {
     const keys = this.options.dpop?.keys;
     if (!keys || !issuerSupportsDpop(authority)) return undefined;
     const key = (owner && (await keys.get(owner))) ?? (await keys.create());
-    return { key, nonces: this.tokenEndpointNonces };
+    return { key, nonces: this.#tokenEndpointNonces };
   }
 
   /** Builds an authorization URL (MSAL's `get_authorization_request_url`). Prefer {@link initiateAuthCodeFlow}. */
@@ -303,14 +303,14 @@ export class ClientApplication {
     checkOptionNames(options, OPTION_NAMES.authCodeFlowRedeem, 'acquireTokenByAuthCodeFlow');
     const authority = await this.getAuthority();
     const code = checkAuthorizationResponse(authCodeFlow, authResponse, authority);
-    return this.redeemCode(authority, code, options.scopes ? this.decorate(options.scopes) : authCodeFlow.scope, {
+    return this.#redeemCode(authority, code, options.scopes ? this.decorate(options.scopes) : authCodeFlow.scope, {
       redirectUri: authCodeFlow.redirectUri,
       codeVerifier: authCodeFlow.codeVerifier,
       claimsChallenge: authCodeFlow.claimsChallenge,
       nonce: authCodeFlow.nonce,
       maxAge: authCodeFlow.maxAge,
       data: options.data,
-      dpop: authCodeFlow.dpopKey && issuerSupportsDpop(authority) ? { key: authCodeFlow.dpopKey, nonces: this.tokenEndpointNonces } : await this.dpopBinding(authority),
+      dpop: authCodeFlow.dpopKey && issuerSupportsDpop(authority) ? { key: authCodeFlow.dpopKey, nonces: this.#tokenEndpointNonces } : await this.dpopBinding(authority),
     });
   }
 
@@ -326,11 +326,11 @@ export class ClientApplication {
     checkOptionNames(options, OPTION_NAMES.authorizationCode, 'acquireTokenByAuthorizationCode');
     if (typeof code !== 'string' || code.length === 0) throw new AuthError('invalid_argument', 'code is required');
     const authority = await this.getAuthority();
-    return this.redeemCode(authority, code, this.decorate(scopes), { ...options, dpop: await this.dpopBinding(authority) });
+    return this.#redeemCode(authority, code, this.decorate(scopes), { ...options, dpop: await this.dpopBinding(authority) });
   }
 
   /** The authorization_code grant shared by both auth-code methods: redeem, verify, store. */
-  private async redeemCode(
+  async #redeemCode(
     authority: Authority,
     code: string,
     scope: string[],
@@ -450,7 +450,7 @@ export class ClientApplication {
     refuseAuthScheme(options.authScheme, 'acquireTokenSilent');
     validateScopes(scopes);
     if (!account) return undefined;
-    const authority = options.authority === undefined ? await this.getAuthority() : await this.otherAuthority(options.authority);
+    const authority = options.authority === undefined ? await this.getAuthority() : await this.#otherAuthority(options.authority);
     const dpop = await this.dpopBinding(authority, dpopKeyOwnerOf(account));
     return acquireSilently(
       {
@@ -459,7 +459,7 @@ export class ClientApplication {
         clientId: this.clientId,
         excludeScopes: this.options.excludeScopes,
         log: this.log,
-        refreshesInFlight: this.refreshesInFlight,
+        refreshesInFlight: this.#refreshesInFlight,
         decorate: (given) => this.decorate(given),
         claimsFor: (challenge) => this.claimsFor(challenge),
         storeResult: (...args) => this.storeResult(...args),
@@ -491,11 +491,11 @@ export class ClientApplication {
   protected async storeResult(authority: Authority, grant: TokenGrantResult, options: StoreOptions, dpop?: DpopBinding): Promise<AuthenticationResult> {
     const bound = dpop !== undefined && isDpopTokenType(grant.response.token_type);
     const result = storeAndBuildResult(this, authority, grant, { ...options, dpopKeyId: bound ? dpop.key.thumbprint : undefined });
-    if (bound) await this.options.dpop?.keys.save(this.dpopKeyOwner(result.account, authority), dpop.key);
+    if (bound) await this.options.dpop?.keys.save(this.#dpopKeyOwner(result.account, authority), dpop.key);
     return result;
   }
 
-  private dpopKeyOwner(account: Account | undefined, authority: Authority): DpopKeyOwner {
+  #dpopKeyOwner(account: Account | undefined, authority: Authority): DpopKeyOwner {
     return account ? dpopKeyOwnerOf(account) : { homeAccountId: '', environment: authority.instance };
   }
 
@@ -506,9 +506,9 @@ export class ClientApplication {
    */
   async authorizeResourceRequest(result: AuthenticationResult, request: { method: string; url: string }): Promise<AuthorizedResourceRequest> {
     const dpopKey = isDpopTokenType(result.tokenType)
-      ? await this.options.dpop?.keys.get(this.dpopKeyOwner(result.account, await this.getAuthority()))
+      ? await this.options.dpop?.keys.get(this.#dpopKeyOwner(result.account, await this.getAuthority()))
       : undefined;
-    return authorizeResourceRequest({ accessToken: result.accessToken, tokenType: result.tokenType, dpopKey }, request, this.resourceNonces);
+    return authorizeResourceRequest({ accessToken: result.accessToken, tokenType: result.tokenType, dpopKey }, request, this.#resourceNonces);
   }
 
   /**
@@ -522,6 +522,6 @@ export class ClientApplication {
     sent: AuthorizedResourceRequest,
     options: { retried?: boolean } = {},
   ): DpopRetryDecision {
-    return decideResourceRetry(url, response, sent, this.resourceNonces, options);
+    return decideResourceRetry(url, response, sent, this.#resourceNonces, options);
   }
 }

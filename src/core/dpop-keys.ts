@@ -47,22 +47,22 @@ function ownerKey(owner: DpopKeyOwner): string {
 
 /** Keys held in memory, private halves not extractable: they die with the process, as do the tokens bound to them. */
 export class MemoryDpopKeyStore implements DpopKeyStore {
-  private readonly byOwner = new Map<string, DpopKey>();
+  readonly #byOwner = new Map<string, DpopKey>();
 
   create(): Promise<DpopKey> {
     return generateDpopKey();
   }
 
   async get(owner: DpopKeyOwner): Promise<DpopKey | undefined> {
-    return this.byOwner.get(ownerKey(owner));
+    return this.#byOwner.get(ownerKey(owner));
   }
 
   async save(owner: DpopKeyOwner, key: DpopKey): Promise<void> {
-    this.byOwner.set(ownerKey(owner), key);
+    this.#byOwner.set(ownerKey(owner), key);
   }
 
   async remove(owner: DpopKeyOwner): Promise<void> {
-    this.byOwner.delete(ownerKey(owner));
+    this.#byOwner.delete(ownerKey(owner));
   }
 }
 

@@ -143,11 +143,11 @@ const NONCE_SYNTAX = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
  * each resource's are separate). Oldest origins are forgotten past {@link MAX_NONCE_ORIGINS}.
  */
 export class DpopNonces {
-  private readonly byOrigin = new Map<string, string>();
+  readonly #byOrigin = new Map<string, string>();
 
   /** The nonce to put in the next proof for `url`, if its server gave one. */
   get(url: string): string | undefined {
-    return this.byOrigin.get(new URL(url).origin);
+    return this.#byOrigin.get(new URL(url).origin);
   }
 
   /** Keeps the `DPoP-Nonce` of a response from `url` (any status: errors carry new nonces too). Returns it. */
@@ -155,9 +155,9 @@ export class DpopNonces {
     const nonce = headers.get('dpop-nonce')?.trim();
     if (!nonce || nonce.length > MAX_NONCE_LENGTH || !NONCE_SYNTAX.test(nonce)) return undefined;
     const origin = new URL(url).origin;
-    this.byOrigin.delete(origin);
-    this.byOrigin.set(origin, nonce);
-    if (this.byOrigin.size > MAX_NONCE_ORIGINS) this.byOrigin.delete(this.byOrigin.keys().next().value as string);
+    this.#byOrigin.delete(origin);
+    this.#byOrigin.set(origin, nonce);
+    if (this.#byOrigin.size > MAX_NONCE_ORIGINS) this.#byOrigin.delete(this.#byOrigin.keys().next().value as string);
     return nonce;
   }
 }

@@ -167,7 +167,7 @@ function loadVerification() {
 /** Verifies ID token signatures with the authority's JWKS, kept in the http cache. */
 export class IdTokenValidator {
   /** When each JWKS was last fetched again for an unknown key: a forged `kid` cannot make us hammer the IdP. */
-  private readonly lastRefetch = new Map<string, number>();
+  readonly #lastRefetch = new Map<string, number>();
 
   constructor(
     private readonly pipeline: HttpPipeline,
@@ -178,16 +178,16 @@ export class IdTokenValidator {
    * Key sets by the JWKS document they were made from: jose imports each key once per set, so
    * reusing the set while the cached document stays the same saves a key import per ID token.
    */
-  private readonly keySets = new WeakMap<object, ReturnType<typeof createLocalJWKSet>>();
+  readonly #keySets = new WeakMap<object, ReturnType<typeof createLocalJWKSet>>();
 
-  private async keySet(jwksUri: string, refresh: boolean) {
+  async #keySet(jwksUri: string, refresh: boolean) {
     const { createLocalJWKSet } = await loadVerification();
     const toKeySet = (jwks: Record<string, unknown>) => {
-      const known = this.keySets.get(jwks);
+      const known = this.#keySets.get(jwks);
       if (known) return known;
       try {
         const keySet = createLocalJWKSet(jwks as unknown as Parameters<typeof createLocalJWKSet>[0]);
-        this.keySets.set(jwks, keySet);
+        this.#keySets.set(jwks, keySet);
         return keySet;
       } catch (err) {
         throw new AuthError('discovery_failed', 'the JWKS document is not a valid key set', { cause: err });
@@ -211,13 +211,13 @@ export class IdTokenValidator {
     if (!jwksUri) throw new AuthError('invalid_id_token', 'the authority publishes no jwks_uri to verify ID tokens with');
     let verified: CompactVerifyResult;
     try {
-      verified = await verifyWithKeySet(idToken, await this.keySet(jwksUri, false));
+      verified = await verifyWithKeySet(idToken, await this.#keySet(jwksUri, false));
     } catch (err) {
-      const last = this.lastRefetch.get(jwksUri) ?? 0;
+      const last = this.#lastRefetch.get(jwksUri) ?? 0;
       if (err instanceof joseErrors.JWKSNoMatchingKey && Date.now() - last >= JWKS_REFETCH_COOLDOWN_MS) {
         // The provider may have rotated its keys since the JWKS was cached: fetch it once more.
-        this.lastRefetch.set(jwksUri, Date.now());
-        verified = await verifyWithKeySet(idToken, await this.keySet(jwksUri, true)).catch((retryErr: unknown) => {
+        this.#lastRefetch.set(jwksUri, Date.now());
+        verified = await verifyWithKeySet(idToken, await this.#keySet(jwksUri, true)).catch((retryErr: unknown) => {
           throw toIdTokenError(retryErr);
         });
       } else {
