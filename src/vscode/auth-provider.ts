@@ -14,7 +14,7 @@ import { type CoreServices, ProviderApps } from './provider-apps.js';
 import { describeError } from './report-errors.js';
 import { SessionScopes } from './session-scopes.js';
 import type { CachedAccount, SharedTokenCache } from './shared-token-cache.js';
-import type { ProviderConfig } from './settings.js';
+import { type ProviderConfig, signsInAtEntra } from './settings.js';
 import { ALL_FLOWS } from './sign-in-flows.js';
 import type { EditorUi } from './ui.js';
 import { ConfigurationError, settingProblemError } from './user-errors.js';
@@ -257,7 +257,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
     const known = {
       extensionHost: this.deps.signIn.extensionHost,
       // Entra's devicecode endpoint sends no CORS headers (its token endpoint does, for SPA redirect URIs).
-      deviceEndpointServesBrowsers: this.config.kind !== 'entra',
+      deviceEndpointServesBrowsers: !signsInAtEntra(this.config),
     };
     // What cannot run here whatever the discovery document says is ruled out without asking it.
     const askDiscovery = candidates.some((flow) => flow.needsDeviceAuthorizationEndpoint && !unavailableReason(flow, { ...known, deviceAuthorizationEndpoint: true }));

@@ -176,3 +176,50 @@ describe('provider settings: an identity provider without a device authorization
     assert.equal(idp.requests.length, 0);
   });
 });
+
+describe('provider settings: Microsoft Entra ID named by an oidcProviders entry, in a browser (web worker host)', () => {
+  const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+  // Entra's device code endpoint sends no CORS headers: as for the built-in provider, the device
+  // code is ruled out before any request, whichever cloud the issuer is in.
+  for (const issuer of [`https://login.microsoftonline.com/${TENANT}/v2.0`, `https://login.microsoftonline.us/${TENANT}/v2.0`, `https://sts.windows.net/${TENANT}/`]) {
+    test(`the issuer ${issuer}: "Sign In with a Device Code" says why, before any request`, async () => {
+      const { provider, idp, triggered } = providerFrom({ ...ENTRY, label: 'Contoso', issuer }, { extensionHost: 'webWorker' });
+      const err = await provider.signIn(undefined, { flow: 'deviceCode' }).then(
+        () => assert.fail('expected a refusal'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof FlowUnavailableError);
+      assert.equal(err.flow, 'deviceCode');
+      assert.equal(err.reason, 'deviceEndpointRefusesBrowsers');
+      assert.deepEqual(triggered, []);
+      assert.equal(idp.requests.length, 0, 'not even discovery');
+    });
+  }
+
+  test('a sign-in offers the URI handler alone, and no other way', async () => {
+    const { provider, triggered, asked } = providerFrom({ ...ENTRY, issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`, flow: 'deviceCode' }, { extensionHost: 'webWorker' });
+    await assert.rejects(provider.signIn(['api://x/read']), /stops here/);
+    assert.deepEqual(
+      triggered.map((entry) => entry.id),
+      ['uriHandler'],
+    );
+    assert.deepEqual(asked, []);
+  });
+
+  test('another issuer keeps the device code in the browser; Entra keeps it on a desktop', async () => {
+    const elsewhere = providerFrom(ENTRY, { extensionHost: 'webWorker' });
+    await assert.rejects(elsewhere.provider.signIn(undefined, { flow: 'deviceCode' }), /stops here/);
+    assert.deepEqual(
+      elsewhere.triggered.map((entry) => entry.id),
+      ['deviceCode'],
+    );
+    const issuer = `https://login.microsoftonline.com/${TENANT}/v2.0`;
+    const desktop = providerFrom({ ...ENTRY, issuer }, { extensionHost: 'local' });
+    const err = await desktop.provider.signIn(undefined, { flow: 'deviceCode' }).then(
+      () => assert.fail('the fake serves no Entra discovery'),
+      (e: unknown) => e,
+    );
+    assert.ok(!(err instanceof FlowUnavailableError), 'not ruled out up front');
+    assert.equal(desktop.idp.count(`${issuer}/.well-known/openid-configuration`), 1, 'discovery decides, as for any issuer');
+  });
+});
