@@ -9,6 +9,7 @@ import { CrossWindowLock } from './node/cross-window-lock.js';
 import { PeerChannel } from './node/peer-channel.js';
 import { activateWith, deactivateWindowChannel, type ExtensionExports } from './vscode/activation.js';
 import { createEditorHttpClient } from './vscode/http.js';
+import { explainLoopbackError } from './vscode/loopback-errors.js';
 import { editorPlatform } from './vscode/platform.js';
 
 export type { ExtensionExports } from './vscode/activation.js';
@@ -20,6 +21,7 @@ export function activate(context: vscode.ExtensionContext): Promise<ExtensionExp
     // Unix sockets (named pipes on Windows) listed in a registry under the extension's storage.
     openWindowChannel: (key, deliver, warn) => PeerChannel.open(join(context.globalStorageUri.fsPath, 'peers'), key, deliver, warn),
     lockFor: (providerId) => new CrossWindowLock(context.globalStorageUri.fsPath, providerId),
+    explainError: explainLoopbackError,
     testHooks: process.env.MSAL_SIGNIN_TEST_HOOKS === '1',
   });
 }

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { Platform } from './core/index.js';
 import { activateWith, deactivateWindowChannel, type ExtensionExports, extensionHostKind, hasNode } from './vscode/activation.js';
 import { BroadcastPeers } from './vscode/broadcast-peers.js';
+import { explainBrowserError } from './vscode/browser-errors.js';
 import { createBrowserHttpClient, workerOrigin } from './vscode/browser-http.js';
 import { SETTINGS_SECTION } from './vscode/settings.js';
 import { webLockManager, webLocksFor } from './vscode/web-lock.js';
@@ -27,6 +28,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     platform: webPlatform,
     openWindowChannel: (key, deliver, warn) => BroadcastPeers.open(key, deliver, warn),
     lockFor: webLocksFor(locks),
+    explainError: explainBrowserError,
     // The exports are not reachable from the test runner here; see reportToTests.
     testHooks: false,
   });

@@ -26,6 +26,7 @@ import { describeError } from './report-errors.js';
 import { parseSettings, SETTINGS_SECTION } from './settings.js';
 import type { CacheLock } from './shared-token-cache.js';
 import { type EditorUi, editorUi } from './ui.js';
+import type { HostErrorExplainer } from './user-errors.js';
 
 /** The path of the URI-handler redirect: vscode://<publisher>.<name>/signin-callback. */
 const CALLBACK_PATH = '/signin-callback';
@@ -46,6 +47,8 @@ export interface HostPieces {
   openWindowChannel(key: PeerSecret, deliver: PeerMessageHandler, warn: (message: string) => void): Promise<WindowChannel>;
   /** The cross-window lock of a provider's cache, where the host has one. */
   lockFor?(providerId: string): CacheLock;
+  /** The words for sign-in failures only this host meets (user-errors.ts). */
+  explainError: HostErrorExplainer;
   /** Whether the test harness asked for {@link ExtensionExports.testing}. */
   testHooks: boolean;
 }
@@ -121,6 +124,7 @@ export async function activateWith(context: vscode.ExtensionContext, host: HostP
     lockFor: host.lockFor,
     peers: peers?.link,
     log,
+    explainHostError: host.explainError,
     shared: {
       core: { httpClient: host.httpClient, platform: host.platform, logger: loggerFor(log) },
       ui,
@@ -154,7 +158,7 @@ export async function activateWith(context: vscode.ExtensionContext, host: HostP
         (err: unknown) => log.error(`applying the changed settings failed: ${describeError(err)}`),
       );
     }),
-    ...registerCommands(() => providers.providers, log),
+    ...registerCommands(() => providers.providers, log, host.explainError),
   );
   log.info(`activated with providers ${providers.providers.map((provider) => provider.config.id).join(', ')} (${hostKind} extension host)`);
 

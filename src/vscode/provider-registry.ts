@@ -15,6 +15,7 @@ import type { PeerLink } from './peer-link.js';
 import { reportCacheProblems, reportingSignInFailures, reportSignInError } from './report-errors.js';
 import { type ParsedSettings, type ProviderConfig, SETTINGS_SECTION } from './settings.js';
 import { type CacheLock, type SecretStore, SharedTokenCache } from './shared-token-cache.js';
+import type { HostErrorExplainer } from './user-errors.js';
 
 /** What every provider shares; the per-provider parts (its cache, PII logging) are made here. */
 export interface SharedDependencies extends Omit<ProviderDependencies, 'cache' | 'core'> {
@@ -28,6 +29,8 @@ export interface RegistryDependencies {
   /** The other windows, where they do not share SecretStorage. */
   peers?: PeerLink;
   log: vscode.LogOutputChannel;
+  /** The words for sign-in failures only this extension host meets (HostPieces.explainError). */
+  explainHostError?: HostErrorExplainer;
   shared: SharedDependencies;
 }
 
@@ -112,7 +115,7 @@ export class ProviderRegistry implements vscode.Disposable {
     const provider = new MsalAuthenticationProvider(config, { ...shared, core: { ...shared.core, logPii }, cache, ...(dpopKeys ? { dpopKeys } : {}) });
     // A sign-in another extension started and that failed, or a setting that cannot work, is
     // explained to the user as the palette commands do; the consumer still gets the rejection.
-    const presented = reportingSignInFailures(provider, (err) => reportSignInError(err, log, config));
+    const presented = reportingSignInFailures(provider, (err) => reportSignInError(err, log, config, this.deps.explainHostError));
     // supportsChallenges: VS Code 1.105+ hands consumers' `{ wwwAuthenticate }` requests to
     // getSessionsFromChallenges / createSessionFromChallenges; older editors ignore it.
     const registration = vscode.authentication.registerAuthenticationProvider(config.id, config.label, presented, {

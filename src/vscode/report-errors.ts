@@ -17,7 +17,7 @@ import * as vscode from 'vscode';
 import { AuthError, ServerError } from '../core/index.js';
 import type { ProviderConfig } from './settings.js';
 import type { CacheProblems } from './shared-token-cache.js';
-import { ConfigurationError, errorContextFor, explainSignInError } from './user-errors.js';
+import { ConfigurationError, errorContextFor, explainSignInError, type HostErrorExplainer } from './user-errors.js';
 
 /** An error described for the log: its code and class, never a token or a query. */
 export function describeError(err: unknown): string {
@@ -27,15 +27,18 @@ export function describeError(err: unknown): string {
   return 'unknown error';
 }
 
-/** Shows a sign-in failure of `config`'s provider as one clear message with the next step (see user-errors.ts). */
-export async function reportSignInError(err: unknown, log: vscode.LogOutputChannel, config?: ProviderConfig): Promise<void> {
+/**
+ * Shows a sign-in failure of `config`'s provider as one clear message with the next step (see
+ * user-errors.ts; `explainHostError` words what only this extension host meets).
+ */
+export async function reportSignInError(err: unknown, log: vscode.LogOutputChannel, config?: ProviderConfig, explainHostError?: HostErrorExplainer): Promise<void> {
   if (err instanceof vscode.CancellationError) return;
   log.error(`sign-in failed: ${describeError(err)}`);
   const explained =
     err instanceof ConfigurationError
       ? { message: err.message, next: 'openSettings' as const, setting: err.setting }
       : config
-        ? explainSignInError(err, errorContextFor(config), vscode.l10n.t)
+        ? explainSignInError(err, errorContextFor(config), vscode.l10n.t, explainHostError)
         : { message: vscode.l10n.t('Sign-in failed: {0}', describeError(err)), next: 'showLog' as const };
   if (!explained) return;
   const action = explained.next === 'openSettings' ? vscode.l10n.t('Open Settings') : explained.next === 'showLog' ? vscode.l10n.t('Show Log') : undefined;

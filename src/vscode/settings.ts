@@ -186,16 +186,21 @@ export function describeSettingLocation(where: SettingLocation): string {
   return where.entry ? `"${where.entry.field}" of "${where.entry.id}" in ${where.key}` : where.key;
 }
 
+/** Where a request setting of a provider lives: `msalSignIn.entra.<field>`, or the field of its `oidcProviders` entry. */
+export function settingLocationOf(provider: Pick<ProviderConfig, 'id' | 'kind'>, field: 'redirectUri' | 'authorizationParameters'): SettingLocation {
+  return provider.kind === 'entra' ? { key: `${SETTINGS_SECTION}.entra.${field}` } : { key: `${SETTINGS_SECTION}.oidcProviders`, entry: { id: provider.id, field } };
+}
+
 /** The fixed redirect URI and extra parameters of one provider, with their problems. */
 function readRequestSettings(
+  provider: Pick<ProviderConfig, 'id' | 'kind'>,
   redirectValue: unknown,
   parametersValue: unknown,
-  locate: (field: 'redirectUri' | 'authorizationParameters') => SettingLocation,
 ): Pick<ProviderConfig, 'redirectUri' | 'authorizationParameters' | 'settingProblems'> {
   const settingProblems: SettingProblem[] = [];
   const redirect = parseLoopbackRedirect(redirectValue);
-  if (redirect === 'invalid') settingProblems.push({ kind: 'redirectUri', where: locate('redirectUri'), value: String(redirectValue) });
-  const { parameters, problem } = parseAuthorizationParameters(parametersValue, locate('authorizationParameters'));
+  if (redirect === 'invalid') settingProblems.push({ kind: 'redirectUri', where: settingLocationOf(provider, 'redirectUri'), value: String(redirectValue) });
+  const { parameters, problem } = parseAuthorizationParameters(parametersValue, settingLocationOf(provider, 'authorizationParameters'));
   if (problem) settingProblems.push(problem);
   return {
     ...(redirect && redirect !== 'invalid' ? { redirectUri: redirect } : {}),
@@ -239,7 +244,7 @@ export function parseSettings(get: SettingsReader): ParsedSettings {
       defaultScopes: stringList(get('entra.defaultScopes')),
       preferredFlow,
       allowLoopbackHttp,
-      ...readRequestSettings(get('entra.redirectUri'), get('entra.authorizationParameters'), (field) => ({ key: `${SETTINGS_SECTION}.entra.${field}` })),
+      ...readRequestSettings({ id: 'entra', kind: 'entra' }, get('entra.redirectUri'), get('entra.authorizationParameters')),
     },
   ];
   const seen = new Set(providers.map((provider) => provider.id));
@@ -276,7 +281,7 @@ export function parseSettings(get: SettingsReader): ParsedSettings {
       preferredFlow: flowOrUndefined(item.flow) ?? preferredFlow,
       allowLoopbackHttp,
       ...(item.dpop === true ? { dpop: true } : {}),
-      ...readRequestSettings(item.redirectUri, item.authorizationParameters, (field) => ({ key: `${SETTINGS_SECTION}.oidcProviders`, entry: { id, field } })),
+      ...readRequestSettings({ id, kind: 'oidc' }, item.redirectUri, item.authorizationParameters),
     });
   }
   for (const provider of providers) for (const problem of provider.settingProblems ?? []) problems.push(problemLine(problem));
