@@ -88,8 +88,8 @@ export interface PeerKeyOptions {
 }
 
 export class PeerKey {
-  private timer: ReturnType<typeof setInterval> | undefined;
-  private checking: Promise<boolean> | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #checking: Promise<boolean> | undefined;
 
   private constructor(
     private readonly secrets: SecretStore,
@@ -108,8 +108,8 @@ export class PeerKey {
     record ??= { key: base64url.encode(globalThis.crypto.getRandomValues(new Uint8Array(32))), created: now() };
     if (!stored) await secrets.store(PEER_KEY_SECRET, JSON.stringify(record));
     const peerKey = new PeerKey(secrets, shared, record, options);
-    await peerKey.reconcile(fresh);
-    peerKey.schedulePolling();
+    await peerKey.#reconcile(fresh);
+    peerKey.#schedulePolling();
     return peerKey;
   }
 
@@ -119,13 +119,13 @@ export class PeerKey {
 
   /** Compares with the offer in globalState now; true when this window took another key. */
   recheck(): Promise<boolean> {
-    this.checking ??= this.reconcile(false)
+    this.#checking ??= this.#reconcile(false)
       .then((changed) => {
         if (changed) this.options.onDidChange?.();
         return changed;
       })
-      .finally(() => (this.checking = undefined));
-    return this.checking;
+      .finally(() => (this.#checking = undefined));
+    return this.#checking;
   }
 
   /**
@@ -133,7 +133,7 @@ export class PeerKey {
    * (stored in SecretStorage); offers the held key when it is older than the offer or `fresh`
    * (just made); withdraws its own offer once it expired. True when the held key changed.
    */
-  private async reconcile(fresh: boolean): Promise<boolean> {
+  async #reconcile(fresh: boolean): Promise<boolean> {
     const now = (this.options.now ?? Date.now)();
     const raw = this.shared.get<unknown>(PEER_KEY_OFFER);
     const offer = parseRecord(raw);
@@ -141,7 +141,7 @@ export class PeerKey {
     if (offer && offer.key !== this.record.key && older(offer, this.record)) {
       this.record = offer;
       await this.secrets.store(PEER_KEY_SECRET, JSON.stringify(offer));
-      this.schedulePolling();
+      this.#schedulePolling();
       return true;
     }
     if (fresh || (offer && offer.key !== this.record.key)) {
@@ -153,24 +153,24 @@ export class PeerKey {
   }
 
   /** Polls while the held key or the offer is young: windows that started together converge. */
-  private schedulePolling(): void {
-    if (this.timer || !this.young()) return;
-    this.timer = setInterval(() => {
+  #schedulePolling(): void {
+    if (this.#timer || !this.#young()) return;
+    this.#timer = setInterval(() => {
       void this.recheck().then(
         () => {
-          if (!this.young()) {
-            clearInterval(this.timer);
-            this.timer = undefined;
-            void this.reconcile(false).catch(() => undefined); // withdraws the expired offer
+          if (!this.#young()) {
+            clearInterval(this.#timer);
+            this.#timer = undefined;
+            void this.#reconcile(false).catch(() => undefined); // withdraws the expired offer
           }
         },
         () => undefined,
       );
     }, this.options.pollMs ?? POLL_MS);
-    this.timer.unref?.();
+    this.#timer.unref?.();
   }
 
-  private young(): boolean {
+  #young(): boolean {
     const now = (this.options.now ?? Date.now)();
     const raw = this.shared.get<Partial<Offer>>(PEER_KEY_OFFER);
     const offerAge = typeof raw?.offeredAt === 'number' ? now - raw.offeredAt : Infinity;
@@ -178,7 +178,7 @@ export class PeerKey {
   }
 
   dispose(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 }

@@ -64,7 +64,7 @@ function isRegistration(value: unknown, issuer: string): value is NativeClientRe
 }
 
 export class RegisteredClients {
-  private readonly registering = new SharedInFlight<NativeClientRegistration>();
+  readonly #registering = new SharedInFlight<NativeClientRegistration>();
 
   constructor(
     private readonly secrets: SecretStore,
@@ -73,12 +73,12 @@ export class RegisteredClients {
 
   /** Every stored registration; an unreadable value counts as none (it is replaced by the next registration). */
   async all(): Promise<NativeClientRegistration[]> {
-    return Object.values(await this.read());
+    return Object.values(await this.#read());
   }
 
   /** The stored registration for `issuer`, if any. */
   async find(issuer: string): Promise<NativeClientRegistration | undefined> {
-    return (await this.read())[issuer];
+    return (await this.#read())[issuer];
   }
 
   /**
@@ -88,12 +88,12 @@ export class RegisteredClients {
   async obtain(metadata: AuthorizationServerMetadata): Promise<NativeClientRegistration> {
     const stored = await this.find(metadata.issuer);
     if (stored) return stored;
-    return this.registering.share(metadata.issuer, () => this.registerAndStore(metadata));
+    return this.#registering.share(metadata.issuer, () => this.#registerAndStore(metadata));
   }
 
   /** Stores `registration` in place of its issuer's (after an RFC 7592 update: new redirect URIs, maybe a new token). */
   async replace(registration: NativeClientRegistration): Promise<void> {
-    const current = await this.read();
+    const current = await this.#read();
     current[registration.issuer] = registration;
     await this.secrets.store(REGISTERED_CLIENTS_KEY, JSON.stringify(current));
   }
@@ -105,14 +105,14 @@ export class RegisteredClients {
     });
   }
 
-  private async registerAndStore(metadata: AuthorizationServerMetadata): Promise<NativeClientRegistration> {
+  async #registerAndStore(metadata: AuthorizationServerMetadata): Promise<NativeClientRegistration> {
     // The core checked the answer (client_id, auth method, redirect URIs) before it returns one.
     const registration = await this.registerClient(metadata);
     await this.replace(registration);
     return registration;
   }
 
-  private async read(): Promise<Record<string, NativeClientRegistration>> {
+  async #read(): Promise<Record<string, NativeClientRegistration>> {
     const text = await this.secrets.get(REGISTERED_CLIENTS_KEY);
     if (!text) return Object.create(null) as Record<string, NativeClientRegistration>;
     let parsed: unknown;
