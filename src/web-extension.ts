@@ -12,6 +12,7 @@ import { BroadcastPeers } from './vscode/broadcast-peers.js';
 import { explainBrowserError } from './vscode/browser-errors.js';
 import { createBrowserHttpClient, workerOrigin } from './vscode/browser-http.js';
 import { SETTINGS_SECTION } from './vscode/settings.js';
+import { WEB_WORKER_FLOWS } from './vscode/sign-in-flows.js';
 import { webLockManager, webLocksFor } from './vscode/web-lock.js';
 
 /**
@@ -29,8 +30,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     openWindowChannel: (key, deliver, warn) => BroadcastPeers.open(key, deliver, warn),
     lockFor: webLocksFor(locks),
     explainError: explainBrowserError,
-    // The exports are not reachable from the test runner here; see reportToTests.
-    testHooks: false,
+    // No loopback flow: a web worker has no sockets to listen on.
+    flows: WEB_WORKER_FLOWS,
   });
   reportToTests(context, locks !== undefined);
   return api;

@@ -12,7 +12,7 @@ import { createApi, type MsalSignInApi } from './api.js';
 import { AuthenticatedFetch } from './authenticated-fetch.js';
 import { registerCommands } from './commands.js';
 import { editorFetchConsent, identifyCaller, mementoConsentMemory } from './fetch-consent.js';
-import type { ExtensionHostKind, SignInUi } from './flows.js';
+import type { ExtensionHostKind, SignInFlow, SignInUi } from './flows.js';
 import { loggerFor } from './log.js';
 import type { PeerMessageHandler, PeerSecret } from './peer-envelope.js';
 import { decidePeerChannel } from './peer-gating.js';
@@ -49,11 +49,15 @@ export interface HostPieces {
   lockFor?(providerId: string): CacheLock;
   /** The words for sign-in failures only this host meets (user-errors.ts). */
   explainError: HostErrorExplainer;
-  /** Whether the test harness asked for {@link ExtensionExports.testing}. */
-  testHooks: boolean;
+  /** The sign-in flows this host can run (sign-in-flows.ts): the loopback flow only where there are sockets. */
+  flows: readonly SignInFlow[];
+  /** HTML shown in the browser after a loopback sign-in. */
+  successPage?: string;
+  /** Replaces the editor's UI (the Node host's test hooks script it: test-hooks.ts). */
+  ui?: EditorUi;
 }
 
-/** The exported API, plus test hooks when the test harness asks for them. */
+/** The exported API, plus test hooks when the test harness asks for them (the Node host's: test-hooks.ts). */
 export interface ExtensionExports extends MsalSignInApi {
   testing?: {
     setUi(ui: SignInUi | undefined): void;
@@ -98,20 +102,7 @@ export async function activateWith(context: vscode.ExtensionContext, host: HostP
   const callbacks = new PendingCallbacks((message) => log.warn(message));
   context.subscriptions.push(vscode.window.registerUriHandler({ handleUri: (uri) => void callbacks.receive(uri.query) }));
   const callbackUri = vscode.Uri.parse(`${vscode.env.uriScheme}://${context.extension.id}${CALLBACK_PATH}`);
-  const successPage = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(context.extensionUri, 'media', 'signed-in.html')).then(
-    (bytes) => new TextDecoder().decode(bytes),
-    () => undefined,
-  );
   const hostKind = extensionHostKind(context);
-
-  // Tests swap the browser and dialogs for a scripted user; everyone else gets the editor's.
-  let testUi: SignInUi | undefined;
-  const ui: EditorUi = {
-    ...editorUi,
-    openUri: (url) => (testUi ?? editorUi).openUri(url),
-    showDeviceCode: (flow, signal) => (testUi ?? editorUi).showDeviceCode(flow, signal),
-  };
-
   const peers = await openPeerLink(context, log, hostKind, host);
   if (peers) {
     const { channel } = peers;
@@ -127,13 +118,14 @@ export async function activateWith(context: vscode.ExtensionContext, host: HostP
     explainHostError: host.explainError,
     shared: {
       core: { httpClient: host.httpClient, platform: host.platform, logger: loggerFor(log) },
-      ui,
+      ui: host.ui ?? editorUi,
       signIn: {
         callbacks,
         extensionHost: hostKind,
         externalCallbackUri: () => externalCallbackUri(),
         registeredCallbackUri: (issuer) => registeredCallbacks.callbackUriFor(issuer),
-        successPage,
+        flows: host.flows,
+        successPage: host.successPage,
       },
     },
   });
@@ -172,20 +164,10 @@ export async function activateWith(context: vscode.ExtensionContext, host: HostP
     allowLoopbackHttp: () => settings.allowLoopbackHttp,
     logger: loggerFor(log),
   });
-  const api: ExtensionExports = createApi(() => providers.providers, providers.onDidChange, {
+  return createApi(() => providers.providers, providers.onDidChange, {
     identifyCaller,
     fetch: (caller, url, init) => authenticatedFetch.fetch(caller, url, init),
   });
-  if (host.testHooks) {
-    api.testing = {
-      setUi: (next) => (testUi = next),
-      extensionHost: hostKind,
-      httpClient: host.httpClient,
-      storedTokenCache: async (providerId) => context.secrets.get(`${SETTINGS_SECTION}.tokenCache.${providerId}`),
-      peerChannel: peers && { id: peers.channel.id },
-    };
-  }
-  return api;
 }
 
 /**

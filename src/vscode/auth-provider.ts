@@ -15,7 +15,6 @@ import { describeError } from './report-errors.js';
 import { SessionScopes } from './session-scopes.js';
 import type { CachedAccount, SharedTokenCache } from './shared-token-cache.js';
 import { type ProviderConfig, signsInAtEntra } from './settings.js';
-import { ALL_FLOWS } from './sign-in-flows.js';
 import type { EditorUi } from './ui.js';
 import { ConfigurationError, settingProblemError } from './user-errors.js';
 
@@ -51,8 +50,8 @@ export interface SignInEnvironment {
   /** The same for the client registered at `issuer`, its registration updated first when needed (registered-callback.ts). */
   registeredCallbackUri?(issuer: string): Promise<string>;
   successPage?: string;
-  /** The flows to choose from (tests give their own); default: all of them. */
-  flows?: readonly SignInFlow[];
+  /** The flows this host can run, to choose from (HostPieces.flows; tests give their own). */
+  flows: readonly SignInFlow[];
   /** How long to wait for the person in the browser; default five minutes. */
   timeoutMs?: number;
 }
@@ -251,11 +250,13 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
 
   /** The flows to offer, in order; a flow asked for by name that cannot work here throws {@link FlowUnavailableError}. */
   async #flowsFor(app: PublicClientApplication, only: SignInFlow['id'] | undefined): Promise<SignInFlow[]> {
-    const available = this.deps.signIn.flows ?? ALL_FLOWS;
+    const { flows: available, extensionHost } = this.deps.signIn;
     const candidates = only ? available.filter((flow) => flow.id === only) : available;
+    // A web worker's list leaves out the one flow it cannot run: the loopback listener needs sockets.
+    if (only && candidates.length === 0 && extensionHost === 'webWorker') throw new FlowUnavailableError(only, 'noSocketsInWebWorker');
     // Discovery (cached after) tells whether the device code can work at all; asked only when it is a candidate.
     const known = {
-      extensionHost: this.deps.signIn.extensionHost,
+      extensionHost,
       // Entra's devicecode endpoint sends no CORS headers (its token endpoint does, for SPA redirect URIs).
       deviceEndpointServesBrowsers: !signsInAtEntra(this.config),
     };

@@ -34,6 +34,11 @@ export interface RegistryDependencies {
   shared: SharedDependencies;
 }
 
+/** The SecretStorage key of a provider's token cache. */
+export function tokenCacheKey(providerId: string): string {
+  return `${SETTINGS_SECTION}.tokenCache.${providerId}`;
+}
+
 interface Registration {
   /** The settings it was made from, to tell whether a change concerns it. */
   fingerprint: string;
@@ -106,7 +111,7 @@ export class ProviderRegistry implements vscode.Disposable {
     const { log, shared } = this.deps;
     const cache = new SharedTokenCache({
       secrets: this.deps.secrets,
-      key: `${SETTINGS_SECTION}.tokenCache.${config.id}`,
+      key: tokenCacheKey(config.id),
       lock: this.deps.lockFor?.(config.id),
       peers: this.deps.peers,
       problems: reportCacheProblems(config, log),

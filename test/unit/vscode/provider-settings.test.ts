@@ -17,6 +17,7 @@ const { ConfigurationError } = await import('../../../src/vscode/user-errors.js'
 const { FlowUnavailableError } = await import('../../../src/vscode/flows.js');
 const { reportSignInError } = await import('../../../src/vscode/report-errors.js');
 const { parseSettings } = await import('../../../src/vscode/settings.js');
+const { WEB_WORKER_FLOWS } = await import('../../../src/vscode/sign-in-flows.js');
 type SignInFlow = import('../../../src/vscode/flows.js').SignInFlow;
 type FlowContext = import('../../../src/vscode/flows.js').FlowContext;
 type ExtensionHostKind = import('../../../src/vscode/flows.js').ExtensionHostKind;
@@ -221,5 +222,22 @@ describe('provider settings: Microsoft Entra ID named by an oidcProviders entry,
     );
     assert.ok(!(err instanceof FlowUnavailableError), 'not ruled out up front');
     assert.equal(desktop.idp.count(`${issuer}/.well-known/openid-configuration`), 1, 'discovery decides, as for any issuer');
+  });
+});
+
+describe('provider settings: the loopback flow asked for by name in a browser (web worker host)', () => {
+  test('a web worker runs no loopback listener: the sign-in says why, before any request', async () => {
+    const [config] = parseSettings((key) => ({ oidcProviders: [ENTRY] })[key]).providers.slice(1);
+    assert.ok(config);
+    const idp = fakeIdp(true);
+    const provider = new MsalAuthenticationProvider(config, providerDependencies(config.id, { httpClient: idp.fetch, flows: WEB_WORKER_FLOWS, extensionHost: 'webWorker' }));
+    const err = await provider.signIn(undefined, { flow: 'loopback' }).then(
+      () => assert.fail('expected a refusal'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof FlowUnavailableError);
+    assert.equal(err.flow, 'loopback');
+    assert.equal(err.reason, 'noSocketsInWebWorker');
+    assert.equal(idp.requests.length, 0);
   });
 });
