@@ -90,7 +90,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
     this.#apps = new ProviderApps(config, deps.cache.tokenCache, deps.core, config.dpop ? deps.dpopKeys : undefined);
     // Another window signed in or out: VS Code re-reads the sessions of the accounts named.
     this.#accountsSubscription = deps.cache.onDidChangeAccounts(({ added, removed }) =>
-      this.#changeEmitter.fire({ added: added.map(placeholderSession), removed: removed.map(placeholderSession), changed: [] }),
+      this.#changeEmitter.fire({ added: added.map(listingSession), removed: removed.map(listingSession), changed: [] }),
     );
   }
 
@@ -99,19 +99,19 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
     this.#changeEmitter.dispose();
   }
 
-  #toSession(result: AuthenticationResult, scopes: SessionScopes): vscode.AuthenticationSession {
+  /**
+   * The session of `result`. One for `api.fetch` also carries `presenter`, the application that
+   * presents its token to a resource (never handed to getSession consumers).
+   */
+  #toSession(result: AuthenticationResult, scopes: SessionScopes, presenter?: PublicClientApplication): ResourceSession {
     const account = result.account!;
     return {
       id: sessionId(account.homeAccountId, scopes),
       accessToken: result.accessToken,
       account: accountInformation(account),
       scopes: scopes.requested,
+      ...(presenter ? { resource: { result, app: presenter } } : {}),
     };
-  }
-
-  /** A session for `api.fetch` also carries what presents its token (never handed to getSession consumers). */
-  #toResourceSession(result: AuthenticationResult, scopes: SessionScopes, app: PublicClientApplication): ResourceSession {
-    return { ...this.#toSession(result, scopes), resource: { result, app } };
   }
 
   /**
@@ -199,7 +199,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
     }
     return accounts
       .filter((account) => isAccount(account, only))
-      .map((account) => ({ id: sessionId(account.homeAccountId, ACCOUNT_LISTING), accessToken: '', account: accountInformation(account), scopes: [] }));
+      .map(listingSession);
   }
 
   /** Every account of the clients this provider has used, the configured client's first, once each. */
@@ -237,7 +237,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
         (failed, err) => this.#logger.warning(`the ${failed.id} flow did not complete: ${describeError(err)}`),
       ),
     );
-    const session = await this.#cache.write(async () => (options.forResource ? this.#toResourceSession(result, parsed, app) : this.#toSession(result, parsed)));
+    const session = await this.#cache.write(async () => this.#toSession(result, parsed, options.forResource ? app : undefined));
     this.#logger.info(`signed in to ${this.config.id} with the ${flow.id} flow`);
     if (options.account && !isAccount(result.account!, options.account)) {
       // The tokens are the person's, and kept; VS Code then asks whether to keep them or try again.
@@ -308,7 +308,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
       if (!account) return undefined;
       const result = await app.acquireTokenSilentWithError(parsed.resourceScopes.slice(), account, silent);
       if (!result) return undefined;
-      return forResource ? this.#toResourceSession(result, parsed, app) : this.#toSession(result, parsed);
+      return this.#toSession(result, parsed, forResource ? app : undefined);
     });
   }
 
@@ -331,7 +331,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
       return found;
     });
     this.#logger.info(`signed out of ${this.config.id}`);
-    this.#changeEmitter.fire({ added: [], removed: [placeholderSession(removed ?? { homeAccountId, username: '' })], changed: [] });
+    this.#changeEmitter.fire({ added: [], removed: [listingSession(removed ?? { homeAccountId, username: '' })], changed: [] });
   }
 }
 
@@ -351,8 +351,11 @@ function isAccount(account: Account, wanted: vscode.AuthenticationSessionAccount
   return name.length > 0 && [account.username, account.name].some((candidate) => candidate?.toLowerCase() === name);
 }
 
-/** A session in a change event: VS Code re-reads sessions on the event, it only needs the account. */
-function placeholderSession(account: CachedAccount): vscode.AuthenticationSession {
+/**
+ * A session that names only its account, without a token: what VS Code lists accounts by, and
+ * what a change event carries (VS Code re-reads sessions on the event, it only needs the account).
+ */
+function listingSession(account: CachedAccount): vscode.AuthenticationSession {
   return { id: sessionId(account.homeAccountId, ACCOUNT_LISTING), accessToken: '', account: accountInformation(account), scopes: [] };
 }
 

@@ -14,7 +14,7 @@
  */
 import { type DpopKey, type DpopKeyOwner, type DpopKeyStore, exportDpopPrivateJwk, generateDpopKey, importDpopKey } from '../core/index.js';
 import { SETTINGS_SECTION } from './settings.js';
-import type { SecretStore } from './shared-token-cache.js';
+import type { SecretStore } from './secret-store.js';
 
 /** The SecretStorage key of an owner's DPoP key: the account id is hashed, it is nobody's business. */
 export async function dpopKeySecretName(providerId: string, owner: DpopKeyOwner): Promise<string> {

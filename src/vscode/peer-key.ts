@@ -26,7 +26,7 @@
  * share it.
  */
 import * as base64url from 'jose/base64url';
-import type { SecretStore } from './shared-token-cache.js';
+import { readJsonSecret, type SecretStore } from './secret-store.js';
 
 export const PEER_KEY_SECRET = 'msalSignIn.peerKey';
 export const PEER_KEY_OFFER = 'msalSignIn.peerKeyOffer';
@@ -52,9 +52,8 @@ interface Offer extends KeyRecord {
 }
 
 function parseRecord(value: unknown): KeyRecord | undefined {
-  const candidate = typeof value === 'string' ? safeJson(value) : value;
-  if (typeof candidate !== 'object' || candidate === null) return undefined;
-  const { key, created } = candidate as Partial<KeyRecord>;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { key, created } = value as Partial<KeyRecord>;
   if (typeof key !== 'string' || typeof created !== 'number' || decodedLength(key) !== 32) return undefined;
   return { key, created };
 }
@@ -64,14 +63,6 @@ function decodedLength(key: string): number {
     return base64url.decode(key).length;
   } catch {
     return -1;
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
 
@@ -100,12 +91,11 @@ export class PeerKey {
 
   /** The key this window holds: from SecretStorage, the offer of a window that started with it, or new. */
   static async load(secrets: SecretStore, shared: SharedState, options: PeerKeyOptions = {}): Promise<PeerKey> {
-    const now = options.now ?? Date.now;
-    const stored = parseRecord(await secrets.get(PEER_KEY_SECRET));
+    const stored = parseRecord(await readJsonSecret(secrets, PEER_KEY_SECRET));
     // No key in this window's copy: a window that started with this one may have offered one.
     let record = stored ?? parseRecord(shared.get<unknown>(PEER_KEY_OFFER));
     const fresh = !record;
-    record ??= { key: base64url.encode(globalThis.crypto.getRandomValues(new Uint8Array(32))), created: now() };
+    record ??= { key: base64url.encode(globalThis.crypto.getRandomValues(new Uint8Array(32))), created: (options.now ?? Date.now)() };
     if (!stored) await secrets.store(PEER_KEY_SECRET, JSON.stringify(record));
     const peerKey = new PeerKey(secrets, shared, record, options);
     await peerKey.#reconcile(fresh);
@@ -134,10 +124,8 @@ export class PeerKey {
    * (just made); withdraws its own offer once it expired. True when the held key changed.
    */
   async #reconcile(fresh: boolean): Promise<boolean> {
-    const now = (this.options.now ?? Date.now)();
-    const raw = this.shared.get<unknown>(PEER_KEY_OFFER);
-    const offer = parseRecord(raw);
-    const offeredAt = typeof (raw as Partial<Offer> | undefined)?.offeredAt === 'number' ? (raw as Offer).offeredAt : 0;
+    const now = this.#now();
+    const offer = parseRecord(this.shared.get<unknown>(PEER_KEY_OFFER));
     if (offer && offer.key !== this.record.key && older(offer, this.record)) {
       this.record = offer;
       await this.secrets.store(PEER_KEY_SECRET, JSON.stringify(offer));
@@ -146,7 +134,7 @@ export class PeerKey {
     }
     if (fresh || (offer && offer.key !== this.record.key)) {
       await this.shared.update(PEER_KEY_OFFER, { ...this.record, offeredAt: now } satisfies Offer);
-    } else if (offer && now - offeredAt > OFFER_TTL_MS) {
+    } else if (offer && now - (this.#offeredAt() ?? 0) > OFFER_TTL_MS) {
       await this.shared.update(PEER_KEY_OFFER, undefined);
     }
     return false;
@@ -171,10 +159,18 @@ export class PeerKey {
   }
 
   #young(): boolean {
-    const now = (this.options.now ?? Date.now)();
-    const raw = this.shared.get<Partial<Offer>>(PEER_KEY_OFFER);
-    const offerAge = typeof raw?.offeredAt === 'number' ? now - raw.offeredAt : Infinity;
-    return now - this.record.created <= OFFER_TTL_MS || offerAge <= OFFER_TTL_MS;
+    const now = this.#now();
+    return now - this.record.created <= OFFER_TTL_MS || now - (this.#offeredAt() ?? -Infinity) <= OFFER_TTL_MS;
+  }
+
+  /** When the offer in globalState was offered, if it says. */
+  #offeredAt(): number | undefined {
+    const offeredAt = this.shared.get<Partial<Offer> | null>(PEER_KEY_OFFER)?.offeredAt;
+    return typeof offeredAt === 'number' ? offeredAt : undefined;
+  }
+
+  #now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   dispose(): void {

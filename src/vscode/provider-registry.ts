@@ -14,7 +14,8 @@ import { SecretDpopKeyStore } from './dpop-key-store.js';
 import type { PeerLink } from './peer-link.js';
 import { reportCacheProblems, reportingSignInFailures, reportSignInError } from './report-errors.js';
 import { type ParsedSettings, type ProviderConfig, SETTINGS_SECTION } from './settings.js';
-import { type CacheLock, type SecretStore, SharedTokenCache } from './shared-token-cache.js';
+import type { SecretStore } from './secret-store.js';
+import { type CacheLock, SharedTokenCache } from './shared-token-cache.js';
 import type { HostErrorExplainer } from './user-errors.js';
 
 /** What every provider shares; the per-provider parts (its cache, PII logging) are made here. */

@@ -9,9 +9,19 @@
  * this store neither asks nor registers on its own. A client id configured for the same issuer in
  * the settings always wins: the registry leaves a registered client out when one is.
  */
-import { AuthError, type AuthorizationServerMetadata, describeUrl, type FetchLike, type NativeClientRegistration, registerNativeClient, SharedInFlight, updateNativeClient } from '../core/index.js';
+import {
+  AuthError,
+  type AuthorizationServerMetadata,
+  describeUrl,
+  type FetchLike,
+  isJsonObject,
+  type NativeClientRegistration,
+  registerNativeClient,
+  SharedInFlight,
+  updateNativeClient,
+} from '../core/index.js';
 import type { ProviderConfig } from './settings.js';
-import type { SecretStore } from './shared-token-cache.js';
+import { readJsonSecret, type SecretStore } from './secret-store.js';
 
 /** The SecretStorage key: a JSON object, issuer → registration. */
 export const REGISTERED_CLIENTS_KEY = 'msalSignIn.registeredClients';
@@ -58,9 +68,7 @@ export function registeredProviderConfig(registration: NativeClientRegistration,
 }
 
 function isRegistration(value: unknown, issuer: string): value is NativeClientRegistration {
-  if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as Record<string, unknown>;
-  return candidate.issuer === issuer && typeof candidate.client_id === 'string' && candidate.client_id !== '' && candidate.token_endpoint_auth_method === 'none';
+  return isJsonObject(value) && value.issuer === issuer && typeof value.client_id === 'string' && value.client_id !== '' && value.token_endpoint_auth_method === 'none';
 }
 
 export class RegisteredClients {
@@ -113,18 +121,10 @@ export class RegisteredClients {
   }
 
   async #read(): Promise<Record<string, NativeClientRegistration>> {
-    const text = await this.secrets.get(REGISTERED_CLIENTS_KEY);
-    if (!text) return Object.create(null) as Record<string, NativeClientRegistration>;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) parsed = {};
+    const stored = await readJsonSecret(this.secrets, REGISTERED_CLIENTS_KEY);
     // No prototype: an issuer named `__proto__` stays a plain key.
     const registrations: Record<string, NativeClientRegistration> = Object.create(null) as Record<string, NativeClientRegistration>;
-    for (const [issuer, value] of Object.entries(parsed as object)) if (isRegistration(value, issuer)) registrations[issuer] = value;
+    for (const [issuer, value] of Object.entries(isJsonObject(stored) ? stored : {})) if (isRegistration(value, issuer)) registrations[issuer] = value;
     return registrations;
   }
 }

@@ -61,26 +61,24 @@ export function reportCacheProblems(config: ProviderConfig, log: vscode.LogOutpu
 
 export function reportingSignInFailures(provider: vscode.AuthenticationProvider, report: (err: unknown) => Promise<void>): vscode.AuthenticationProvider {
   const reportedSettings = new Set<string>();
-  const silently = async <T>(work: () => Thenable<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof ConfigurationError && !reportedSettings.has(err.message)) {
-        reportedSettings.add(err.message);
-        void report(err);
+  /** Runs `work`; a failure `worthTelling` is reported (not awaited: the message waits for a click, the consumer should not). */
+  const reporting =
+    (worthTelling: (err: unknown) => boolean) =>
+    async <T>(work: () => Thenable<T>): Promise<T> => {
+      try {
+        return await work();
+      } catch (err) {
+        if (worthTelling(err)) void report(err);
+        throw err;
       }
-      throw err;
-    }
-  };
-  const interactively = async <T>(work: () => Thenable<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (err) {
-      // Not awaited: the message waits for a click, the consumer should not.
-      void report(err);
-      throw err;
-    }
-  };
+    };
+  const silently = reporting((err) => {
+    // A setting that cannot work, told once per registration.
+    if (!(err instanceof ConfigurationError) || reportedSettings.has(err.message)) return false;
+    reportedSettings.add(err.message);
+    return true;
+  });
+  const interactively = reporting(() => true);
   const { getSessionsFromChallenges, createSessionFromChallenges } = provider;
   return {
     onDidChangeSessions: provider.onDidChangeSessions,

@@ -20,14 +20,7 @@
 import { AuthError, SerializableTokenCache } from '../core/index.js';
 import { mergeCacheChanges } from './cache-merge.js';
 import type { Disposable, PeerLink, PeerMessage } from './peer-link.js';
-
-/** The part of `vscode.SecretStorage` this needs. */
-export interface SecretStore {
-  get(key: string): Thenable<string | undefined>;
-  store(key: string, value: string): Thenable<void>;
-  delete(key: string): Thenable<void>;
-  onDidChange(listener: (event: { key: string }) => unknown): Disposable;
-}
+import type { SecretStore } from './secret-store.js';
 
 /** Held by one window at a time, across the windows of the editor. */
 export interface CacheLock {
