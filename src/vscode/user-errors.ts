@@ -260,22 +260,13 @@ function describeServerError(err: ServerError): string {
 
 /** The settings a message about this provider points to. */
 export function errorContextFor(config: ProviderConfig): UserErrorContext {
+  const oidc = config.kind === 'oidc';
   const redirectUriSetting = config.redirectUri ? settingLocationOf(config, 'redirectUri') : undefined;
-  if (config.kind === 'oidc') {
-    return {
-      providerLabel: config.label,
-      clientIdSetting: 'msalSignIn.oidcProviders',
-      issuerSetting: 'msalSignIn.oidcProviders',
-      issuer: config.issuer ?? '',
-      ...(redirectUriSetting ? { redirectUriSetting } : {}),
-    };
-  }
-  const issuerSetting = config.authorityOverride ? 'msalSignIn.entra.authority' : 'msalSignIn.entra.tenant';
   return {
     providerLabel: config.label,
-    clientIdSetting: 'msalSignIn.entra.clientId',
-    issuerSetting,
-    issuer: config.authorityOverride ?? `${config.authorityBase ?? ''}/${config.tenant ?? ''}`,
+    clientIdSetting: oidc ? 'msalSignIn.oidcProviders' : 'msalSignIn.entra.clientId',
+    issuerSetting: oidc ? 'msalSignIn.oidcProviders' : config.authorityOverride ? 'msalSignIn.entra.authority' : 'msalSignIn.entra.tenant',
+    issuer: oidc ? (config.issuer ?? '') : (config.authorityOverride ?? `${config.authorityBase ?? ''}/${config.tenant ?? ''}`),
     ...(redirectUriSetting ? { redirectUriSetting } : {}),
   };
 }
