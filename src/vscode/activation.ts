@@ -89,6 +89,7 @@ let closeChannel: (() => Promise<void>) | undefined;
 
 export async function activateWith(context: vscode.ExtensionContext, host: HostPieces): Promise<ExtensionExports> {
   const log = vscode.window.createOutputChannel(vscode.l10n.t('MSAL Sign-In'), { log: true });
+  const logger = loggerFor(log);
   context.subscriptions.push(log);
   const readSettings = () => {
     const settings = parseSettings((key) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(key));
@@ -117,7 +118,7 @@ export async function activateWith(context: vscode.ExtensionContext, host: HostP
     log,
     explainHostError: host.explainError,
     shared: {
-      core: { httpClient: host.httpClient, platform: host.platform, logger: loggerFor(log) },
+      core: { httpClient: host.httpClient, platform: host.platform, logger },
       ui: host.ui ?? editorUi,
       signIn: {
         callbacks,
@@ -162,7 +163,7 @@ export async function activateWith(context: vscode.ExtensionContext, host: HostP
     consentUi: editorFetchConsent,
     consent: mementoConsentMemory(context.globalState),
     allowLoopbackHttp: () => settings.allowLoopbackHttp,
-    logger: loggerFor(log),
+    logger,
   });
   return createApi(() => providers.providers, providers.onDidChange, {
     identifyCaller,

@@ -143,8 +143,7 @@ export class SharedTokenCache implements Disposable {
    */
   async catchUp(): Promise<void> {
     if (!this.options.peers) return;
-    const request: CacheStateRequest = { kind: 'cache-state', topic: this.key };
-    const states = (await this.options.peers.broadcast({ ...request })).filter(isCacheState);
+    const states = (await this.options.peers.broadcast({ kind: 'cache-state', topic: this.key } satisfies CacheStateRequest)).filter(isCacheState);
     const newest = states.reduce<CacheState | undefined>((best, state) => (state.generation > (best?.generation ?? 0) ? state : best), undefined);
     if (newest && newest.generation > this.#generation) await this.#receiveFromPeer(newest.text, newest.generation);
   }
@@ -232,8 +231,7 @@ export class SharedTokenCache implements Disposable {
       this.#lastSeen = text;
       this.#generation = Math.max(Date.now(), this.#generation + 1);
       await this.options.secrets.store(this.key, text);
-      const update: CacheUpdate = { kind: 'cache-update', topic: this.key, text, generation: this.#generation };
-      await this.options.peers?.broadcast({ ...update });
+      await this.options.peers?.broadcast({ kind: 'cache-update', topic: this.key, text, generation: this.#generation } satisfies CacheUpdate);
     });
   }
 }
