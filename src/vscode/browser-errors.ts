@@ -10,23 +10,18 @@ import type { HostErrorExplainer } from './user-errors.js';
 
 export const explainBrowserError: HostErrorExplainer = (err, context, t) => {
   const label = context.providerLabel;
-  if (err instanceof FlowUnavailableError && err.reason === 'deviceEndpointRefusesBrowsers') {
-    return {
-      message: t(
-        'Sign-in to {0} with a device code cannot run in the browser: its device code endpoint does not answer cross-origin requests (Microsoft Entra ID sends no CORS headers there). Use MSAL Sign-In: Sign In (the browser sign-in through the editor), or sign in from the desktop editor.',
-        label,
-      ),
-      next: 'none',
-    };
-  }
-  if (err instanceof FlowUnavailableError && err.reason === 'noSocketsInWebWorker') {
-    return {
-      message: t(
-        'The loopback sign-in to {0} cannot run in an editor in the browser: it needs a local port to listen on. Use MSAL Sign-In: Sign In (the browser sign-in through the editor) or a device code.',
-        label,
-      ),
-      next: 'none',
-    };
+  if (err instanceof FlowUnavailableError && err.reason !== 'noDeviceAuthorizationEndpoint') {
+    const message =
+      err.reason === 'deviceEndpointRefusesBrowsers'
+        ? t(
+            'Sign-in to {0} with a device code cannot run in the browser: its device code endpoint does not answer cross-origin requests (Microsoft Entra ID sends no CORS headers there). Use MSAL Sign-In: Sign In (the browser sign-in through the editor), or sign in from the desktop editor.',
+            label,
+          )
+        : t(
+            'The loopback sign-in to {0} cannot run in an editor in the browser: it needs a local port to listen on. Use MSAL Sign-In: Sign In (the browser sign-in through the editor) or a device code.',
+            label,
+          );
+    return { message, next: 'none' };
   }
   const blocked = browserFetchErrorIn(err);
   if (!blocked) return undefined;

@@ -75,6 +75,17 @@ function providerFrom(entry: Record<string, unknown>, options: { deviceEndpoint?
 }
 
 const ENTRY = { id: 'auth0', label: 'Auth0', issuer: `${ORIGIN}/`, clientId: 'vscode' };
+
+/** How `provider` refuses a sign-in that asks for `flow` by name: a FlowUnavailableError naming it. */
+async function refusalOf(provider: Pick<InstanceType<typeof MsalAuthenticationProvider>, 'signIn'>, flow: SignInFlow['id']) {
+  const err = await provider.signIn(undefined, { flow }).then(
+    () => assert.fail('expected a refusal'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof FlowUnavailableError, String(err));
+  assert.equal(err.flow, flow);
+  return err;
+}
 const logChannel = { error: () => undefined, show: () => undefined } as unknown as import('vscode').LogOutputChannel;
 
 beforeEach(() => stub.reset());
@@ -143,12 +154,7 @@ describe('provider settings: an identity provider without a device authorization
 
   test('"Sign In with a Device Code" says why, naming the provider, and sends no device request', async () => {
     const { provider, idp, triggered } = providerFrom(ENTRY, { deviceEndpoint: false });
-    const err = await provider.signIn(undefined, { flow: 'deviceCode' }).then(
-      () => assert.fail('expected a refusal'),
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof FlowUnavailableError);
-    assert.equal(err.flow, 'deviceCode');
+    const err = await refusalOf(provider, 'deviceCode');
     assert.equal(err.reason, 'noDeviceAuthorizationEndpoint');
     assert.deepEqual(triggered, []);
     assert.equal(idp.count(DEVICE_ENDPOINT), 0);
@@ -185,13 +191,7 @@ describe('provider settings: Microsoft Entra ID named by an oidcProviders entry,
   for (const issuer of [`https://login.microsoftonline.com/${TENANT}/v2.0`, `https://login.microsoftonline.us/${TENANT}/v2.0`, `https://sts.windows.net/${TENANT}/`]) {
     test(`the issuer ${issuer}: "Sign In with a Device Code" says why, before any request`, async () => {
       const { provider, idp, triggered } = providerFrom({ ...ENTRY, label: 'Contoso', issuer }, { extensionHost: 'webWorker' });
-      const err = await provider.signIn(undefined, { flow: 'deviceCode' }).then(
-        () => assert.fail('expected a refusal'),
-        (e: unknown) => e,
-      );
-      assert.ok(err instanceof FlowUnavailableError);
-      assert.equal(err.flow, 'deviceCode');
-      assert.equal(err.reason, 'deviceEndpointRefusesBrowsers');
+      assert.equal((await refusalOf(provider, 'deviceCode')).reason, 'deviceEndpointRefusesBrowsers');
       assert.deepEqual(triggered, []);
       assert.equal(idp.requests.length, 0, 'not even discovery');
     });
@@ -231,13 +231,7 @@ describe('provider settings: the loopback flow asked for by name in a browser (w
     assert.ok(config);
     const idp = fakeIdp(true);
     const provider = new MsalAuthenticationProvider(config, providerDependencies(config.id, { httpClient: idp.fetch, flows: WEB_WORKER_FLOWS, extensionHost: 'webWorker' }));
-    const err = await provider.signIn(undefined, { flow: 'loopback' }).then(
-      () => assert.fail('expected a refusal'),
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof FlowUnavailableError);
-    assert.equal(err.flow, 'loopback');
-    assert.equal(err.reason, 'noSocketsInWebWorker');
+    assert.equal((await refusalOf(provider, 'loopback')).reason, 'noSocketsInWebWorker');
     assert.equal(idp.requests.length, 0);
   });
 });
