@@ -9,8 +9,10 @@ import * as vscode from 'vscode';
 import type { Platform } from './core/index.js';
 import { activateWith, deactivateWindowChannel, type ExtensionExports, extensionHostKind, hasNode } from './vscode/activation.js';
 import { BroadcastPeers } from './vscode/broadcast-peers.js';
+import { explainBrowserError } from './vscode/browser-errors.js';
 import { createBrowserHttpClient, workerOrigin } from './vscode/browser-http.js';
 import { SETTINGS_SECTION } from './vscode/settings.js';
+import { WEB_WORKER_FLOWS } from './vscode/sign-in-flows.js';
 import { webLockManager, webLocksFor } from './vscode/web-lock.js';
 
 /**
@@ -27,8 +29,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     platform: webPlatform,
     openWindowChannel: (key, deliver, warn) => BroadcastPeers.open(key, deliver, warn),
     lockFor: webLocksFor(locks),
-    // The exports are not reachable from the test runner here; see reportToTests.
-    testHooks: false,
+    explainError: explainBrowserError,
+    // No loopback flow: a web worker has no sockets to listen on.
+    flows: WEB_WORKER_FLOWS,
   });
   reportToTests(context, locks !== undefined);
   return api;

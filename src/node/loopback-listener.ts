@@ -13,11 +13,25 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthError, parseAuthorizationResponse } from '../core/index.js';
-import { LoopbackPortInUseError } from './loopback-port-in-use.js';
 import { DEFAULT_ERROR_PAGE, DEFAULT_SUCCESS_PAGE, NOT_A_RESPONSE_PAGE, renderErrorPage, type ErrorPage } from './loopback-pages.js';
 
 export type { ErrorPage } from './loopback-pages.js';
-export { LoopbackPortInUseError } from './loopback-port-in-use.js';
+
+/**
+ * The port of the listener is taken (`EADDRINUSE`): another program, or another sign-in, listens
+ * there. A `network_error` like every failure to bind, with the port and address for a message
+ * that names them (a fixed port comes from a setting the user can change).
+ */
+export class LoopbackPortInUseError extends AuthError {
+  override readonly name = 'LoopbackPortInUseError';
+  constructor(
+    readonly port: number,
+    readonly address: string,
+    options?: { cause?: unknown },
+  ) {
+    super('network_error', `port ${port} on ${address} is in use`, options);
+  }
+}
 
 /** The hosts a loopback redirect URI may name, and the address each is listened for on. */
 export const LOOPBACK_HOSTS = { '127.0.0.1': '127.0.0.1', localhost: '127.0.0.1', '[::1]': '::1' } as const;

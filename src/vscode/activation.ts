@@ -12,7 +12,7 @@ import { createApi, type MsalSignInApi } from './api.js';
 import { AuthenticatedFetch } from './authenticated-fetch.js';
 import { registerCommands } from './commands.js';
 import { editorFetchConsent, identifyCaller, mementoConsentMemory } from './fetch-consent.js';
-import type { ExtensionHostKind, SignInUi } from './flows.js';
+import type { ExtensionHostKind, SignInFlow, SignInUi } from './flows.js';
 import { loggerFor } from './log.js';
 import type { PeerMessageHandler, PeerSecret } from './peer-envelope.js';
 import { decidePeerChannel } from './peer-gating.js';
@@ -26,6 +26,7 @@ import { describeError } from './report-errors.js';
 import { parseSettings, SETTINGS_SECTION } from './settings.js';
 import type { CacheLock } from './shared-token-cache.js';
 import { type EditorUi, editorUi } from './ui.js';
+import type { HostErrorExplainer } from './user-errors.js';
 
 /** The path of the URI-handler redirect: vscode://<publisher>.<name>/signin-callback. */
 const CALLBACK_PATH = '/signin-callback';
@@ -46,11 +47,17 @@ export interface HostPieces {
   openWindowChannel(key: PeerSecret, deliver: PeerMessageHandler, warn: (message: string) => void): Promise<WindowChannel>;
   /** The cross-window lock of a provider's cache, where the host has one. */
   lockFor?(providerId: string): CacheLock;
-  /** Whether the test harness asked for {@link ExtensionExports.testing}. */
-  testHooks: boolean;
+  /** The words for sign-in failures only this host meets (user-errors.ts). */
+  explainError: HostErrorExplainer;
+  /** The sign-in flows this host can run (sign-in-flows.ts): the loopback flow only where there are sockets. */
+  flows: readonly SignInFlow[];
+  /** HTML shown in the browser after a loopback sign-in. */
+  successPage?: string;
+  /** Replaces the editor's UI (the Node host's test hooks script it: test-hooks.ts). */
+  ui?: EditorUi;
 }
 
-/** The exported API, plus test hooks when the test harness asks for them. */
+/** The exported API, plus test hooks when the test harness asks for them (the Node host's: test-hooks.ts). */
 export interface ExtensionExports extends MsalSignInApi {
   testing?: {
     setUi(ui: SignInUi | undefined): void;
@@ -82,6 +89,7 @@ let closeChannel: (() => Promise<void>) | undefined;
 
 export async function activateWith(context: vscode.ExtensionContext, host: HostPieces): Promise<ExtensionExports> {
   const log = vscode.window.createOutputChannel(vscode.l10n.t('MSAL Sign-In'), { log: true });
+  const logger = loggerFor(log);
   context.subscriptions.push(log);
   const readSettings = () => {
     const settings = parseSettings((key) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(key));
@@ -95,20 +103,7 @@ export async function activateWith(context: vscode.ExtensionContext, host: HostP
   const callbacks = new PendingCallbacks((message) => log.warn(message));
   context.subscriptions.push(vscode.window.registerUriHandler({ handleUri: (uri) => void callbacks.receive(uri.query) }));
   const callbackUri = vscode.Uri.parse(`${vscode.env.uriScheme}://${context.extension.id}${CALLBACK_PATH}`);
-  const successPage = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(context.extensionUri, 'media', 'signed-in.html')).then(
-    (bytes) => new TextDecoder().decode(bytes),
-    () => undefined,
-  );
   const hostKind = extensionHostKind(context);
-
-  // Tests swap the browser and dialogs for a scripted user; everyone else gets the editor's.
-  let testUi: SignInUi | undefined;
-  const ui: EditorUi = {
-    ...editorUi,
-    openUri: (url) => (testUi ?? editorUi).openUri(url),
-    showDeviceCode: (flow, signal) => (testUi ?? editorUi).showDeviceCode(flow, signal),
-  };
-
   const peers = await openPeerLink(context, log, hostKind, host);
   if (peers) {
     const { channel } = peers;
@@ -121,15 +116,17 @@ export async function activateWith(context: vscode.ExtensionContext, host: HostP
     lockFor: host.lockFor,
     peers: peers?.link,
     log,
+    explainHostError: host.explainError,
     shared: {
-      core: { httpClient: host.httpClient, platform: host.platform, logger: loggerFor(log) },
-      ui,
+      core: { httpClient: host.httpClient, platform: host.platform, logger },
+      ui: host.ui ?? editorUi,
       signIn: {
         callbacks,
         extensionHost: hostKind,
         externalCallbackUri: () => externalCallbackUri(),
         registeredCallbackUri: (issuer) => registeredCallbacks.callbackUriFor(issuer),
-        successPage,
+        flows: host.flows,
+        successPage: host.successPage,
       },
     },
   });
@@ -154,7 +151,7 @@ export async function activateWith(context: vscode.ExtensionContext, host: HostP
         (err: unknown) => log.error(`applying the changed settings failed: ${describeError(err)}`),
       );
     }),
-    ...registerCommands(() => providers.providers, log),
+    ...registerCommands(() => providers.providers, log, host.explainError),
   );
   log.info(`activated with providers ${providers.providers.map((provider) => provider.config.id).join(', ')} (${hostKind} extension host)`);
 
@@ -166,22 +163,12 @@ export async function activateWith(context: vscode.ExtensionContext, host: HostP
     consentUi: editorFetchConsent,
     consent: mementoConsentMemory(context.globalState),
     allowLoopbackHttp: () => settings.allowLoopbackHttp,
-    logger: loggerFor(log),
+    logger,
   });
-  const api: ExtensionExports = createApi(() => providers.providers, providers.onDidChange, {
+  return createApi(() => providers.providers, providers.onDidChange, {
     identifyCaller,
     fetch: (caller, url, init) => authenticatedFetch.fetch(caller, url, init),
   });
-  if (host.testHooks) {
-    api.testing = {
-      setUi: (next) => (testUi = next),
-      extensionHost: hostKind,
-      httpClient: host.httpClient,
-      storedTokenCache: async (providerId) => context.secrets.get(`${SETTINGS_SECTION}.tokenCache.${providerId}`),
-      peerChannel: peers && { id: peers.channel.id },
-    };
-  }
-  return api;
 }
 
 /**

@@ -91,16 +91,15 @@ export function createApi(
       const provider = providerFor(request.providerId);
       const scopes = request.tenant ? [...request.scopes, `VSCODE_TENANT:${request.tenant}`] : request.scopes;
       const claimsChallenge = request.wwwAuthenticate ? claimsChallengeFrom(request.wwwAuthenticate) : undefined;
-      if (request.interactive && request.forceNewSession) return provider.signIn(scopes, { claimsChallenge, flow: request.flow });
+      const signIn = () => provider.signIn(scopes, { claimsChallenge, flow: request.flow } satisfies SignInOptions);
+      if (request.interactive && request.forceNewSession) return signIn();
       try {
         const session = await provider.acquireTokenSilently(scopes, request.accountId, { forceRefresh: request.forceRefresh, claimsChallenge });
         if (session) return session;
       } catch (err) {
         if (!request.interactive) throw err;
       }
-      if (!request.interactive) return undefined;
-      const options: SignInOptions = { claimsChallenge, flow: request.flow };
-      return provider.signIn(scopes, options);
+      return request.interactive ? signIn() : undefined;
     },
   };
 }

@@ -14,8 +14,7 @@ import { type CoreServices, ProviderApps } from './provider-apps.js';
 import { describeError } from './report-errors.js';
 import { SessionScopes } from './session-scopes.js';
 import type { CachedAccount, SharedTokenCache } from './shared-token-cache.js';
-import type { ProviderConfig } from './settings.js';
-import { ALL_FLOWS } from './sign-in-flows.js';
+import { type ProviderConfig, signsInAtEntra } from './settings.js';
 import type { EditorUi } from './ui.js';
 import { ConfigurationError, settingProblemError } from './user-errors.js';
 
@@ -51,8 +50,8 @@ export interface SignInEnvironment {
   /** The same for the client registered at `issuer`, its registration updated first when needed (registered-callback.ts). */
   registeredCallbackUri?(issuer: string): Promise<string>;
   successPage?: string;
-  /** The flows to choose from (tests give their own); default: all of them. */
-  flows?: readonly SignInFlow[];
+  /** The flows this host can run, to choose from (HostPieces.flows; tests give their own). */
+  flows: readonly SignInFlow[];
   /** How long to wait for the person in the browser; default five minutes. */
   timeoutMs?: number;
 }
@@ -75,44 +74,44 @@ const SESSION_ID_SEPARATOR = '#';
 const ACCOUNT_LISTING = SessionScopes.parse(undefined);
 
 export class MsalAuthenticationProvider implements vscode.AuthenticationProvider, vscode.Disposable {
-  private readonly changeEmitter = new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>();
-  readonly onDidChangeSessions = this.changeEmitter.event;
-  private readonly apps: ProviderApps;
-  private readonly cache: SharedTokenCache;
-  private readonly logger: CoreServices['logger'];
-  private readonly accountsSubscription: { dispose(): unknown };
+  readonly #changeEmitter = new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>();
+  readonly onDidChangeSessions = this.#changeEmitter.event;
+  readonly #apps: ProviderApps;
+  readonly #cache: SharedTokenCache;
+  readonly #logger: CoreServices['logger'];
+  readonly #accountsSubscription: { dispose(): unknown };
 
   constructor(
     readonly config: ProviderConfig,
     private readonly deps: ProviderDependencies,
   ) {
-    this.cache = deps.cache;
-    this.logger = deps.core.logger;
-    this.apps = new ProviderApps(config, deps.cache.tokenCache, deps.core, config.dpop ? deps.dpopKeys : undefined);
+    this.#cache = deps.cache;
+    this.#logger = deps.core.logger;
+    this.#apps = new ProviderApps(config, deps.cache.tokenCache, deps.core, config.dpop ? deps.dpopKeys : undefined);
     // Another window signed in or out: VS Code re-reads the sessions of the accounts named.
-    this.accountsSubscription = deps.cache.onDidChangeAccounts(({ added, removed }) =>
-      this.changeEmitter.fire({ added: added.map(placeholderSession), removed: removed.map(placeholderSession), changed: [] }),
+    this.#accountsSubscription = deps.cache.onDidChangeAccounts(({ added, removed }) =>
+      this.#changeEmitter.fire({ added: added.map(listingSession), removed: removed.map(listingSession), changed: [] }),
     );
   }
 
   dispose(): void {
-    this.accountsSubscription.dispose();
-    this.changeEmitter.dispose();
+    this.#accountsSubscription.dispose();
+    this.#changeEmitter.dispose();
   }
 
-  private toSession(result: AuthenticationResult, scopes: SessionScopes): vscode.AuthenticationSession {
+  /**
+   * The session of `result`. One for `api.fetch` also carries `presenter`, the application that
+   * presents its token to a resource (never handed to getSession consumers).
+   */
+  #toSession(result: AuthenticationResult, scopes: SessionScopes, presenter?: PublicClientApplication): ResourceSession {
     const account = result.account!;
     return {
       id: sessionId(account.homeAccountId, scopes),
       accessToken: result.accessToken,
       account: accountInformation(account),
       scopes: scopes.requested,
+      ...(presenter ? { resource: { result, app: presenter } } : {}),
     };
-  }
-
-  /** A session for `api.fetch` also carries what presents its token (never handed to getSession consumers). */
-  private toResourceSession(result: AuthenticationResult, scopes: SessionScopes, app: PublicClientApplication): ResourceSession {
-    return { ...this.toSession(result, scopes), resource: { result, app } };
   }
 
   /**
@@ -126,8 +125,8 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
    * (an unusable issuer) rejects with a {@link ConfigurationError} that says which setting to fix.
    */
   async getSessions(scopes: readonly string[] | undefined, options: vscode.AuthenticationProviderSessionOptions = {}): Promise<vscode.AuthenticationSession[]> {
-    if (scopes === undefined) return this.accountSessions(options.account);
-    return this.silentSessions(scopes, options.account, undefined);
+    if (scopes === undefined) return this.#accountSessions(options.account);
+    return this.#silentSessions(scopes, options.account, undefined);
   }
 
   /**
@@ -139,7 +138,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
    */
   async getSessionsFromChallenges(constraint: vscode.AuthenticationConstraint, options: vscode.AuthenticationProviderSessionOptions = {}): Promise<vscode.AuthenticationSession[]> {
     const { scopes, claimsChallenge } = readChallenges(constraint);
-    return this.silentSessions(scopes, options.account, claimsChallenge);
+    return this.#silentSessions(scopes, options.account, claimsChallenge);
   }
 
   /** Signs in for a challenge request, with its claims challenge; see {@link getSessionsFromChallenges}. */
@@ -148,7 +147,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
     return this.signIn(scopes, { claimsChallenge, account: options.account, loginHint: options.account?.label });
   }
 
-  private async silentSessions(
+  async #silentSessions(
     scopes: readonly string[],
     only: vscode.AuthenticationSessionAccountInformation | undefined,
     claimsChallenge: string | undefined,
@@ -156,12 +155,12 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
     const parsed = SessionScopes.parse(scopes, this.config.defaultScopes);
     let app: PublicClientApplication;
     try {
-      app = this.apps.for(parsed);
+      app = this.#apps.for(parsed);
     } catch (err) {
       if (err instanceof ConfigurationError && err.problem === 'missingClientId') return [];
       throw err;
     }
-    return this.cache.write(async () => {
+    return this.#cache.write(async () => {
       const accounts = (await app.getAccounts()).filter((account) => isAccount(account, only));
       const sessions: vscode.AuthenticationSession[] = [];
       for (const account of accounts) {
@@ -172,9 +171,9 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
           // refresh token bound to a DPoP key (an `api.fetch` sign-in) is never sent by this
           // Bearer application: the core leaves it for the DPoP one, and the account out here.
           const result = await app.acquireTokenSilent(parsed.resourceScopes.slice(), account, claimsChallenge ? { claimsChallenge } : {});
-          if (result) sessions.push(this.toSession(result, parsed));
+          if (result) sessions.push(this.#toSession(result, parsed));
         } catch (err) {
-          this.logger.warning(`silent token for an account failed: ${describeError(err)}`);
+          this.#logger.warning(`silent token for an account failed: ${describeError(err)}`);
         }
       }
       return sessions;
@@ -188,10 +187,10 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
    * tokens can no longer be refreshed still shows, to be signed out of. The session carries no
    * access token: a consumer always names scopes (`[]` too) and gets the other branch.
    */
-  private async accountSessions(only: vscode.AuthenticationSessionAccountInformation | undefined): Promise<vscode.AuthenticationSession[]> {
+  async #accountSessions(only: vscode.AuthenticationSessionAccountInformation | undefined): Promise<vscode.AuthenticationSession[]> {
     let accounts: Account[];
     try {
-      accounts = await this.cache.read(() => this.signedInAccounts());
+      accounts = await this.#cache.read(() => this.#signedInAccounts());
     } catch (err) {
       // Listing is no request for a token: a provider whose settings cannot work lists nobody
       // (a consumer's request for a token is told why).
@@ -200,13 +199,13 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
     }
     return accounts
       .filter((account) => isAccount(account, only))
-      .map((account) => ({ id: sessionId(account.homeAccountId, ACCOUNT_LISTING), accessToken: '', account: accountInformation(account), scopes: [] }));
+      .map(listingSession);
   }
 
   /** Every account of the clients this provider has used, the configured client's first, once each. */
-  private async signedInAccounts(): Promise<Account[]> {
+  async #signedInAccounts(): Promise<Account[]> {
     const byId = new Map<string, Account>();
-    for (const app of this.apps.known()) {
+    for (const app of this.#apps.known()) {
       for (const account of await app.getAccounts()) if (!byId.has(account.homeAccountId)) byId.set(account.homeAccountId, account);
     }
     return [...byId.values()];
@@ -220,44 +219,46 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
   /** Signs in interactively, walking the flows; fires `onDidChangeSessions`. */
   async signIn(scopes: readonly string[] | undefined, options: SignInOptions = {}): Promise<ResourceSession> {
     const parsed = SessionScopes.parse(scopes, this.config.defaultScopes);
-    const app = this.apps.for(parsed, { dpop: options.forResource });
+    const app = this.#apps.for(parsed, { dpop: options.forResource });
     // A setting that cannot be used stops the sign-in before any request, with what to fix.
     const [problem] = this.config.settingProblems ?? [];
     if (problem) throw settingProblemError(problem, vscode.l10n.t);
-    const flows = await this.flowsFor(app, options.flow);
+    const flows = await this.#flowsFor(app, options.flow);
     // The flows run outside the lock: a person takes minutes, and no refresh token is redeemed.
     // What other windows stored meanwhile is merged in by the write that stores the new tokens.
-    const { flow, result } = await this.cache.read(() =>
+    const { flow, result } = await this.#cache.read(() =>
       runFlowChain(
         flows,
         this.deps.ui,
         (candidate) =>
           this.deps.ui.withProgress(vscode.l10n.t('Signing in to {0} with the {1}…', this.config.label, candidate.label), (signal) =>
-            candidate.trigger(this.flowContext(app, parsed, options, signal)),
+            candidate.trigger(this.#flowContext(app, parsed, options, signal)),
           ),
-        (failed, err) => this.logger.warning(`the ${failed.id} flow did not complete: ${describeError(err)}`),
+        (failed, err) => this.#logger.warning(`the ${failed.id} flow did not complete: ${describeError(err)}`),
       ),
     );
-    const session = await this.cache.write(async () => (options.forResource ? this.toResourceSession(result, parsed, app) : this.toSession(result, parsed)));
-    this.logger.info(`signed in to ${this.config.id} with the ${flow.id} flow`);
+    const session = await this.#cache.write(async () => this.#toSession(result, parsed, options.forResource ? app : undefined));
+    this.#logger.info(`signed in to ${this.config.id} with the ${flow.id} flow`);
     if (options.account && !isAccount(result.account!, options.account)) {
       // The tokens are the person's, and kept; VS Code then asks whether to keep them or try again.
-      this.logger.warning(`signed in to ${this.config.id} as another account than the one asked for`);
+      this.#logger.warning(`signed in to ${this.config.id} as another account than the one asked for`);
       this.deps.ui.warn(vscode.l10n.t('You signed in to {0} as {1}, not as {2}, the account that was asked for.', this.config.label, session.account.label, options.account.label));
     }
-    this.changeEmitter.fire({ added: [session], removed: [], changed: [] });
+    this.#changeEmitter.fire({ added: [session], removed: [], changed: [] });
     return session;
   }
 
   /** The flows to offer, in order; a flow asked for by name that cannot work here throws {@link FlowUnavailableError}. */
-  private async flowsFor(app: PublicClientApplication, only: SignInFlow['id'] | undefined): Promise<SignInFlow[]> {
-    const available = this.deps.signIn.flows ?? ALL_FLOWS;
+  async #flowsFor(app: PublicClientApplication, only: SignInFlow['id'] | undefined): Promise<SignInFlow[]> {
+    const { flows: available, extensionHost } = this.deps.signIn;
     const candidates = only ? available.filter((flow) => flow.id === only) : available;
+    // A web worker's list leaves out the one flow it cannot run: the loopback listener needs sockets.
+    if (only && candidates.length === 0 && extensionHost === 'webWorker') throw new FlowUnavailableError(only, 'noSocketsInWebWorker');
     // Discovery (cached after) tells whether the device code can work at all; asked only when it is a candidate.
     const known = {
-      extensionHost: this.deps.signIn.extensionHost,
+      extensionHost,
       // Entra's devicecode endpoint sends no CORS headers (its token endpoint does, for SPA redirect URIs).
-      deviceEndpointServesBrowsers: this.config.kind !== 'entra',
+      deviceEndpointServesBrowsers: !signsInAtEntra(this.config),
     };
     // What cannot run here whatever the discovery document says is ruled out without asking it.
     const askDiscovery = candidates.some((flow) => flow.needsDeviceAuthorizationEndpoint && !unavailableReason(flow, { ...known, deviceAuthorizationEndpoint: true }));
@@ -273,7 +274,7 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
     return flows;
   }
 
-  private flowContext(app: PublicClientApplication, scopes: SessionScopes, options: SignInOptions, signal: AbortSignal): FlowContext {
+  #flowContext(app: PublicClientApplication, scopes: SessionScopes, options: SignInOptions, signal: AbortSignal): FlowContext {
     const environment = this.deps.signIn;
     return {
       app,
@@ -300,14 +301,14 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
   ): Promise<ResourceSession | undefined> {
     const parsed = SessionScopes.parse(scopes, this.config.defaultScopes);
     const { forResource, ...silent } = options;
-    const app = this.apps.for(parsed, { dpop: forResource });
-    return this.cache.write(async () => {
+    const app = this.#apps.for(parsed, { dpop: forResource });
+    return this.#cache.write(async () => {
       const accounts = await app.getAccounts();
       const account = accountId ? accounts.find((candidate) => candidate.homeAccountId === accountId) : accounts[0];
       if (!account) return undefined;
       const result = await app.acquireTokenSilentWithError(parsed.resourceScopes.slice(), account, silent);
       if (!result) return undefined;
-      return forResource ? this.toResourceSession(result, parsed, app) : this.toSession(result, parsed);
+      return this.#toSession(result, parsed, forResource ? app : undefined);
     });
   }
 
@@ -318,9 +319,9 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
 
   /** Removes an account's tokens for every client id used with it, and tells VS Code. */
   async signOut(homeAccountId: string): Promise<void> {
-    const removed = await this.cache.write(async () => {
+    const removed = await this.#cache.write(async () => {
       let found: Account | undefined;
-      for (const app of this.apps.known()) {
+      for (const app of this.#apps.known()) {
         const account = (await app.getAccounts()).find((candidate) => candidate.homeAccountId === homeAccountId);
         if (account) await app.removeAccount(account);
         found ??= account;
@@ -329,8 +330,8 @@ export class MsalAuthenticationProvider implements vscode.AuthenticationProvider
       if (found && this.deps.dpopKeys) await this.deps.dpopKeys.remove(dpopKeyOwnerOf(found));
       return found;
     });
-    this.logger.info(`signed out of ${this.config.id}`);
-    this.changeEmitter.fire({ added: [], removed: [placeholderSession(removed ?? { homeAccountId, username: '' })], changed: [] });
+    this.#logger.info(`signed out of ${this.config.id}`);
+    this.#changeEmitter.fire({ added: [], removed: [listingSession(removed ?? { homeAccountId, username: '' })], changed: [] });
   }
 }
 
@@ -350,8 +351,11 @@ function isAccount(account: Account, wanted: vscode.AuthenticationSessionAccount
   return name.length > 0 && [account.username, account.name].some((candidate) => candidate?.toLowerCase() === name);
 }
 
-/** A session in a change event: VS Code re-reads sessions on the event, it only needs the account. */
-function placeholderSession(account: CachedAccount): vscode.AuthenticationSession {
+/**
+ * A session that names only its account, without a token: what VS Code lists accounts by, and
+ * what a change event carries (VS Code re-reads sessions on the event, it only needs the account).
+ */
+function listingSession(account: CachedAccount): vscode.AuthenticationSession {
   return { id: sessionId(account.homeAccountId, ACCOUNT_LISTING), accessToken: '', account: accountInformation(account), scopes: [] };
 }
 

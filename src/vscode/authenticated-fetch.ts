@@ -168,45 +168,45 @@ async function replayable(url: string, init: RequestInit): Promise<ReplayableReq
 
 export class AuthenticatedFetch {
   /** Per resource: what served it last. Keyed by the resource identifier. */
-  private readonly grants = new Map<string, ResourceGrant>();
+  readonly #grants = new Map<string, ResourceGrant>();
   /** Consent questions and registrations in progress, so that concurrent calls ask once. */
-  private readonly inFlight = new SharedInFlight<unknown>();
+  readonly #inFlight = new SharedInFlight<unknown>();
 
   constructor(private readonly deps: AuthenticatedFetchDependencies) {}
 
   /** See the module comment. Rejects with an {@link AuthError} (the core's codes) when access cannot be had. */
   async fetch(caller: FetchCaller, url: string, init: RequestInit = {}): Promise<Response> {
-    const target = parseSecureUrl(url, 'the requested URL', 'invalid_argument', this.discoveryOptions());
+    const target = parseSecureUrl(url, 'the requested URL', 'invalid_argument', this.#discoveryOptions());
     const request = await replayable(target.href, init);
-    let grant = this.rememberedGrant(caller, target);
-    let session = grant ? await this.silentSession(grant) : undefined;
+    let grant = this.#rememberedGrant(caller, target);
+    let session = grant ? await this.#silentSession(grant) : undefined;
     for (let round = 0; ; round += 1) {
-      const response = await this.send(target.href, request, session);
+      const response = await this.#send(target.href, request, session);
       const step = round < MAX_ROUNDS ? nextStep(response, session !== undefined) : undefined;
       if (!step) return response;
       await response.body?.cancel().catch(() => undefined);
       this.deps.logger.info(`fetch ${describeUrl(target.href)}: ${response.status}, ${step.kind}`);
       if (step.kind === 'discover') {
-        ({ grant, session } = await this.discover(caller, target, step.header));
+        ({ grant, session } = await this.#discover(caller, target, step.header));
         continue;
       }
       if (!grant) return response; // a challenge to a request we did not authenticate is not ours to answer
       if (step.kind === 'scope') grant.scopes = union(grant.scopes, step.scopes);
-      session = await this.token(grant, step.kind === 'claims' ? { claimsChallenge: step.claims } : step.kind === 'refresh' ? { forceRefresh: true } : {});
-      this.remember(grant, session);
+      session = await this.#token(grant, step.kind === 'claims' ? { claimsChallenge: step.claims } : step.kind === 'refresh' ? { forceRefresh: true } : {});
+      this.#remember(grant, session);
     }
   }
 
-  private discoveryOptions() {
+  #discoveryOptions() {
     return { allowInsecureLoopbackHttp: this.deps.allowLoopbackHttp() };
   }
 
   /** Sends the request with the session's credentials; once more when a DPoP resource asks for its nonce. */
-  private async send(url: string, request: ReplayableRequest, session: FetchSession | undefined): Promise<Response> {
-    if (!session) return this.sendOnce(url, request, {});
+  async #send(url: string, request: ReplayableRequest, session: FetchSession | undefined): Promise<Response> {
+    if (!session) return this.#sendOnce(url, request, {});
     for (let retried = false; ; retried = true) {
       const authorized = await resourceRequestHeaders(session, { method: request.method, url });
-      const response = await this.sendOnce(url, request, authorized.headers);
+      const response = await this.#sendOnce(url, request, authorized.headers);
       // Throws dpop_nonce_loop when the retry is answered with another request for a nonce.
       if (!resourceRetry(session, url, response, authorized, retried).retry) return response;
       await response.body?.cancel().catch(() => undefined);
@@ -214,7 +214,7 @@ export class AuthenticatedFetch {
     }
   }
 
-  private sendOnce(url: string, request: ReplayableRequest, credentials: Record<string, string>): Promise<Response> {
+  #sendOnce(url: string, request: ReplayableRequest, credentials: Record<string, string>): Promise<Response> {
     const headers = new Headers(request.headers);
     for (const [name, value] of Object.entries(credentials)) headers.set(name, value);
     const { extensionId: _caller, ...init } = request.init as AuthenticatedFetchInit;
@@ -222,28 +222,28 @@ export class AuthenticatedFetch {
   }
 
   /** The remembered grant covering `target`, if this caller was allowed to use it. */
-  private rememberedGrant(caller: FetchCaller, target: URL): ResourceGrant | undefined {
-    for (const grant of this.grants.values()) {
+  #rememberedGrant(caller: FetchCaller, target: URL): ResourceGrant | undefined {
+    for (const grant of this.#grants.values()) {
       if (resourceMatchesRequest(grant.resource, target) && this.deps.consent.has(caller, grant.resource.href)) return { ...grant, scopes: [...grant.scopes] };
     }
     return undefined;
   }
 
-  private remember(grant: ResourceGrant, session: FetchSession): void {
+  #remember(grant: ResourceGrant, session: FetchSession): void {
     grant.accountId = session.account.id;
-    this.grants.set(grant.resource.href, { ...grant, scopes: [...grant.scopes] });
+    this.#grants.set(grant.resource.href, { ...grant, scopes: [...grant.scopes] });
   }
 
-  private providerById(id: string): FetchProvider {
+  #providerById(id: string): FetchProvider {
     const provider = this.deps.providers().find((candidate) => candidate.config.id === id);
     if (!provider) throw new AuthError('not_supported', `the provider ${id} is no longer registered`);
     return provider;
   }
 
   /** A token without asking the person, or undefined. */
-  private async silentSession(grant: ResourceGrant, options: { forceRefresh?: boolean; claimsChallenge?: string } = {}): Promise<FetchSession | undefined> {
+  async #silentSession(grant: ResourceGrant, options: { forceRefresh?: boolean; claimsChallenge?: string } = {}): Promise<FetchSession | undefined> {
     try {
-      return await this.providerById(grant.providerId).acquireTokenSilently(grant.scopes, grant.accountId, { ...options, forResource: true });
+      return await this.#providerById(grant.providerId).acquireTokenSilently(grant.scopes, grant.accountId, { ...options, forResource: true });
     } catch (err) {
       this.deps.logger.warning(`fetch: no token without sign-in: ${describeError(err)}`);
       return undefined;
@@ -251,28 +251,28 @@ export class AuthenticatedFetch {
   }
 
   /** A token for the grant: silently when possible, else by signing in. */
-  private async token(grant: ResourceGrant, options: { forceRefresh?: boolean; claimsChallenge?: string }): Promise<FetchSession> {
-    const silent = await this.silentSession(grant, options);
+  async #token(grant: ResourceGrant, options: { forceRefresh?: boolean; claimsChallenge?: string }): Promise<FetchSession> {
+    const silent = await this.#silentSession(grant, options);
     if (silent) return silent;
-    return this.providerById(grant.providerId).signIn(grant.scopes, { forResource: true, ...(options.claimsChallenge ? { claimsChallenge: options.claimsChallenge } : {}) });
+    return this.#providerById(grant.providerId).signIn(grant.scopes, { forResource: true, ...(options.claimsChallenge ? { claimsChallenge: options.claimsChallenge } : {}) });
   }
 
   /** After an unauthenticated 401: metadata, provider, consent, token. */
-  private async discover(caller: FetchCaller, target: URL, header: string): Promise<{ grant: ResourceGrant; session: FetchSession }> {
-    const options = this.discoveryOptions();
+  async #discover(caller: FetchCaller, target: URL, header: string): Promise<{ grant: ResourceGrant; session: FetchSession }> {
+    const options = this.#discoveryOptions();
     const { challenge, resourceMetadata } = await discoverProtectedResource(this.deps.discovery, target.href, header, options);
-    const match = await this.providerFor(caller, resourceMetadata);
+    const match = await this.#providerFor(caller, resourceMetadata);
     if (requiresDpop(resourceMetadata) && match.provider.config.dpop !== true) {
       throw new AuthError('not_supported', `${describeUrl(resourceMetadata.resource)} accepts only DPoP-bound tokens, and the provider ${match.provider.config.id} has no "dpop": true`);
     }
     const resource = new URL(resourceMetadata.resource);
-    await this.once(`consent ${caller.id ?? ''} ${resource.href}`, async () => {
+    await this.#once(`consent ${caller.id ?? ''} ${resource.href}`, async () => {
       if (this.deps.consent.has(caller, resource.href)) return;
       const allowed = await this.deps.consentUi.allowResourceAccess({ caller, resource: resource.href, provider: match.provider.config.label });
       if (!allowed) throw new AuthError('cancelled', `the person did not allow the request to ${describeUrl(resource.href)}`);
       await this.deps.consent.add(caller, resource.href);
     });
-    const remembered = this.grants.get(resource.href);
+    const remembered = this.#grants.get(resource.href);
     const named = splitScope(challenge.scope);
     const scopes = named.length > 0 ? named : (resourceMetadata.scopes_supported ?? []);
     const grant: ResourceGrant = {
@@ -281,8 +281,8 @@ export class AuthenticatedFetch {
       scopes: union(remembered?.providerId === match.provider.config.id ? remembered.scopes : [], [...scopes, ...match.scopeModifiers]),
       ...(remembered?.providerId === match.provider.config.id && remembered.accountId ? { accountId: remembered.accountId } : {}),
     };
-    const session = await this.token(grant, {});
-    this.remember(grant, session);
+    const session = await this.#token(grant, {});
+    this.#remember(grant, session);
     return { grant, session };
   }
 
@@ -290,7 +290,7 @@ export class AuthenticatedFetch {
    * The provider for the first issuer of the metadata that one serves; otherwise a client
    * registered at the first issuer, with the person's consent, when that issuer allows it.
    */
-  private async providerFor(caller: FetchCaller, metadata: ProtectedResourceMetadata): Promise<IssuerMatch<FetchProvider>> {
+  async #providerFor(caller: FetchCaller, metadata: ProtectedResourceMetadata): Promise<IssuerMatch<FetchProvider>> {
     for (const issuer of metadata.authorization_servers) {
       const match = findProviderForIssuer(this.deps.providers(), issuer);
       if (match) return match;
@@ -298,10 +298,10 @@ export class AuthenticatedFetch {
     const issuer = metadata.authorization_servers[0]!;
     // A registered client is Bearer (registered-clients.ts): registering one this resource refuses would be for nothing.
     if (requiresDpop(metadata)) throw new AuthError('not_supported', `${describeUrl(metadata.resource)} accepts only DPoP-bound tokens, and no provider with "dpop": true signs in to ${describeUrl(issuer)}`);
-    const provider = await this.once(`register ${issuer}`, async () => {
+    const provider = await this.#once(`register ${issuer}`, async () => {
       const again = findProviderForIssuer(this.deps.providers(), issuer);
       if (again) return again.provider;
-      const asMetadata = await fetchAuthorizationServerMetadata(this.deps.discovery, issuer, this.discoveryOptions());
+      const asMetadata = await fetchAuthorizationServerMetadata(this.deps.discovery, issuer, this.#discoveryOptions());
       if (asMetadata.registration_endpoint === undefined) {
         throw new AuthError('not_supported', `no configured provider signs in to ${describeUrl(issuer)}, which offers no dynamic client registration`);
       }
@@ -314,7 +314,7 @@ export class AuthenticatedFetch {
   }
 
   /** Runs `work` once for concurrent callers with the same key; later calls run it again. */
-  private once<T>(key: string, work: () => Promise<T>): Promise<T> {
-    return this.inFlight.share(key, work) as Promise<T>;
+  #once<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return this.#inFlight.share(key, work) as Promise<T>;
   }
 }

@@ -185,11 +185,11 @@ function randomNonce(): string {
 
 export class BroadcastPeers {
   readonly id = globalThis.crypto.randomUUID();
-  private readonly peers = new Set<string>();
-  private readonly pending = new Map<string, Pending>();
-  private readonly nonces = new NonceCache();
-  private closed = false;
-  private readonly refusals: RefusalLog;
+  readonly #peers = new Set<string>();
+  readonly #pending = new Map<string, Pending>();
+  readonly #nonces = new NonceCache();
+  #closed = false;
+  readonly #refusals: RefusalLog;
 
   private constructor(
     private keys: DerivedKeys,
@@ -201,7 +201,7 @@ export class BroadcastPeers {
     private readonly now: () => number,
     private readonly onPeersChanged: ((peers: readonly string[]) => void) | undefined,
   ) {
-    this.refusals = new RefusalLog(onWarning, { post: 'post', stranger: 'a script that is not a window of this extension' });
+    this.#refusals = new RefusalLog(onWarning, { post: 'post', stranger: 'a script that is not a window of this extension' });
   }
 
   /**
@@ -217,8 +217,8 @@ export class BroadcastPeers {
     const keys = await derive(secret.current());
     const channel = (options.createChannel ?? ((name) => new BroadcastChannel(name) as unknown as PostChannel))(options.channelName ?? CHANNEL_NAME);
     const link = new BroadcastPeers(keys, channel, secret, handle, onWarning, options.timeoutMs ?? PEER_TIMEOUT_MS, options.now ?? Date.now, options.onPeersChanged);
-    channel.onmessage = (event) => void link.receive(event.data);
-    await link.post({ type: 'hello', to: EVERYONE }, {});
+    channel.onmessage = (event) => void link.#receive(event.data);
+    await link.#post({ type: 'hello', to: EVERYONE }, {});
     const rollCallMs = options.rollCallMs ?? ROLL_CALL_MS;
     if (rollCallMs > 0) await new Promise((resolve) => setTimeout(resolve, rollCallMs));
     return link;
@@ -227,9 +227,9 @@ export class BroadcastPeers {
   /** Takes the key the secret holds now (after it changed): derives anew and says hello again. */
   async rekey(): Promise<void> {
     const source = this.secret.current();
-    if (this.closed || sameBytes(source, this.keys.source)) return;
+    if (this.#closed || sameBytes(source, this.keys.source)) return;
     this.keys = await derive(source);
-    await this.post({ type: 'hello', to: EVERYONE }, {});
+    await this.#post({ type: 'hello', to: EVERYONE }, {});
   }
 
   /**
@@ -237,45 +237,45 @@ export class BroadcastPeers {
    * when each has handled it or failed to within the link's `timeoutMs`. Never rejects.
    */
   async broadcast(message: PeerMessage): Promise<unknown[]> {
-    const answers = await Promise.all([...this.peers].map((peer) => this.sendTo(peer, message)));
+    const answers = await Promise.all([...this.#peers].map((peer) => this.#sendTo(peer, message)));
     return answers.filter((answer) => answer !== NO_ANSWER);
   }
 
   /** Leaves the channel: says bye, stops listening; messages still waiting get no answer. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    await this.post({ type: 'bye', to: EVERYONE }, {}).catch(() => undefined);
-    this.closed = true;
+    if (this.#closed) return;
+    await this.#post({ type: 'bye', to: EVERYONE }, {}).catch(() => undefined);
+    this.#closed = true;
     this.channel.onmessage = null;
     this.channel.close();
-    for (const waiting of this.pending.values()) waiting.settle(NO_ANSWER);
-    this.pending.clear();
+    for (const waiting of this.#pending.values()) waiting.settle(NO_ANSWER);
+    this.#pending.clear();
   }
 
-  private async sendTo(peer: string, message: PeerMessage): Promise<unknown> {
+  async #sendTo(peer: string, message: PeerMessage): Promise<unknown> {
     const nonce = randomNonce();
-    const answered = new Promise<unknown>((settle) => this.pending.set(nonce, { peer, settle }));
+    const answered = new Promise<unknown>((settle) => this.#pending.set(nonce, { peer, settle }));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<typeof NO_ANSWER>((resolve) => {
       timer = setTimeout(() => resolve(NO_ANSWER), this.timeoutMs);
     });
     try {
-      await this.post({ type: 'msg', to: peer, nonce }, message);
+      await this.#post({ type: 'msg', to: peer, nonce }, message);
       const answer = await Promise.race([answered, timedOut]);
-      if (answer === NO_ANSWER && !this.closed && this.pending.has(nonce)) {
+      if (answer === NO_ANSWER && !this.#closed && this.#pending.has(nonce)) {
         this.onWarning(`a peer window did not answer within ${this.timeoutMs} ms; it is asked again once it is heard from`);
-        this.forget(peer);
+        this.#forget(peer);
       }
       return answer;
     } finally {
       clearTimeout(timer);
-      this.pending.delete(nonce);
+      this.#pending.delete(nonce);
     }
   }
 
   /** Seals and posts; `nonce` may be given so a request can be awaited by it. */
-  private async post(fields: { type: PostType; to: string; nonce?: string; re?: string }, payload: unknown): Promise<void> {
-    if (this.closed) return;
+  async #post(fields: { type: PostType; to: string; nonce?: string; re?: string }, payload: unknown): Promise<void> {
+    if (this.#closed) return;
     const header: EnvelopeHeader<PostType> = {
       v: ENVELOPE_VERSION,
       type: fields.type,
@@ -286,41 +286,41 @@ export class BroadcastPeers {
       ...(fields.re === undefined ? {} : { re: fields.re }),
     };
     const text = await seal(this.keys, header, payload);
-    if (!this.closed) this.channel.postMessage(text);
+    if (!this.#closed) this.channel.postMessage(text);
   }
 
-  private async receive(raw: unknown): Promise<void> {
+  async #receive(raw: unknown): Promise<void> {
     const envelope = parsePost(raw);
     if (envelope === undefined) {
-      this.refused('malformed');
+      this.#refused('malformed');
       return;
     }
     if (envelope.to !== this.id && envelope.to !== EVERYONE) return; // another link's traffic
-    const verdict = await this.verify(envelope);
+    const verdict = await this.#verify(envelope);
     if (verdict !== undefined) {
-      this.refused(verdict);
+      this.#refused(verdict);
       return;
     }
     const keys = this.keys;
     const payload = await openPayload(keys, envelope);
     if (!isObject(payload)) {
-      this.refused('malformed');
+      this.#refused('malformed');
       return;
     }
-    if (this.closed) return;
+    if (this.#closed) return;
     if (envelope.type === 'bye') {
-      this.forget(envelope.from);
+      this.#forget(envelope.from);
       return;
     }
-    this.learn(envelope.from);
+    this.#learn(envelope.from);
     switch (envelope.type) {
       case 'hello':
-        await this.post({ type: 'here', to: envelope.from, re: envelope.nonce }, {});
+        await this.#post({ type: 'here', to: envelope.from, re: envelope.nonce }, {});
         return;
       case 'here':
         return;
       case 'ans': {
-        const waiting = envelope.re === undefined ? undefined : this.pending.get(envelope.re);
+        const waiting = envelope.re === undefined ? undefined : this.#pending.get(envelope.re);
         // An answer to nothing sent, or from a link not asked: late (after the time-out) or foreign.
         if (waiting === undefined || waiting.peer !== envelope.from) return;
         waiting.settle(payload.failed === true ? NO_ANSWER : payload.answer ?? null);
@@ -328,12 +328,12 @@ export class BroadcastPeers {
         return;
       }
       case 'msg':
-        await this.answer(envelope, payload);
+        await this.#answer(envelope, payload);
         return;
     }
   }
 
-  private async answer(envelope: Envelope<PostType>, message: PeerMessage): Promise<void> {
+  async #answer(envelope: Envelope<PostType>, message: PeerMessage): Promise<void> {
     let reply: { answer: unknown } | { failed: true };
     try {
       reply = { answer: (await this.handle(message)) ?? null };
@@ -341,11 +341,11 @@ export class BroadcastPeers {
       this.onWarning(`applying a peer window's update failed: ${(err as Error)?.name ?? 'error'}`);
       reply = { failed: true };
     }
-    await this.post({ type: 'ans', to: envelope.from, re: envelope.nonce }, reply);
+    await this.#post({ type: 'ans', to: envelope.from, re: envelope.nonce }, reply);
   }
 
   /** Checks a post addressed to this link (peer-envelope.ts); presence posts go to everyone, answers name their request. */
-  private verify(envelope: Envelope<PostType>): Promise<Refusal | undefined> {
+  #verify(envelope: Envelope<PostType>): Promise<Refusal | undefined> {
     const presence = envelope.type === 'hello' || envelope.type === 'bye';
     const answer = envelope.type === 'ans' || envelope.type === 'here';
     return verifyEnvelope(envelope, {
@@ -354,23 +354,23 @@ export class BroadcastPeers {
       macMatches: () => macMatches(this.keys, envelope),
       secret: this.secret,
       rekey: () => this.rekey(),
-      nonces: this.nonces,
+      nonces: this.#nonces,
     });
   }
 
-  private learn(peer: string): void {
-    if (this.peers.has(peer)) return;
-    this.peers.add(peer);
-    this.onPeersChanged?.([...this.peers]);
+  #learn(peer: string): void {
+    if (this.#peers.has(peer)) return;
+    this.#peers.add(peer);
+    this.onPeersChanged?.([...this.#peers]);
   }
 
-  private forget(peer: string): void {
-    if (!this.peers.delete(peer)) return;
-    this.onPeersChanged?.([...this.peers]);
+  #forget(peer: string): void {
+    if (!this.#peers.delete(peer)) return;
+    this.onPeersChanged?.([...this.#peers]);
   }
 
-  private refused(reason: Refusal): void {
-    this.refusals.refused(reason, this.now());
+  #refused(reason: Refusal): void {
+    this.#refusals.refused(reason, this.now());
   }
 }
 

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { MsalAuthenticationProvider } from './auth-provider.js';
 import { reportSignInError } from './report-errors.js';
+import type { HostErrorExplainer } from './user-errors.js';
 
 export const COMMANDS = {
   signIn: 'msalSignIn.signIn',
@@ -21,7 +22,11 @@ async function pickProvider(providers: readonly MsalAuthenticationProvider[]): P
   return picked?.provider;
 }
 
-export function registerCommands(providers: () => readonly MsalAuthenticationProvider[], log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerCommands(
+  providers: () => readonly MsalAuthenticationProvider[],
+  log: vscode.LogOutputChannel,
+  explainHostError?: HostErrorExplainer,
+): vscode.Disposable[] {
   const signIn = async (flow?: 'deviceCode') => {
     const provider = await pickProvider(providers());
     if (!provider) return undefined;
@@ -30,7 +35,7 @@ export function registerCommands(providers: () => readonly MsalAuthenticationPro
       void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}.', provider.config.label, session.account.label));
       return session.account.label;
     } catch (err) {
-      await reportSignInError(err, log, provider.config);
+      await reportSignInError(err, log, provider.config, explainHostError);
       return undefined;
     }
   };

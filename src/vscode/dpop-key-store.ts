@@ -14,7 +14,7 @@
  */
 import { type DpopKey, type DpopKeyOwner, type DpopKeyStore, exportDpopPrivateJwk, generateDpopKey, importDpopKey } from '../core/index.js';
 import { SETTINGS_SECTION } from './settings.js';
-import type { SecretStore } from './shared-token-cache.js';
+import type { SecretStore } from './secret-store.js';
 
 /** The SecretStorage key of an owner's DPoP key: the account id is hashed, it is nobody's business. */
 export async function dpopKeySecretName(providerId: string, owner: DpopKeyOwner): Promise<string> {
@@ -29,7 +29,7 @@ const MAX_REMEMBERED = 16;
 
 export class SecretDpopKeyStore implements DpopKeyStore {
   /** Imported keys by their stored JWK text: the same text is the same key. */
-  private readonly imported = new Map<string, DpopKey>();
+  readonly #imported = new Map<string, DpopKey>();
 
   constructor(
     private readonly secrets: SecretStore,
@@ -44,7 +44,7 @@ export class SecretDpopKeyStore implements DpopKeyStore {
   async get(owner: DpopKeyOwner): Promise<DpopKey | undefined> {
     const text = await this.secrets.get(await dpopKeySecretName(this.providerId, owner));
     if (!text) return undefined;
-    const known = this.imported.get(text);
+    const known = this.#imported.get(text);
     if (known) return known;
     let key: DpopKey;
     try {
@@ -53,7 +53,7 @@ export class SecretDpopKeyStore implements DpopKeyStore {
       // A damaged entry is no key: the account's next refresh fails and it signs in again.
       return undefined;
     }
-    this.remember(text, key);
+    this.#remember(text, key);
     return key;
   }
 
@@ -63,14 +63,14 @@ export class SecretDpopKeyStore implements DpopKeyStore {
     // A refresh signs with the key already kept: nothing to write.
     if ((await this.secrets.get(name)) === text) return;
     await this.secrets.store(name, text);
-    this.remember(text, key);
+    this.#remember(text, key);
   }
 
   /** A handful of accounts per provider: the oldest is forgotten past {@link MAX_REMEMBERED}. */
-  private remember(text: string, key: DpopKey): void {
-    this.imported.delete(text);
-    this.imported.set(text, key);
-    if (this.imported.size > MAX_REMEMBERED) this.imported.delete(this.imported.keys().next().value as string);
+  #remember(text: string, key: DpopKey): void {
+    this.#imported.delete(text);
+    this.#imported.set(text, key);
+    if (this.#imported.size > MAX_REMEMBERED) this.#imported.delete(this.#imported.keys().next().value as string);
   }
 
   async remove(owner: DpopKeyOwner): Promise<void> {

@@ -91,9 +91,8 @@ const CONSENT_KEY = 'msalSignIn.fetchConsent';
 /** Consent kept in a Memento (the extension's globalState): one entry per extension and resource. */
 export function mementoConsentMemory(memento: Pick<vscode.Memento, 'get' | 'update'>): ConsentMemory {
   const key = (caller: FetchCaller, resource: string) => `${caller.id ?? ''} ${resource}`;
-  const entries = () => memento.get<unknown>(CONSENT_KEY);
   const list = (): string[] => {
-    const value = entries();
+    const value = memento.get<unknown>(CONSENT_KEY);
     return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
   };
   return {

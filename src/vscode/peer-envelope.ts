@@ -73,16 +73,16 @@ export function parseEnvelope<Type extends string>(value: unknown, types: readon
 
 /** Nonces seen within the replay window. */
 export class NonceCache {
-  private readonly seen = new Map<string, number>();
+  readonly #seen = new Map<string, number>();
 
   /** Records `nonce`; false when it was seen within the window. */
   remember(nonce: string, now: number): boolean {
-    for (const [old, at] of this.seen) {
+    for (const [old, at] of this.#seen) {
       if (now - at <= 2 * REPLAY_WINDOW_MS) break; // insertion order: the rest is younger
-      this.seen.delete(old);
+      this.#seen.delete(old);
     }
-    if (this.seen.has(nonce)) return false;
-    this.seen.set(nonce, now);
+    if (this.#seen.has(nonce)) return false;
+    this.#seen.set(nonce, now);
     return true;
   }
 }
@@ -115,8 +115,8 @@ export async function verifyEnvelope(envelope: EnvelopeHeader, context: VerifyCo
 
 /** Counts refused posts and warns about them at most once a minute. */
 export class RefusalLog {
-  private refusals = 0;
-  private lastWarning = -Infinity;
+  #refusals = 0;
+  #lastWarning = -Infinity;
 
   constructor(
     private readonly onWarning: (message: string) => void,
@@ -125,13 +125,13 @@ export class RefusalLog {
   ) {}
 
   refused(reason: Refusal, now: number): void {
-    this.refusals += 1;
-    if (now - this.lastWarning < REFUSAL_WARNING_MS) return;
-    this.lastWarning = now;
+    this.#refusals += 1;
+    if (now - this.#lastWarning < REFUSAL_WARNING_MS) return;
+    this.#lastWarning = now;
     this.onWarning(
-      `dropped ${this.refusals} ${this.words.post}(s) on the window channel that did not verify (last: ${reason}); another window with a different key, or ${this.words.stranger}`,
+      `dropped ${this.#refusals} ${this.words.post}(s) on the window channel that did not verify (last: ${reason}); another window with a different key, or ${this.words.stranger}`,
     );
-    this.refusals = 0;
+    this.#refusals = 0;
   }
 }
 

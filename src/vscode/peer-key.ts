@@ -26,7 +26,7 @@
  * share it.
  */
 import * as base64url from 'jose/base64url';
-import type { SecretStore } from './shared-token-cache.js';
+import { readJsonSecret, type SecretStore } from './secret-store.js';
 
 export const PEER_KEY_SECRET = 'msalSignIn.peerKey';
 export const PEER_KEY_OFFER = 'msalSignIn.peerKeyOffer';
@@ -52,9 +52,8 @@ interface Offer extends KeyRecord {
 }
 
 function parseRecord(value: unknown): KeyRecord | undefined {
-  const candidate = typeof value === 'string' ? safeJson(value) : value;
-  if (typeof candidate !== 'object' || candidate === null) return undefined;
-  const { key, created } = candidate as Partial<KeyRecord>;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { key, created } = value as Partial<KeyRecord>;
   if (typeof key !== 'string' || typeof created !== 'number' || decodedLength(key) !== 32) return undefined;
   return { key, created };
 }
@@ -64,14 +63,6 @@ function decodedLength(key: string): number {
     return base64url.decode(key).length;
   } catch {
     return -1;
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
 
@@ -88,8 +79,8 @@ export interface PeerKeyOptions {
 }
 
 export class PeerKey {
-  private timer: ReturnType<typeof setInterval> | undefined;
-  private checking: Promise<boolean> | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #checking: Promise<boolean> | undefined;
 
   private constructor(
     private readonly secrets: SecretStore,
@@ -100,16 +91,15 @@ export class PeerKey {
 
   /** The key this window holds: from SecretStorage, the offer of a window that started with it, or new. */
   static async load(secrets: SecretStore, shared: SharedState, options: PeerKeyOptions = {}): Promise<PeerKey> {
-    const now = options.now ?? Date.now;
-    const stored = parseRecord(await secrets.get(PEER_KEY_SECRET));
+    const stored = parseRecord(await readJsonSecret(secrets, PEER_KEY_SECRET));
     // No key in this window's copy: a window that started with this one may have offered one.
     let record = stored ?? parseRecord(shared.get<unknown>(PEER_KEY_OFFER));
     const fresh = !record;
-    record ??= { key: base64url.encode(globalThis.crypto.getRandomValues(new Uint8Array(32))), created: now() };
+    record ??= { key: base64url.encode(globalThis.crypto.getRandomValues(new Uint8Array(32))), created: (options.now ?? Date.now)() };
     if (!stored) await secrets.store(PEER_KEY_SECRET, JSON.stringify(record));
     const peerKey = new PeerKey(secrets, shared, record, options);
-    await peerKey.reconcile(fresh);
-    peerKey.schedulePolling();
+    await peerKey.#reconcile(fresh);
+    peerKey.#schedulePolling();
     return peerKey;
   }
 
@@ -119,13 +109,13 @@ export class PeerKey {
 
   /** Compares with the offer in globalState now; true when this window took another key. */
   recheck(): Promise<boolean> {
-    this.checking ??= this.reconcile(false)
+    this.#checking ??= this.#reconcile(false)
       .then((changed) => {
         if (changed) this.options.onDidChange?.();
         return changed;
       })
-      .finally(() => (this.checking = undefined));
-    return this.checking;
+      .finally(() => (this.#checking = undefined));
+    return this.#checking;
   }
 
   /**
@@ -133,52 +123,58 @@ export class PeerKey {
    * (stored in SecretStorage); offers the held key when it is older than the offer or `fresh`
    * (just made); withdraws its own offer once it expired. True when the held key changed.
    */
-  private async reconcile(fresh: boolean): Promise<boolean> {
-    const now = (this.options.now ?? Date.now)();
-    const raw = this.shared.get<unknown>(PEER_KEY_OFFER);
-    const offer = parseRecord(raw);
-    const offeredAt = typeof (raw as Partial<Offer> | undefined)?.offeredAt === 'number' ? (raw as Offer).offeredAt : 0;
+  async #reconcile(fresh: boolean): Promise<boolean> {
+    const now = this.#now();
+    const offer = parseRecord(this.shared.get<unknown>(PEER_KEY_OFFER));
     if (offer && offer.key !== this.record.key && older(offer, this.record)) {
       this.record = offer;
       await this.secrets.store(PEER_KEY_SECRET, JSON.stringify(offer));
-      this.schedulePolling();
+      this.#schedulePolling();
       return true;
     }
     if (fresh || (offer && offer.key !== this.record.key)) {
       await this.shared.update(PEER_KEY_OFFER, { ...this.record, offeredAt: now } satisfies Offer);
-    } else if (offer && now - offeredAt > OFFER_TTL_MS) {
+    } else if (offer && now - (this.#offeredAt() ?? 0) > OFFER_TTL_MS) {
       await this.shared.update(PEER_KEY_OFFER, undefined);
     }
     return false;
   }
 
   /** Polls while the held key or the offer is young: windows that started together converge. */
-  private schedulePolling(): void {
-    if (this.timer || !this.young()) return;
-    this.timer = setInterval(() => {
+  #schedulePolling(): void {
+    if (this.#timer || !this.#young()) return;
+    this.#timer = setInterval(() => {
       void this.recheck().then(
         () => {
-          if (!this.young()) {
-            clearInterval(this.timer);
-            this.timer = undefined;
-            void this.reconcile(false).catch(() => undefined); // withdraws the expired offer
+          if (!this.#young()) {
+            clearInterval(this.#timer);
+            this.#timer = undefined;
+            void this.#reconcile(false).catch(() => undefined); // withdraws the expired offer
           }
         },
         () => undefined,
       );
     }, this.options.pollMs ?? POLL_MS);
-    this.timer.unref?.();
+    this.#timer.unref?.();
   }
 
-  private young(): boolean {
-    const now = (this.options.now ?? Date.now)();
-    const raw = this.shared.get<Partial<Offer>>(PEER_KEY_OFFER);
-    const offerAge = typeof raw?.offeredAt === 'number' ? now - raw.offeredAt : Infinity;
-    return now - this.record.created <= OFFER_TTL_MS || offerAge <= OFFER_TTL_MS;
+  #young(): boolean {
+    const now = this.#now();
+    return now - this.record.created <= OFFER_TTL_MS || now - (this.#offeredAt() ?? -Infinity) <= OFFER_TTL_MS;
+  }
+
+  /** When the offer in globalState was offered, if it says. */
+  #offeredAt(): number | undefined {
+    const offeredAt = this.shared.get<Partial<Offer> | null>(PEER_KEY_OFFER)?.offeredAt;
+    return typeof offeredAt === 'number' ? offeredAt : undefined;
+  }
+
+  #now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   dispose(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 }

@@ -41,37 +41,37 @@ export interface PeerTransport {
  * broadcast reaches nobody.
  */
 export class PeerTopics implements PeerLink {
-  private transport: PeerTransport | undefined;
-  private readonly handlers = new Map<string, PeerHandler>();
-  private readonly rejoinListeners = new Set<() => void>();
+  #transport: PeerTransport | undefined;
+  readonly #handlers = new Map<string, PeerHandler>();
+  readonly #rejoinListeners = new Set<() => void>();
 
   connect(transport: PeerTransport): void {
-    this.transport = transport;
+    this.#transport = transport;
   }
 
   /** A message from another window: its topic's handler answers it; a topic nobody handles gets no answer. */
   readonly deliver = async (message: PeerMessage): Promise<unknown> => {
-    const handler = typeof message.topic === 'string' ? this.handlers.get(message.topic) : undefined;
+    const handler = typeof message.topic === 'string' ? this.#handlers.get(message.topic) : undefined;
     return handler?.(message);
   };
 
   /** The transport joined the other windows anew: tells every user to catch up. */
   rejoined(): void {
-    for (const listener of [...this.rejoinListeners]) listener();
+    for (const listener of [...this.#rejoinListeners]) listener();
   }
 
   broadcast(message: PeerMessage & { topic: string }): Promise<unknown[]> {
-    return this.transport?.broadcast(message) ?? Promise.resolve([]);
+    return this.#transport?.broadcast(message) ?? Promise.resolve([]);
   }
 
   handle(topic: string, handler: PeerHandler): Disposable {
-    if (this.handlers.has(topic)) throw new Error(`the topic ${topic} already has a handler`);
-    this.handlers.set(topic, handler);
-    return { dispose: () => this.handlers.get(topic) === handler && this.handlers.delete(topic) };
+    if (this.#handlers.has(topic)) throw new Error(`the topic ${topic} already has a handler`);
+    this.#handlers.set(topic, handler);
+    return { dispose: () => this.#handlers.get(topic) === handler && this.#handlers.delete(topic) };
   }
 
   onDidRejoin(listener: () => void): Disposable {
-    this.rejoinListeners.add(listener);
-    return { dispose: () => this.rejoinListeners.delete(listener) };
+    this.#rejoinListeners.add(listener);
+    return { dispose: () => this.#rejoinListeners.delete(listener) };
   }
 }

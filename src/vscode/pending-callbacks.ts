@@ -24,22 +24,22 @@ interface Waiter {
 }
 
 export class PendingCallbacks {
-  private readonly waiting = new Map<string, Waiter>();
-  private link: PeerLink | undefined;
+  readonly #waiting = new Map<string, Waiter>();
+  #link: PeerLink | undefined;
 
   constructor(private readonly log: (message: string) => void = () => undefined) {}
 
   /** Waits for the response carrying `state`; rejects with `cancelled` when `signal` aborts. */
   waitFor(state: string, signal: AbortSignal): Promise<Record<string, string>> {
-    if (this.waiting.has(state)) return Promise.reject(new AuthError('invalid_argument', 'a sign-in with this state is already waiting'));
+    if (this.#waiting.has(state)) return Promise.reject(new AuthError('invalid_argument', 'a sign-in with this state is already waiting'));
     return new Promise((resolve, reject) => {
       const onAbort = () => {
-        this.waiting.delete(state);
+        this.#waiting.delete(state);
         reject(new AuthError('cancelled', 'the sign-in was cancelled'));
       };
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
-      this.waiting.set(state, {
+      this.#waiting.set(state, {
         resolve: (params) => {
           signal.removeEventListener('abort', onAbort);
           resolve(params);
@@ -51,8 +51,8 @@ export class PendingCallbacks {
 
   /** Delivers a callback's query string to a sign-in of this window. Returns true when one took it. */
   deliver(query: string): boolean {
-    const delivery = this.take(query);
-    this.logDropped(delivery);
+    const delivery = this.#take(query);
+    this.#logDropped(delivery);
     return delivery === 'taken';
   }
 
@@ -61,13 +61,13 @@ export class PendingCallbacks {
    * the other windows (when joined to them). Resolves true when a sign-in somewhere took it.
    */
   async receive(query: string): Promise<boolean> {
-    const delivery = this.take(query);
+    const delivery = this.#take(query);
     if (delivery === 'taken') return true;
-    if (delivery === 'malformed' || !this.link) {
-      this.logDropped(delivery);
+    if (delivery === 'malformed' || !this.#link) {
+      this.#logDropped(delivery);
       return false;
     }
-    const answers = await this.link.broadcast({ topic: CALLBACK_TOPIC, query });
+    const answers = await this.#link.broadcast({ topic: CALLBACK_TOPIC, query });
     const taken = answers.some((answer) => (answer as { taken?: unknown } | null)?.taken === true);
     this.log(taken ? 'handed a sign-in callback to the window whose sign-in waits for it' : 'ignored a sign-in callback whose state matches no sign-in in progress in any window');
     return taken;
@@ -75,22 +75,22 @@ export class PendingCallbacks {
 
   /** Takes the callbacks other windows offer, and offers them those this window does not wait for. */
   shareWith(link: PeerLink): Disposable {
-    this.link = link;
-    const handler = link.handle(CALLBACK_TOPIC, async (message) => ({ taken: typeof message.query === 'string' && this.take(message.query) === 'taken' }));
+    this.#link = link;
+    const handler = link.handle(CALLBACK_TOPIC, async (message) => ({ taken: typeof message.query === 'string' && this.#take(message.query) === 'taken' }));
     return {
       dispose: () => {
         handler.dispose();
-        if (this.link === link) this.link = undefined;
+        if (this.#link === link) this.#link = undefined;
       },
     };
   }
 
-  private logDropped(delivery: Delivery): void {
+  #logDropped(delivery: Delivery): void {
     if (delivery === 'malformed') this.log('ignored a sign-in callback that repeats a parameter');
     if (delivery === 'unknown') this.log('ignored a sign-in callback whose state matches no sign-in in progress');
   }
 
-  private take(query: string): Delivery {
+  #take(query: string): Delivery {
     let params: Record<string, string>;
     try {
       // As the loopback listener reads it: a repeated parameter (RFC 6749 §3.1) makes it no response.
@@ -98,15 +98,15 @@ export class PendingCallbacks {
     } catch {
       return 'malformed';
     }
-    const waiter = params.state === undefined ? undefined : this.waiting.get(params.state);
+    const waiter = params.state === undefined ? undefined : this.#waiting.get(params.state);
     if (!waiter) return 'unknown';
     // One use: a replay of the same callback finds nothing.
-    this.waiting.delete(params.state);
+    this.#waiting.delete(params.state);
     waiter.resolve(params);
     return 'taken';
   }
 
   get size(): number {
-    return this.waiting.size;
+    return this.#waiting.size;
   }
 }

@@ -28,8 +28,8 @@ export interface CoreServices {
 const CONFIGURED = SessionScopes.parse(undefined);
 
 export class ProviderApps {
-  private readonly apps = new Map<string, PublicClientApplication>();
-  private readonly httpCache = new Map<string, unknown>();
+  readonly #apps = new Map<string, PublicClientApplication>();
+  readonly #httpCache = new Map<string, unknown>();
 
   constructor(
     private readonly config: ProviderConfig,
@@ -58,13 +58,13 @@ export class ProviderApps {
         ? { oidcAuthority: this.config.issuer }
         : { authority: this.config.authorityOverride ?? `${this.config.authorityBase}/${scopes.tenant ?? this.config.tenant}` };
     const key = `${clientId}|${authority.oidcAuthority ?? authority.authority}${dpop ? '|dpop' : ''}`;
-    let app = this.apps.get(key);
+    let app = this.#apps.get(key);
     if (!app) {
-      app = this.create({
+      app = this.#create({
         clientId,
         ...authority,
         tokenCache: this.tokenCache,
-        httpCache: this.httpCache,
+        httpCache: this.#httpCache,
         httpClient: this.core.httpClient,
         platform: this.core.platform,
         logger: this.core.logger,
@@ -73,7 +73,7 @@ export class ProviderApps {
         appName: 'vscode-msal-signin',
         ...(dpop ? { dpop: { keys: this.dpopKeys! } } : {}),
       });
-      this.apps.set(key, app);
+      this.#apps.set(key, app);
     }
     return app;
   }
@@ -82,11 +82,11 @@ export class ProviderApps {
   known(): PublicClientApplication[] {
     const apps = new Set<PublicClientApplication>();
     if (this.config.clientId) apps.add(this.for(CONFIGURED));
-    for (const app of this.apps.values()) apps.add(app);
+    for (const app of this.#apps.values()) apps.add(app);
     return [...apps];
   }
 
-  private create(options: ConstructorParameters<typeof PublicClientApplication>[0]): PublicClientApplication {
+  #create(options: ConstructorParameters<typeof PublicClientApplication>[0]): PublicClientApplication {
     try {
       return new PublicClientApplication(options);
     } catch (err) {

@@ -51,20 +51,20 @@ export class RegisteredCallbackError extends Error {
  * the registration sends it, and needs no update. Every later sign-in asks the editor anew.
  */
 export class EditorCallbackUris {
-  private readonly unspent = new Set<string>();
+  readonly #unspent = new Set<string>();
 
   constructor(private readonly askEditor: () => Promise<string>) {}
 
   /** A callback URI for a new registration; kept for the first sign-in of this window. */
   async forRegistration(): Promise<string> {
     const uri = await this.askEditor();
-    this.unspent.add(uri);
+    this.#unspent.add(uri);
     return uri;
   }
 
   /** The URI for a sign-in: one of `registered` this window asked for and never sent, else a new one. */
   async forSignIn(registered: readonly string[]): Promise<string> {
-    const kept = registered.find((uri) => this.unspent.delete(uri));
+    const kept = registered.find((uri) => this.#unspent.delete(uri));
     return kept ?? this.askEditor();
   }
 }
@@ -74,7 +74,7 @@ export type UpdateClient = (registration: NativeClientRegistration, redirectUris
 
 export class RegisteredCallbacks {
   /** One update at a time per issuer in this window: a second sign-in waits, then finds its own URI. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  readonly #queues = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly clients: RegisteredClients,
@@ -88,28 +88,28 @@ export class RegisteredCallbacks {
    * registration updated first when it does not hold it. Rejects with a {@link RegisteredCallbackError}.
    */
   callbackUriFor(issuer: string): Promise<string> {
-    const previous = this.queues.get(issuer) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.resolve(issuer));
+    const previous = this.#queues.get(issuer) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.#resolve(issuer));
     const settled = next.catch(() => undefined);
-    this.queues.set(issuer, settled);
+    this.#queues.set(issuer, settled);
     void settled.then(() => {
-      if (this.queues.get(issuer) === settled) this.queues.delete(issuer);
+      if (this.#queues.get(issuer) === settled) this.#queues.delete(issuer);
     });
     return next;
   }
 
-  private async resolve(issuer: string): Promise<string> {
+  async #resolve(issuer: string): Promise<string> {
     const registration = await this.clients.find(issuer);
     if (!registration) throw new AuthError('not_supported', `no client is registered at ${describeUrl(issuer)} any more`);
     const callbackUri = await this.callbackUris.forSignIn(registration.redirect_uris);
     if (registration.redirect_uris.includes(callbackUri)) return callbackUri;
-    const updated = await this.update(registration, [LOOPBACK_REDIRECT_URI, callbackUri]);
+    const updated = await this.#update(registration, [LOOPBACK_REDIRECT_URI, callbackUri]);
     await this.clients.replace(updated);
     this.log(`updated the redirect URIs of the client registered at ${describeUrl(issuer)} for this window's callback URI`);
     return callbackUri;
   }
 
-  private async update(registration: NativeClientRegistration, redirectUris: string[]): Promise<NativeClientRegistration> {
+  async #update(registration: NativeClientRegistration, redirectUris: string[]): Promise<NativeClientRegistration> {
     try {
       return await this.updateClient(registration, redirectUris);
     } catch (err) {

@@ -9,9 +9,19 @@
  * this store neither asks nor registers on its own. A client id configured for the same issuer in
  * the settings always wins: the registry leaves a registered client out when one is.
  */
-import { AuthError, type AuthorizationServerMetadata, describeUrl, type FetchLike, type NativeClientRegistration, registerNativeClient, SharedInFlight, updateNativeClient } from '../core/index.js';
+import {
+  AuthError,
+  type AuthorizationServerMetadata,
+  describeUrl,
+  type FetchLike,
+  isJsonObject,
+  type NativeClientRegistration,
+  registerNativeClient,
+  SharedInFlight,
+  updateNativeClient,
+} from '../core/index.js';
 import type { ProviderConfig } from './settings.js';
-import type { SecretStore } from './shared-token-cache.js';
+import { readJsonSecret, type SecretStore } from './secret-store.js';
 
 /** The SecretStorage key: a JSON object, issuer → registration. */
 export const REGISTERED_CLIENTS_KEY = 'msalSignIn.registeredClients';
@@ -58,13 +68,11 @@ export function registeredProviderConfig(registration: NativeClientRegistration,
 }
 
 function isRegistration(value: unknown, issuer: string): value is NativeClientRegistration {
-  if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as Record<string, unknown>;
-  return candidate.issuer === issuer && typeof candidate.client_id === 'string' && candidate.client_id !== '' && candidate.token_endpoint_auth_method === 'none';
+  return isJsonObject(value) && value.issuer === issuer && typeof value.client_id === 'string' && value.client_id !== '' && value.token_endpoint_auth_method === 'none';
 }
 
 export class RegisteredClients {
-  private readonly registering = new SharedInFlight<NativeClientRegistration>();
+  readonly #registering = new SharedInFlight<NativeClientRegistration>();
 
   constructor(
     private readonly secrets: SecretStore,
@@ -73,12 +81,12 @@ export class RegisteredClients {
 
   /** Every stored registration; an unreadable value counts as none (it is replaced by the next registration). */
   async all(): Promise<NativeClientRegistration[]> {
-    return Object.values(await this.read());
+    return Object.values(await this.#read());
   }
 
   /** The stored registration for `issuer`, if any. */
   async find(issuer: string): Promise<NativeClientRegistration | undefined> {
-    return (await this.read())[issuer];
+    return (await this.#read())[issuer];
   }
 
   /**
@@ -88,12 +96,12 @@ export class RegisteredClients {
   async obtain(metadata: AuthorizationServerMetadata): Promise<NativeClientRegistration> {
     const stored = await this.find(metadata.issuer);
     if (stored) return stored;
-    return this.registering.share(metadata.issuer, () => this.registerAndStore(metadata));
+    return this.#registering.share(metadata.issuer, () => this.#registerAndStore(metadata));
   }
 
   /** Stores `registration` in place of its issuer's (after an RFC 7592 update: new redirect URIs, maybe a new token). */
   async replace(registration: NativeClientRegistration): Promise<void> {
-    const current = await this.read();
+    const current = await this.#read();
     current[registration.issuer] = registration;
     await this.secrets.store(REGISTERED_CLIENTS_KEY, JSON.stringify(current));
   }
@@ -105,26 +113,18 @@ export class RegisteredClients {
     });
   }
 
-  private async registerAndStore(metadata: AuthorizationServerMetadata): Promise<NativeClientRegistration> {
+  async #registerAndStore(metadata: AuthorizationServerMetadata): Promise<NativeClientRegistration> {
     // The core checked the answer (client_id, auth method, redirect URIs) before it returns one.
     const registration = await this.registerClient(metadata);
     await this.replace(registration);
     return registration;
   }
 
-  private async read(): Promise<Record<string, NativeClientRegistration>> {
-    const text = await this.secrets.get(REGISTERED_CLIENTS_KEY);
-    if (!text) return Object.create(null) as Record<string, NativeClientRegistration>;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) parsed = {};
+  async #read(): Promise<Record<string, NativeClientRegistration>> {
+    const stored = await readJsonSecret(this.secrets, REGISTERED_CLIENTS_KEY);
     // No prototype: an issuer named `__proto__` stays a plain key.
     const registrations: Record<string, NativeClientRegistration> = Object.create(null) as Record<string, NativeClientRegistration>;
-    for (const [issuer, value] of Object.entries(parsed as object)) if (isRegistration(value, issuer)) registrations[issuer] = value;
+    for (const [issuer, value] of Object.entries(isJsonObject(stored) ? stored : {})) if (isRegistration(value, issuer)) registrations[issuer] = value;
     return registrations;
   }
 }

@@ -17,7 +17,7 @@ import * as vscode from 'vscode';
 import { AuthError, ServerError } from '../core/index.js';
 import type { ProviderConfig } from './settings.js';
 import type { CacheProblems } from './shared-token-cache.js';
-import { ConfigurationError, errorContextFor, explainSignInError } from './user-errors.js';
+import { ConfigurationError, errorContextFor, explainSignInError, type HostErrorExplainer } from './user-errors.js';
 
 /** An error described for the log: its code and class, never a token or a query. */
 export function describeError(err: unknown): string {
@@ -27,15 +27,18 @@ export function describeError(err: unknown): string {
   return 'unknown error';
 }
 
-/** Shows a sign-in failure of `config`'s provider as one clear message with the next step (see user-errors.ts). */
-export async function reportSignInError(err: unknown, log: vscode.LogOutputChannel, config?: ProviderConfig): Promise<void> {
+/**
+ * Shows a sign-in failure of `config`'s provider as one clear message with the next step (see
+ * user-errors.ts; `explainHostError` words what only this extension host meets).
+ */
+export async function reportSignInError(err: unknown, log: vscode.LogOutputChannel, config?: ProviderConfig, explainHostError?: HostErrorExplainer): Promise<void> {
   if (err instanceof vscode.CancellationError) return;
   log.error(`sign-in failed: ${describeError(err)}`);
   const explained =
     err instanceof ConfigurationError
       ? { message: err.message, next: 'openSettings' as const, setting: err.setting }
       : config
-        ? explainSignInError(err, errorContextFor(config), vscode.l10n.t)
+        ? explainSignInError(err, errorContextFor(config), vscode.l10n.t, explainHostError)
         : { message: vscode.l10n.t('Sign-in failed: {0}', describeError(err)), next: 'showLog' as const };
   if (!explained) return;
   const action = explained.next === 'openSettings' ? vscode.l10n.t('Open Settings') : explained.next === 'showLog' ? vscode.l10n.t('Show Log') : undefined;
@@ -58,26 +61,24 @@ export function reportCacheProblems(config: ProviderConfig, log: vscode.LogOutpu
 
 export function reportingSignInFailures(provider: vscode.AuthenticationProvider, report: (err: unknown) => Promise<void>): vscode.AuthenticationProvider {
   const reportedSettings = new Set<string>();
-  const silently = async <T>(work: () => Thenable<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof ConfigurationError && !reportedSettings.has(err.message)) {
-        reportedSettings.add(err.message);
-        void report(err);
+  /** Runs `work`; a failure `worthTelling` is reported (not awaited: the message waits for a click, the consumer should not). */
+  const reporting =
+    (worthTelling: (err: unknown) => boolean) =>
+    async <T>(work: () => Thenable<T>): Promise<T> => {
+      try {
+        return await work();
+      } catch (err) {
+        if (worthTelling(err)) void report(err);
+        throw err;
       }
-      throw err;
-    }
-  };
-  const interactively = async <T>(work: () => Thenable<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (err) {
-      // Not awaited: the message waits for a click, the consumer should not.
-      void report(err);
-      throw err;
-    }
-  };
+    };
+  const silently = reporting((err) => {
+    // A setting that cannot work, told once per registration.
+    if (!(err instanceof ConfigurationError) || reportedSettings.has(err.message)) return false;
+    reportedSettings.add(err.message);
+    return true;
+  });
+  const interactively = reporting(() => true);
   const { getSessionsFromChallenges, createSessionFromChallenges } = provider;
   return {
     onDidChangeSessions: provider.onDidChangeSessions,

@@ -2,7 +2,7 @@
  * The extension's settings, read into plain provider descriptions. The parsing is a pure
  * function of the raw values so that every rule is testable without an editor.
  */
-import { LIBRARY_AUTHORIZATION_PARAMETERS } from '../core/index.js';
+import { AZURE_CHINA, AZURE_PUBLIC, AZURE_US_GOVERNMENT, LIBRARY_AUTHORIZATION_PARAMETERS } from '../core/index.js';
 import type { LoopbackHost } from '../node/loopback-listener.js';
 
 export const SETTINGS_SECTION = 'msalSignIn';
@@ -13,11 +13,39 @@ export const FLOW_IDS: readonly FlowId[] = ['loopback', 'uriHandler', 'deviceCod
 
 /** Entra clouds and their authority hosts. */
 export const CLOUD_HOSTS = {
-  AzureCloud: 'login.microsoftonline.com',
-  AzureUSGovernment: 'login.microsoftonline.us',
-  AzureChinaCloud: 'login.chinacloudapi.cn',
+  AzureCloud: AZURE_PUBLIC,
+  AzureUSGovernment: AZURE_US_GOVERNMENT,
+  AzureChinaCloud: AZURE_CHINA,
 } as const;
 export type CloudName = keyof typeof CLOUD_HOSTS;
+
+/**
+ * Every host of Microsoft Entra ID's clouds: {@link CLOUD_HOSTS} and the other names the same
+ * clouds answer under (v1 tokens' `sts.windows.net`, China's partner host, …), as the core's
+ * cloud alias groups list them.
+ */
+const ENTRA_HOSTS = new Set<string>([
+  ...Object.values(CLOUD_HOSTS),
+  'login.windows.net',
+  'login.microsoft.com',
+  'sts.windows.net',
+  'login.partner.microsoftonline.cn',
+  'login.usgovcloudapi.net',
+  'login-us.microsoftonline.com',
+  'login.microsoftonline.de',
+]);
+
+/**
+ * Whether the provider signs in at Microsoft Entra ID: the built-in provider, or an
+ * `oidcProviders` entry whose issuer is on one of Entra's hosts (any cloud) or External ID's
+ * `*.ciamlogin.com`. Entra's device code endpoint sends no CORS headers: in a browser the device
+ * code cannot work there, whichever setting names the issuer.
+ */
+export function signsInAtEntra(config: Pick<ProviderConfig, 'kind' | 'issuer'>): boolean {
+  if (config.kind === 'entra') return true;
+  const host = config.issuer === undefined || !URL.canParse(config.issuer) ? '' : new URL(config.issuer).hostname;
+  return ENTRA_HOSTS.has(host) || host.endsWith('.ciamlogin.com');
+}
 
 /** A fixed loopback redirect URI (`redirectUri`), as written and as the listener needs it. */
 export interface LoopbackRedirect {
@@ -158,16 +186,21 @@ export function describeSettingLocation(where: SettingLocation): string {
   return where.entry ? `"${where.entry.field}" of "${where.entry.id}" in ${where.key}` : where.key;
 }
 
+/** Where a request setting of a provider lives: `msalSignIn.entra.<field>`, or the field of its `oidcProviders` entry. */
+export function settingLocationOf(provider: Pick<ProviderConfig, 'id' | 'kind'>, field: 'redirectUri' | 'authorizationParameters'): SettingLocation {
+  return provider.kind === 'entra' ? { key: `${SETTINGS_SECTION}.entra.${field}` } : { key: `${SETTINGS_SECTION}.oidcProviders`, entry: { id: provider.id, field } };
+}
+
 /** The fixed redirect URI and extra parameters of one provider, with their problems. */
 function readRequestSettings(
+  provider: Pick<ProviderConfig, 'id' | 'kind'>,
   redirectValue: unknown,
   parametersValue: unknown,
-  locate: (field: 'redirectUri' | 'authorizationParameters') => SettingLocation,
 ): Pick<ProviderConfig, 'redirectUri' | 'authorizationParameters' | 'settingProblems'> {
   const settingProblems: SettingProblem[] = [];
   const redirect = parseLoopbackRedirect(redirectValue);
-  if (redirect === 'invalid') settingProblems.push({ kind: 'redirectUri', where: locate('redirectUri'), value: String(redirectValue) });
-  const { parameters, problem } = parseAuthorizationParameters(parametersValue, locate('authorizationParameters'));
+  if (redirect === 'invalid') settingProblems.push({ kind: 'redirectUri', where: settingLocationOf(provider, 'redirectUri'), value: String(redirectValue) });
+  const { parameters, problem } = parseAuthorizationParameters(parametersValue, settingLocationOf(provider, 'authorizationParameters'));
   if (problem) settingProblems.push(problem);
   return {
     ...(redirect && redirect !== 'invalid' ? { redirectUri: redirect } : {}),
@@ -211,7 +244,7 @@ export function parseSettings(get: SettingsReader): ParsedSettings {
       defaultScopes: stringList(get('entra.defaultScopes')),
       preferredFlow,
       allowLoopbackHttp,
-      ...readRequestSettings(get('entra.redirectUri'), get('entra.authorizationParameters'), (field) => ({ key: `${SETTINGS_SECTION}.entra.${field}` })),
+      ...readRequestSettings({ id: 'entra', kind: 'entra' }, get('entra.redirectUri'), get('entra.authorizationParameters')),
     },
   ];
   const seen = new Set(providers.map((provider) => provider.id));
@@ -248,7 +281,7 @@ export function parseSettings(get: SettingsReader): ParsedSettings {
       preferredFlow: flowOrUndefined(item.flow) ?? preferredFlow,
       allowLoopbackHttp,
       ...(item.dpop === true ? { dpop: true } : {}),
-      ...readRequestSettings(item.redirectUri, item.authorizationParameters, (field) => ({ key: `${SETTINGS_SECTION}.oidcProviders`, entry: { id, field } })),
+      ...readRequestSettings({ id, kind: 'oidc' }, item.redirectUri, item.authorizationParameters),
     });
   }
   for (const provider of providers) for (const problem of provider.settingProblems ?? []) problems.push(problemLine(problem));

@@ -20,14 +20,7 @@
 import { AuthError, SerializableTokenCache } from '../core/index.js';
 import { mergeCacheChanges } from './cache-merge.js';
 import type { Disposable, PeerLink, PeerMessage } from './peer-link.js';
-
-/** The part of `vscode.SecretStorage` this needs. */
-export interface SecretStore {
-  get(key: string): Thenable<string | undefined>;
-  store(key: string, value: string): Thenable<void>;
-  delete(key: string): Thenable<void>;
-  onDidChange(listener: (event: { key: string }) => unknown): Disposable;
-}
+import type { SecretStore } from './secret-store.js';
 
 /** Held by one window at a time, across the windows of the editor. */
 export interface CacheLock {
@@ -90,48 +83,48 @@ export class SharedTokenCache implements Disposable {
   readonly tokenCache = new SerializableTokenCache();
   readonly key: string;
   /** The stored text this window last read or wrote: a change event for it is our own echo. */
-  private lastSeen: string | undefined;
+  #lastSeen: string | undefined;
   /** Whether this window read the store yet: the first read is what it starts from, not news. */
-  private hasRead = false;
+  #hasRead = false;
   /** A merge left changes of ours that the store does not have yet. */
-  private mergedUnsaved = false;
+  #mergedUnsaved = false;
   /**
    * When the cache this window holds was written, by whichever window wrote it (milliseconds);
    * 0 when unknown (read from SecretStorage). A starting window takes the newest its peers hold.
    */
-  private generation = 0;
+  #generation = 0;
   /** Reads, writes and peer updates run one at a time, so none sees another half done. */
-  private queue: Promise<unknown> = Promise.resolve();
-  private readonly accountListeners = new Set<(change: AccountsChange) => void>();
-  private readonly subscriptions: Disposable[];
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #accountListeners = new Set<(change: AccountsChange) => void>();
+  readonly #subscriptions: Disposable[];
 
   constructor(private readonly options: SharedTokenCacheOptions) {
     this.key = options.key;
     const { secrets, peers } = options;
-    this.subscriptions = [
+    this.#subscriptions = [
       secrets.onDidChange((event) => {
-        if (event.key === this.key) this.load().catch((err: unknown) => options.problems?.readFailed(err));
+        if (event.key === this.key) this.#load().catch((err: unknown) => options.problems?.readFailed(err));
       }),
       ...(peers
-        ? [peers.handle(this.key, (message) => this.answerPeer(message)), peers.onDidRejoin(() => void this.catchUp().catch((err: unknown) => options.problems?.readFailed(err)))]
+        ? [peers.handle(this.key, (message) => this.#answerPeer(message)), peers.onDidRejoin(() => void this.catchUp().catch((err: unknown) => options.problems?.readFailed(err)))]
         : []),
     ];
   }
 
   /** Runs `work` on the cache as stored now. Changes it makes are stored by the next {@link write}. */
   async read<T>(work: () => Promise<T>): Promise<T> {
-    await this.load();
+    await this.#load();
     return work();
   }
 
   /** Runs `work` on the cache as stored now, under the cross-window lock, and stores what changed. */
   write<T>(work: () => Promise<T>): Promise<T> {
     const locked = async () => {
-      await this.load();
+      await this.#load();
       try {
         return await work();
       } finally {
-        await this.save();
+        await this.#save();
       }
     };
     return this.options.lock ? this.options.lock.run(locked) : locked();
@@ -139,8 +132,8 @@ export class SharedTokenCache implements Disposable {
 
   /** Fires when a write of another window, taken in here, brought or took accounts. */
   onDidChangeAccounts(listener: (change: AccountsChange) => void): Disposable {
-    this.accountListeners.add(listener);
-    return { dispose: () => this.accountListeners.delete(listener) };
+    this.#accountListeners.add(listener);
+    return { dispose: () => this.#accountListeners.delete(listener) };
   }
 
   /**
@@ -150,35 +143,34 @@ export class SharedTokenCache implements Disposable {
    */
   async catchUp(): Promise<void> {
     if (!this.options.peers) return;
-    const request: CacheStateRequest = { kind: 'cache-state', topic: this.key };
-    const states = (await this.options.peers.broadcast({ ...request })).filter(isCacheState);
+    const states = (await this.options.peers.broadcast({ kind: 'cache-state', topic: this.key } satisfies CacheStateRequest)).filter(isCacheState);
     const newest = states.reduce<CacheState | undefined>((best, state) => (state.generation > (best?.generation ?? 0) ? state : best), undefined);
-    if (newest && newest.generation > this.generation) await this.receiveFromPeer(newest.text, newest.generation);
+    if (newest && newest.generation > this.#generation) await this.#receiveFromPeer(newest.text, newest.generation);
   }
 
   dispose(): void {
-    for (const subscription of this.subscriptions) subscription.dispose();
-    this.accountListeners.clear();
+    for (const subscription of this.#subscriptions) subscription.dispose();
+    this.#accountListeners.clear();
   }
 
-  private serialized<T>(step: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(step);
-    this.queue = result.catch(() => undefined);
+  #serialized<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(step);
+    this.#queue = result.catch(() => undefined);
     return result;
   }
 
   /** Reads the stored cache when it differs from what this window has. */
-  private load(): Promise<void> {
-    return this.serialized(async () => {
-      await this.adopt((await this.options.secrets.get(this.key)) ?? '', this.hasRead);
-      this.hasRead = true;
+  #load(): Promise<void> {
+    return this.#serialized(async () => {
+      await this.#adopt((await this.options.secrets.get(this.key)) ?? '', this.#hasRead);
+      this.#hasRead = true;
     });
   }
 
   /** Answers a message of another window about this cache; kinds this version does not know get no answer. */
-  private answerPeer(message: PeerMessage): Promise<CacheState | undefined> {
-    if (isCacheUpdate(message)) return this.receiveFromPeer(message.text, message.generation).then(() => undefined);
-    if (message.kind === 'cache-state') return this.serialized(async () => ({ text: this.lastSeen ?? '', generation: this.generation }));
+  #answerPeer(message: PeerMessage): Promise<CacheState | undefined> {
+    if (isCacheUpdate(message)) return this.#receiveFromPeer(message.text, message.generation).then(() => undefined);
+    if (message.kind === 'cache-state') return this.#serialized(async () => ({ text: this.#lastSeen ?? '', generation: this.#generation }));
     return Promise.resolve(undefined);
   }
 
@@ -187,10 +179,10 @@ export class SharedTokenCache implements Disposable {
    * SecretStorage copy): adopts it like a change read from the store, and stores it so that this
    * window's copy is current too.
    */
-  private receiveFromPeer(text: string, generation: number): Promise<void> {
-    return this.serialized(async () => {
-      if (!(await this.adopt(text, true))) return;
-      this.generation = generation;
+  #receiveFromPeer(text: string, generation: number): Promise<void> {
+    return this.#serialized(async () => {
+      if (!(await this.#adopt(text, true))) return;
+      this.#generation = generation;
       if (((await this.options.secrets.get(this.key)) ?? '') !== text) await this.options.secrets.store(this.key, text);
     });
   }
@@ -199,13 +191,13 @@ export class SharedTokenCache implements Disposable {
    * Makes `stored` this window's view, keeping unsaved changes of ours on top; true when it
    * changed. `announce`: the accounts it brings or takes are news for {@link onDidChangeAccounts}.
    */
-  private async adopt(stored: string, announce: boolean): Promise<boolean> {
-    if (stored === (this.lastSeen ?? '')) return false;
+  async #adopt(stored: string, announce: boolean): Promise<boolean> {
+    if (stored === (this.#lastSeen ?? '')) return false;
     const before = announce ? accountsOf(this.tokenCache) : undefined;
-    const hadChanges = this.tokenCache.hasStateChanged || this.mergedUnsaved;
+    const hadChanges = this.tokenCache.hasStateChanged || this.#mergedUnsaved;
     try {
-      this.tokenCache.deserialize(hadChanges ? mergeCacheChanges(this.lastSeen, this.tokenCache.serialize(), stored) : stored);
-      this.mergedUnsaved = hadChanges;
+      this.tokenCache.deserialize(hadChanges ? mergeCacheChanges(this.#lastSeen, this.tokenCache.serialize(), stored) : stored);
+      this.#mergedUnsaved = hadChanges;
     } catch (err) {
       if (!isUnreadable(err)) throw err;
       // Keep the unreadable data where a person can find it, and keep what this window had (a
@@ -213,34 +205,33 @@ export class SharedTokenCache implements Disposable {
       // save, so a bad write elsewhere loses no sign-in.
       const backupKey = `${this.key}.unreadable`;
       await this.options.secrets.store(backupKey, stored);
-      this.mergedUnsaved = hadChanges || this.tokenCache.getAccounts().length > 0;
+      this.#mergedUnsaved = hadChanges || this.tokenCache.getAccounts().length > 0;
       this.options.problems?.unreadable(backupKey);
     }
-    this.lastSeen = stored;
-    if (before) this.announce(before, accountsOf(this.tokenCache));
+    this.#lastSeen = stored;
+    if (before) this.#announce(before, accountsOf(this.tokenCache));
     return true;
   }
 
-  private announce(before: Map<string, CachedAccount>, after: Map<string, CachedAccount>): void {
+  #announce(before: Map<string, CachedAccount>, after: Map<string, CachedAccount>): void {
     const change: AccountsChange = {
       added: [...after.values()].filter((account) => !before.has(account.homeAccountId)),
       removed: [...before.values()].filter((account) => !after.has(account.homeAccountId)),
     };
     if (change.added.length === 0 && change.removed.length === 0) return;
-    for (const listener of [...this.accountListeners]) listener(change);
+    for (const listener of [...this.#accountListeners]) listener(change);
   }
 
   /** Writes the cache when it changed since it was last read or written, and tells other windows. */
-  private save(): Promise<void> {
-    return this.serialized(async () => {
-      if (!this.tokenCache.hasStateChanged && !this.mergedUnsaved) return;
+  #save(): Promise<void> {
+    return this.#serialized(async () => {
+      if (!this.tokenCache.hasStateChanged && !this.#mergedUnsaved) return;
       const text = this.tokenCache.serialize();
-      this.mergedUnsaved = false;
-      this.lastSeen = text;
-      this.generation = Math.max(Date.now(), this.generation + 1);
+      this.#mergedUnsaved = false;
+      this.#lastSeen = text;
+      this.#generation = Math.max(Date.now(), this.#generation + 1);
       await this.options.secrets.store(this.key, text);
-      const update: CacheUpdate = { kind: 'cache-update', topic: this.key, text, generation: this.generation };
-      await this.options.peers?.broadcast({ ...update });
+      await this.options.peers?.broadcast({ kind: 'cache-update', topic: this.key, text, generation: this.#generation } satisfies CacheUpdate);
     });
   }
 }

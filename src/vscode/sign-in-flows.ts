@@ -88,4 +88,7 @@ export const deviceCodeFlow: SignInFlow = {
   },
 };
 
+/** Every flow, for a Node extension host: in a desktop's order. */
 export const ALL_FLOWS: readonly SignInFlow[] = [loopbackFlow, uriHandlerFlow, deviceCodeFlow];
+/** The flows a web worker extension host can run: no loopback listener without sockets. */
+export const WEB_WORKER_FLOWS: readonly SignInFlow[] = [uriHandlerFlow, deviceCodeFlow];

@@ -9,14 +9,19 @@
  * `invalid_request` or `invalid_client`.
  */
 import { AuthError, ServerError } from '../core/index.js';
-import { LoopbackPortInUseError } from '../node/loopback-port-in-use.js';
-import { browserFetchErrorIn } from './browser-http.js';
 import { FlowUnavailableError } from './flows.js';
 import { RegisteredCallbackError } from './registered-callback.js';
-import { describeSettingLocation, type ProviderConfig, type SettingProblem } from './settings.js';
+import { describeSettingLocation, type ProviderConfig, type SettingLocation, settingLocationOf, type SettingProblem } from './settings.js';
 
 /** `vscode.l10n.t` with positional arguments. */
 export type Translate = (message: string, ...args: string[]) => string;
+
+/**
+ * The words for failures only one extension host meets — the loopback listener's in Node, a
+ * browser's refusals in a web worker — handed in by that host's entry (HostPieces.explainError),
+ * so that the other build does not carry them. Undefined for a failure it does not know.
+ */
+export type HostErrorExplainer = (err: unknown, context: UserErrorContext, t: Translate) => UserErrorMessage | undefined;
 
 /** What the message offers next. */
 export type NextStep = 'openSettings' | 'showLog' | 'none';
@@ -31,7 +36,7 @@ export interface UserErrorContext {
   /** The issuer or authority URL, shown so the user sees which one failed. */
   issuer: string;
   /** Where the provider's fixed loopback redirect URI is set, when it has one. */
-  redirectUriSetting?: { key: string; name: string };
+  redirectUriSetting?: SettingLocation;
 }
 
 export interface UserErrorMessage {
@@ -115,28 +120,21 @@ export function explainMissingClientId(context: Pick<UserErrorContext, 'provider
 
 /**
  * Explains a failed sign-in, or returns `undefined` for a cancel (the user knows why it stopped).
- * Unknown failures keep a short, safe description (codes, never tokens) and point to the log.
+ * What only this extension host meets is `explainHostError`'s to word. Unknown failures keep a
+ * short, safe description (codes, never tokens) and point to the log.
  */
-export function explainSignInError(err: unknown, context: UserErrorContext, t: Translate): UserErrorMessage | undefined {
+export function explainSignInError(err: unknown, context: UserErrorContext, t: Translate, explainHostError?: HostErrorExplainer): UserErrorMessage | undefined {
   const { providerLabel: label } = context;
-  if (err instanceof LoopbackPortInUseError) {
-    // Only a fixed port can be taken: the default asks the system for a free one.
-    const setting = context.redirectUriSetting;
-    return setting
-      ? {
-          message: t(
-            'Port {0} on {1} is in use by another program, so the browser sign-in to {2} cannot receive its redirect. Close that program, or choose another port in {3} (and register that redirect URI at the identity provider).',
-            String(err.port),
-            err.address,
-            label,
-            setting.name,
-          ),
-          next: 'openSettings',
-          setting: setting.key,
-        }
-      : { message: t('Port {0} on {1} is in use by another program, so the browser sign-in to {2} cannot receive its redirect. Try again.', String(err.port), err.address, label), next: 'none' };
+  if (err instanceof FlowUnavailableError && err.reason === 'noDeviceAuthorizationEndpoint') {
+    return {
+      message: t(
+        '{0} does not offer sign-in with a device code: its discovery document at {1} names no device_authorization_endpoint. Use MSAL Sign-In: Sign In instead, or enable the device authorization grant for the client at the identity provider.',
+        label,
+        context.issuer,
+      ),
+      next: 'none',
+    };
   }
-  if (err instanceof FlowUnavailableError) return explainUnavailableFlow(err, context, t);
   if (err instanceof RegisteredCallbackError) {
     return {
       message: t(
@@ -146,19 +144,8 @@ export function explainSignInError(err: unknown, context: UserErrorContext, t: T
       next: 'showLog',
     };
   }
-  const blocked = browserFetchErrorIn(err);
-  if (blocked) {
-    // In a web worker the browser hides why; a provider without CORS for the editor is the usual cause.
-    return {
-      message: t(
-        "The browser could not send the sign-in request to {0} at {1}. Most likely the identity provider does not allow cross-origin requests from the editor's origin {2}: allow that origin for the client (Microsoft Entra ID: register the editor's callback URI under the \"Single-page application\" platform; Keycloak: Web Origins; Okta: Trusted Origins with CORS; Auth0: Allowed Web Origins). Otherwise check your network.",
-        label,
-        blocked.target,
-        blocked.editorOrigin,
-      ),
-      next: 'showLog',
-    };
-  }
+  const fromHost = explainHostError?.(err, context, t);
+  if (fromHost) return fromHost;
   if (err instanceof ServerError) {
     const error = err.error;
     if (error === 'access_denied' || error === 'consent_required' || hasCode(err, AADSTS.consentDeclined)) {
@@ -236,38 +223,6 @@ export function explainSignInError(err: unknown, context: UserErrorContext, t: T
   return { message: t('Sign-in to {0} failed. See the log for details.', label), next: 'showLog' };
 }
 
-/** A flow asked for by name that cannot work here: why, and what to use instead. */
-function explainUnavailableFlow(err: FlowUnavailableError, context: UserErrorContext, t: Translate): UserErrorMessage {
-  const label = context.providerLabel;
-  switch (err.reason) {
-    case 'noDeviceAuthorizationEndpoint':
-      return {
-        message: t(
-          '{0} does not offer sign-in with a device code: its discovery document at {1} names no device_authorization_endpoint. Use MSAL Sign-In: Sign In instead, or enable the device authorization grant for the client at the identity provider.',
-          label,
-          context.issuer,
-        ),
-        next: 'none',
-      };
-    case 'deviceEndpointRefusesBrowsers':
-      return {
-        message: t(
-          'Sign-in to {0} with a device code cannot run in the browser: its device code endpoint does not answer cross-origin requests (Microsoft Entra ID sends no CORS headers there). Use MSAL Sign-In: Sign In (the browser sign-in through the editor), or sign in from the desktop editor.',
-          label,
-        ),
-        next: 'none',
-      };
-    case 'noSocketsInWebWorker':
-      return {
-        message: t(
-          'The loopback sign-in to {0} cannot run in an editor in the browser: it needs a local port to listen on. Use MSAL Sign-In: Sign In (the browser sign-in through the editor) or a device code.',
-          label,
-        ),
-        next: 'none',
-      };
-  }
-}
-
 /** What is wrong with a provider setting (settings.ts found it), and the setting to open. */
 export function explainSettingProblem(problem: SettingProblem, t: Translate): UserErrorMessage {
   const name = describeSettingLocation(problem.where);
@@ -305,27 +260,13 @@ function describeServerError(err: ServerError): string {
 
 /** The settings a message about this provider points to. */
 export function errorContextFor(config: ProviderConfig): UserErrorContext {
-  const redirectUriSetting = config.redirectUri ? redirectUriSettingOf(config) : undefined;
-  if (config.kind === 'oidc') {
-    return {
-      providerLabel: config.label,
-      clientIdSetting: 'msalSignIn.oidcProviders',
-      issuerSetting: 'msalSignIn.oidcProviders',
-      issuer: config.issuer ?? '',
-      ...(redirectUriSetting ? { redirectUriSetting } : {}),
-    };
-  }
-  const issuerSetting = config.authorityOverride ? 'msalSignIn.entra.authority' : 'msalSignIn.entra.tenant';
+  const oidc = config.kind === 'oidc';
+  const redirectUriSetting = config.redirectUri ? settingLocationOf(config, 'redirectUri') : undefined;
   return {
     providerLabel: config.label,
-    clientIdSetting: 'msalSignIn.entra.clientId',
-    issuerSetting,
-    issuer: config.authorityOverride ?? `${config.authorityBase ?? ''}/${config.tenant ?? ''}`,
+    clientIdSetting: oidc ? 'msalSignIn.oidcProviders' : 'msalSignIn.entra.clientId',
+    issuerSetting: oidc ? 'msalSignIn.oidcProviders' : config.authorityOverride ? 'msalSignIn.entra.authority' : 'msalSignIn.entra.tenant',
+    issuer: oidc ? (config.issuer ?? '') : (config.authorityOverride ?? `${config.authorityBase ?? ''}/${config.tenant ?? ''}`),
     ...(redirectUriSetting ? { redirectUriSetting } : {}),
   };
-}
-
-function redirectUriSettingOf(config: ProviderConfig): { key: string; name: string } {
-  const where = config.kind === 'oidc' ? { key: 'msalSignIn.oidcProviders', entry: { id: config.id, field: 'redirectUri' } } : { key: 'msalSignIn.entra.redirectUri' };
-  return { key: where.key, name: describeSettingLocation(where) };
 }

@@ -21,6 +21,8 @@ const { reportSignInError } = await import('../../src/vscode/report-errors.js');
 const { PendingCallbacks } = await import('../../src/vscode/pending-callbacks.js');
 const { parseSettings } = await import('../../src/vscode/settings.js');
 const { LoopbackPortInUseError } = await import('../../src/node/loopback-listener.js');
+// The Node entry's words for what only the loopback listener meets (src/extension.ts hands them in).
+const { explainLoopbackError } = await import('../../src/vscode/loopback-errors.js');
 
 const EDITOR_CALLBACK = 'https://editor.example/callback';
 const PARAMETERS = { audience: 'https://api.example.com', ui_locales: 'fr-CA fr' };
@@ -133,7 +135,7 @@ describe('provider settings against the local identity provider', () => {
       assert.equal(err.port, port);
       assert.deepEqual(opened, [], 'no browser was opened');
       assert.deepEqual(authorizationRequests(from), []);
-      await reportSignInError(err, logChannel, provider.config);
+      await reportSignInError(err, logChannel, provider.config, explainLoopbackError);
       assert.deepEqual(
         stub.messages.map((message) => [message.severity, message.message]),
         [

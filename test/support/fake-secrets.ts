@@ -1,5 +1,5 @@
 /** An in-memory SecretStorage for the tests of src/vscode and of the activated extension. */
-import type { SecretStore } from '../../src/vscode/shared-token-cache.js';
+import type { SecretStore } from '../../src/vscode/secret-store.js';
 
 /** SecretStorage in memory. Like the editor's, it fires onDidChange for this window's writes too. */
 export class FakeSecrets implements SecretStore {

@@ -4,6 +4,7 @@ import type { ProviderDependencies, SignInEnvironment } from '../../src/vscode/a
 import type { ExtensionHostKind, SignInFlow } from '../../src/vscode/flows.js';
 import { editorPlatform } from '../../src/vscode/platform.js';
 import { SharedTokenCache } from '../../src/vscode/shared-token-cache.js';
+import { ALL_FLOWS } from '../../src/vscode/sign-in-flows.js';
 import type { EditorUi } from '../../src/vscode/ui.js';
 import { FakeSecrets } from './fake-secrets.js';
 
@@ -39,7 +40,7 @@ export function providerDependencies(providerId: string, options: TestProviderOp
       callbacks: { waitFor: () => Promise.reject(new Error('no URI handler in this test')) },
       extensionHost: options.extensionHost ?? 'local',
       externalCallbackUri: async () => 'vscode://msal-tools.msal-signin/signin-callback',
-      flows: options.flows,
+      flows: options.flows ?? ALL_FLOWS,
       ...options.signIn,
     },
   };

@@ -17,6 +17,7 @@ const { ConfigurationError } = await import('../../../src/vscode/user-errors.js'
 const { FlowUnavailableError } = await import('../../../src/vscode/flows.js');
 const { reportSignInError } = await import('../../../src/vscode/report-errors.js');
 const { parseSettings } = await import('../../../src/vscode/settings.js');
+const { WEB_WORKER_FLOWS } = await import('../../../src/vscode/sign-in-flows.js');
 type SignInFlow = import('../../../src/vscode/flows.js').SignInFlow;
 type FlowContext = import('../../../src/vscode/flows.js').FlowContext;
 type ExtensionHostKind = import('../../../src/vscode/flows.js').ExtensionHostKind;
@@ -74,6 +75,17 @@ function providerFrom(entry: Record<string, unknown>, options: { deviceEndpoint?
 }
 
 const ENTRY = { id: 'auth0', label: 'Auth0', issuer: `${ORIGIN}/`, clientId: 'vscode' };
+
+/** How `provider` refuses a sign-in that asks for `flow` by name: a FlowUnavailableError naming it. */
+async function refusalOf(provider: Pick<InstanceType<typeof MsalAuthenticationProvider>, 'signIn'>, flow: SignInFlow['id']) {
+  const err = await provider.signIn(undefined, { flow }).then(
+    () => assert.fail('expected a refusal'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof FlowUnavailableError, String(err));
+  assert.equal(err.flow, flow);
+  return err;
+}
 const logChannel = { error: () => undefined, show: () => undefined } as unknown as import('vscode').LogOutputChannel;
 
 beforeEach(() => stub.reset());
@@ -142,12 +154,7 @@ describe('provider settings: an identity provider without a device authorization
 
   test('"Sign In with a Device Code" says why, naming the provider, and sends no device request', async () => {
     const { provider, idp, triggered } = providerFrom(ENTRY, { deviceEndpoint: false });
-    const err = await provider.signIn(undefined, { flow: 'deviceCode' }).then(
-      () => assert.fail('expected a refusal'),
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof FlowUnavailableError);
-    assert.equal(err.flow, 'deviceCode');
+    const err = await refusalOf(provider, 'deviceCode');
     assert.equal(err.reason, 'noDeviceAuthorizationEndpoint');
     assert.deepEqual(triggered, []);
     assert.equal(idp.count(DEVICE_ENDPOINT), 0);
@@ -173,6 +180,58 @@ describe('provider settings: an identity provider without a device authorization
       triggered.map((entry) => entry.id),
       ['uriHandler'],
     );
+    assert.equal(idp.requests.length, 0);
+  });
+});
+
+describe('provider settings: Microsoft Entra ID named by an oidcProviders entry, in a browser (web worker host)', () => {
+  const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+  // Entra's device code endpoint sends no CORS headers: as for the built-in provider, the device
+  // code is ruled out before any request, whichever cloud the issuer is in.
+  for (const issuer of [`https://login.microsoftonline.com/${TENANT}/v2.0`, `https://login.microsoftonline.us/${TENANT}/v2.0`, `https://sts.windows.net/${TENANT}/`]) {
+    test(`the issuer ${issuer}: "Sign In with a Device Code" says why, before any request`, async () => {
+      const { provider, idp, triggered } = providerFrom({ ...ENTRY, label: 'Contoso', issuer }, { extensionHost: 'webWorker' });
+      assert.equal((await refusalOf(provider, 'deviceCode')).reason, 'deviceEndpointRefusesBrowsers');
+      assert.deepEqual(triggered, []);
+      assert.equal(idp.requests.length, 0, 'not even discovery');
+    });
+  }
+
+  test('a sign-in offers the URI handler alone, and no other way', async () => {
+    const { provider, triggered, asked } = providerFrom({ ...ENTRY, issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`, flow: 'deviceCode' }, { extensionHost: 'webWorker' });
+    await assert.rejects(provider.signIn(['api://x/read']), /stops here/);
+    assert.deepEqual(
+      triggered.map((entry) => entry.id),
+      ['uriHandler'],
+    );
+    assert.deepEqual(asked, []);
+  });
+
+  test('another issuer keeps the device code in the browser; Entra keeps it on a desktop', async () => {
+    const elsewhere = providerFrom(ENTRY, { extensionHost: 'webWorker' });
+    await assert.rejects(elsewhere.provider.signIn(undefined, { flow: 'deviceCode' }), /stops here/);
+    assert.deepEqual(
+      elsewhere.triggered.map((entry) => entry.id),
+      ['deviceCode'],
+    );
+    const issuer = `https://login.microsoftonline.com/${TENANT}/v2.0`;
+    const desktop = providerFrom({ ...ENTRY, issuer }, { extensionHost: 'local' });
+    const err = await desktop.provider.signIn(undefined, { flow: 'deviceCode' }).then(
+      () => assert.fail('the fake serves no Entra discovery'),
+      (e: unknown) => e,
+    );
+    assert.ok(!(err instanceof FlowUnavailableError), 'not ruled out up front');
+    assert.equal(desktop.idp.count(`${issuer}/.well-known/openid-configuration`), 1, 'discovery decides, as for any issuer');
+  });
+});
+
+describe('provider settings: the loopback flow asked for by name in a browser (web worker host)', () => {
+  test('a web worker runs no loopback listener: the sign-in says why, before any request', async () => {
+    const [config] = parseSettings((key) => ({ oidcProviders: [ENTRY] })[key]).providers.slice(1);
+    assert.ok(config);
+    const idp = fakeIdp(true);
+    const provider = new MsalAuthenticationProvider(config, providerDependencies(config.id, { httpClient: idp.fetch, flows: WEB_WORKER_FLOWS, extensionHost: 'webWorker' }));
+    assert.equal((await refusalOf(provider, 'loopback')).reason, 'noSocketsInWebWorker');
     assert.equal(idp.requests.length, 0);
   });
 });

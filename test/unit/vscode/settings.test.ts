@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
-import { CLOUD_HOSTS, OWNED_AUTHORIZATION_PARAMETERS, parseLoopbackRedirect, parseSettings, type CloudName, type ProviderConfig } from '../../../src/vscode/settings.js';
+import { CLOUD_HOSTS, OWNED_AUTHORIZATION_PARAMETERS, parseLoopbackRedirect, parseSettings, signsInAtEntra, type CloudName, type ProviderConfig } from '../../../src/vscode/settings.js';
 
 /** A settings reader over plain values, as `workspace.getConfiguration('msalSignIn').get` answers. */
 function reader(values: Record<string, unknown> = {}): (key: string) => unknown {
@@ -94,6 +94,35 @@ describe('parseSettings: Entra clouds and authority', () => {
     assert.equal(entra.authorityBase, 'https://login.microsoftonline.com');
     assert.equal(entra.tenant, 'contoso');
   });
+});
+
+describe('signsInAtEntra: which providers sign in at Microsoft Entra ID', () => {
+  const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+  test('the built-in provider, whatever its authority', () => {
+    assert.equal(signsInAtEntra(entraOf()), true);
+    assert.equal(signsInAtEntra(entraOf({ 'entra.authority': 'http://127.0.0.1:5380/oidc' })), true);
+  });
+
+  const cases: [string, boolean][] = [
+    [`https://login.microsoftonline.com/${TENANT}/v2.0`, true],
+    ['https://login.microsoftonline.com/organizations/v2.0', true],
+    [`https://login.microsoftonline.us/${TENANT}/v2.0`, true],
+    [`https://login.partner.microsoftonline.cn/${TENANT}/v2.0`, true],
+    [`https://login.chinacloudapi.cn/${TENANT}/v2.0`, true],
+    [`https://sts.windows.net/${TENANT}/`, true],
+    [`https://LOGIN.MicrosoftOnline.com/${TENANT}/v2.0`, true],
+    [`https://contoso.ciamlogin.com/${TENANT}/v2.0`, true],
+    ['https://keycloak.example/realms/demo', false],
+    ['https://login.microsoftonline.com.example/tenant/v2.0', false],
+    ['https://ciamlogin.com.example/tenant', false],
+  ];
+  for (const [issuer, expected] of cases) {
+    test(`an oidcProviders entry with the issuer ${issuer}: ${expected}`, () => {
+      const { oidc, problems } = oidcOf([{ ...KEYCLOAK, issuer }]);
+      assert.deepEqual(problems, []);
+      assert.equal(signsInAtEntra(oidc[0]!), expected);
+    });
+  }
 });
 
 describe('parseSettings: OIDC providers', () => {

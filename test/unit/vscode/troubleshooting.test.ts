@@ -25,8 +25,14 @@ const { editorPlatform } = await import('../../../src/vscode/platform.js');
 const { LoopbackPortInUseError } = await import('../../../src/node/loopback-listener.js');
 const { FlowUnavailableError } = await import('../../../src/vscode/flows.js');
 const { BrowserFetchError } = await import('../../../src/vscode/browser-http.js');
+const { explainBrowserError } = await import('../../../src/vscode/browser-errors.js');
+const { explainLoopbackError } = await import('../../../src/vscode/loopback-errors.js');
 const vscode = await import('vscode');
 type Flow = import('../../../src/vscode/flows.js').SignInFlow;
+type HostErrorExplainer = import('../../../src/vscode/user-errors.js').HostErrorExplainer;
+
+/** The table spans both builds: the Node entry's words (the loopback listener) and the browser entry's. */
+const explainEitherHost: HostErrorExplainer = (err, context, t) => explainLoopbackError(err, context, t) ?? explainBrowserError(err, context, t);
 
 const ISSUER = 'https://keycloak.example/realms/dev';
 const KEYCLOAK = { id: 'keycloak', label: 'Keycloak', issuer: ISSUER, clientId: 'vscode' };
@@ -146,6 +152,7 @@ describe('the README troubleshooting table, row by row', () => {
     registry = new ProviderRegistry({
       secrets: new FakeSecrets(),
       log,
+      explainHostError: explainEitherHost,
       shared: {
         core: {
           httpClient: fetch.fetch,
@@ -200,7 +207,7 @@ describe('the README troubleshooting table, row by row', () => {
       test('a sign-in from the palette', async () => {
         const provider = await setUp();
         const err = await provider.signIn(undefined).then(() => assert.fail('signed in'), (caught: unknown) => caught);
-        await reportSignInError(err, log, provider.config);
+        await reportSignInError(err, log, provider.config, explainEitherHost);
         check(row, expected!, await shown());
       });
 

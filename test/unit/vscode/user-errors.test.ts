@@ -6,7 +6,10 @@ import { describe, test } from 'node:test';
 import { AuthError, ServerError } from '../../../src/core/errors.js';
 import { errorContextFor, explainMissingClientId, explainSettingProblem, explainSignInError, type UserErrorContext } from '../../../src/vscode/user-errors.js';
 import { LoopbackPortInUseError } from '../../../src/node/loopback-listener.js';
+import { BrowserFetchError } from '../../../src/vscode/browser-http.js';
+import { explainBrowserError } from '../../../src/vscode/browser-errors.js';
 import { FlowUnavailableError } from '../../../src/vscode/flows.js';
+import { explainLoopbackError } from '../../../src/vscode/loopback-errors.js';
 import { parseSettings } from '../../../src/vscode/settings.js';
 
 /** Stands in for vscode.l10n.t: fills {0}, {1}… as it does. */
@@ -78,7 +81,7 @@ describe('errorContextFor', () => {
   });
 });
 
-describe('explainSignInError: a fixed loopback port in use, a flow the provider lacks', () => {
+describe('explainSignInError: a fixed loopback port in use (the Node host\'s words), a flow the provider lacks', () => {
   const contextOf = (values: Record<string, unknown>, id: string) => {
     const config = parseSettings((key) => values[key]).providers.find((provider) => provider.id === id);
     assert.ok(config);
@@ -87,7 +90,7 @@ describe('explainSignInError: a fixed loopback port in use, a flow the provider 
 
   test('the port and the setting that fixed it are named, with Open Settings', () => {
     const context = contextOf({ oidcProviders: [{ id: 'llng', label: 'LemonLDAP::NG', issuer: 'https://auth.example', clientId: 'c', redirectUri: 'http://127.0.0.1:8400/' }] }, 'llng');
-    const explained = explainSignInError(new LoopbackPortInUseError(8400, '127.0.0.1'), context, t);
+    const explained = explainSignInError(new LoopbackPortInUseError(8400, '127.0.0.1'), context, t, explainLoopbackError);
     assert.equal(explained?.next, 'openSettings');
     assert.equal(explained?.setting, 'msalSignIn.oidcProviders');
     assert.equal(
@@ -95,13 +98,13 @@ describe('explainSignInError: a fixed loopback port in use, a flow the provider 
       'Port 8400 on 127.0.0.1 is in use by another program, so the browser sign-in to LemonLDAP::NG cannot receive its redirect. Close that program, or choose another port in "redirectUri" of "llng" in msalSignIn.oidcProviders (and register that redirect URI at the identity provider).',
     );
     const entra = contextOf({ 'entra.clientId': 'c', 'entra.redirectUri': 'http://localhost:3000/' }, 'entra');
-    const forEntra = explainSignInError(new LoopbackPortInUseError(3000, '127.0.0.1'), entra, t);
+    const forEntra = explainSignInError(new LoopbackPortInUseError(3000, '127.0.0.1'), entra, t, explainLoopbackError);
     assert.equal(forEntra?.setting, 'msalSignIn.entra.redirectUri');
     assert.match(forEntra!.message, /Port 3000 on 127\.0\.0\.1 is in use.*choose another port in msalSignIn\.entra\.redirectUri/);
   });
 
   test('without a fixed port (a race for the one the system gave): no setting to open', () => {
-    const explained = explainSignInError(new LoopbackPortInUseError(51234, '127.0.0.1'), oidc, t);
+    const explained = explainSignInError(new LoopbackPortInUseError(51234, '127.0.0.1'), oidc, t, explainLoopbackError);
     assert.equal(explained?.next, 'none');
     assert.match(explained!.message, /^Port 51234 on 127\.0\.0\.1 is in use .* Try again\.$/);
   });
@@ -109,7 +112,7 @@ describe('explainSignInError: a fixed loopback port in use, a flow the provider 
   test('a port in use is not mistaken for an unreachable issuer (it is a network_error too)', () => {
     const err = new LoopbackPortInUseError(8400, '127.0.0.1');
     assert.equal(err.code, 'network_error');
-    assert.doesNotMatch(explainSignInError(err, oidc, t)!.message, /Could not reach/);
+    assert.doesNotMatch(explainSignInError(err, oidc, t, explainLoopbackError)!.message, /Could not reach/);
   });
 
   test('no device authorization endpoint: says so, naming the provider and its issuer', () => {
@@ -119,6 +122,31 @@ describe('explainSignInError: a fixed loopback port in use, a flow the provider 
       explained?.message,
       'Keycloak does not offer sign-in with a device code: its discovery document at https://kc.example/realms/dev names no device_authorization_endpoint. Use MSAL Sign-In: Sign In instead, or enable the device authorization grant for the client at the identity provider.',
     );
+  });
+});
+
+describe("each host's words: what only the loopback listener or a browser meets", () => {
+  const portInUse = new LoopbackPortInUseError(8400, '127.0.0.1');
+  const refused = new AuthError('network_error', 'the request to https://kc.example failed', {
+    cause: new BrowserFetchError('https://kc.example', 'https://vscode.dev', { cause: new TypeError('Failed to fetch') }),
+  });
+  const deviceRefused = new FlowUnavailableError('deviceCode', 'deviceEndpointRefusesBrowsers');
+  const noSockets = new FlowUnavailableError('loopback', 'noSocketsInWebWorker');
+
+  test('the browser words a refused request and the flows a web worker cannot run', () => {
+    assert.match(explainSignInError(refused, oidc, t, explainBrowserError)!.message, /^The browser could not send the sign-in request to Keycloak at https:\/\/kc\.example\. .* origin https:\/\/vscode\.dev/);
+    assert.match(explainSignInError(deviceRefused, oidc, t, explainBrowserError)!.message, /^Sign-in to Keycloak with a device code cannot run in the browser/);
+    assert.match(explainSignInError(noSockets, oidc, t, explainBrowserError)!.message, /^The loopback sign-in to Keycloak cannot run in an editor in the browser/);
+  });
+
+  test("neither host words the other's failures; the shared words come first", () => {
+    assert.equal(explainLoopbackError(refused, oidc, t), undefined);
+    assert.equal(explainLoopbackError(noSockets, oidc, t), undefined);
+    assert.equal(explainBrowserError(portInUse, oidc, t), undefined);
+    // Without the browser's words a refused request is the network failure it is.
+    assert.match(explainSignInError(refused, oidc, t, explainLoopbackError)!.message, /^Could not reach Keycloak/);
+    const noEndpoint = new FlowUnavailableError('deviceCode', 'noDeviceAuthorizationEndpoint');
+    assert.match(explainSignInError(noEndpoint, oidc, t, explainBrowserError)!.message, /does not offer sign-in with a device code/);
   });
 });
 
