@@ -32,7 +32,7 @@ export const MAX_RESPONSE_BYTES = 1024 * 1024;
 export async function readBodyText(response: HttpResponse, limit = MAX_RESPONSE_BYTES): Promise<string> {
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) {
-    await response.body?.cancel().catch(() => undefined);
+    await discardBody(response);
     throw new AuthError('response_too_large', `response body of ${declared} bytes exceeds the ${limit}-byte limit`);
   }
   if (!response.body) {
@@ -164,6 +164,20 @@ export class HttpPipeline {
     const entry = this.cache.get(`throttle:${throttleKey}`) as ThrottleEntry | undefined;
     return entry && typeof entry.until === 'number' && entry.until > Date.now() ? entry.until : undefined;
   }
+}
+
+/** Drops a body that will not be read, freeing its connection. */
+export async function discardBody(response: HttpResponse): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
+}
+
+/** GETs a JSON document (`accept: application/json`); the answer is returned unread. */
+export function getJson(
+  pipeline: HttpPipeline,
+  url: string,
+  options: { headers?: Record<string, string>; signal?: AbortSignal; throttleKey?: string } = {},
+): Promise<HttpResponse> {
+  return pipeline.send(url, { method: 'GET', headers: { accept: 'application/json', ...options.headers }, signal: options.signal }, options.throttleKey);
 }
 
 /** Reads a response body as a JSON object, failing with `invalid_response` for anything else. */

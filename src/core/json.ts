@@ -7,3 +7,8 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
 export function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
+
+/** Whether a value is an array of strings (an empty one too). */
+export function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}

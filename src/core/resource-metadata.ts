@@ -9,10 +9,11 @@
  * `allowInsecureLoopbackHttp`); the metadata must speak for the URL that was requested; the
  * authorization server's metadata must carry exactly the issuer it was fetched for.
  */
-import { isLoopbackHost } from './authority.js';
 import { AuthError } from './errors.js';
-import { type FetchLike, HttpPipeline, type HttpResponse, readJsonObject } from './http.js';
+import { discardBody, type FetchLike, getJson, HttpPipeline, readJsonObject } from './http.js';
+import { isStringArray } from './json.js';
 import { describeUrl } from './logger.js';
+import { parseSecureUrl } from './secure-url.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
 /** Options shared by every step. */
@@ -85,27 +86,14 @@ const PROTECTED_RESOURCE_WELL_KNOWN = '/.well-known/oauth-protected-resource';
 const OAUTH_AS_WELL_KNOWN = '/.well-known/oauth-authorization-server';
 const OPENID_WELL_KNOWN = '/.well-known/openid-configuration';
 
-/**
- * Parses a URL that will be sent a request or trusted as an identifier: absolute, no credentials,
- * no fragment, https, or http on a loopback host with the opt-in. Throws `code` otherwise.
- */
-export function parseSecureUrl(value: unknown, what: string, code: 'invalid_argument' | 'invalid_authority' | 'discovery_failed', options: ResourceDiscoveryOptions): URL {
-  if (typeof value !== 'string') throw new AuthError(code, `${what} is not a URL string`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new AuthError(code, `${what} is not an absolute URL`);
-  }
-  if (url.username || url.password) throw new AuthError(code, `${what} must not carry credentials`);
-  if (url.hash || value.includes('#')) throw new AuthError(code, `${what} must not carry a fragment`);
-  if (url.protocol === 'https:') return url;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) {
-    if (options.allowInsecureLoopbackHttp === true) return url;
-    throw new AuthError(code, `${what} ${describeUrl(value)} uses http on a loopback host, which needs allowInsecureLoopbackHttp: true`);
-  }
-  throw new AuthError(code, `${what} ${describeUrl(value)} must use https`);
-}
+/** The challenge's text parameters this flow reads, with the field each fills. */
+const CHALLENGE_PARAMETERS: readonly ['resourceMetadata' | 'scope' | 'error' | 'errorDescription' | 'claims', string][] = [
+  ['resourceMetadata', 'resource_metadata'],
+  ['scope', 'scope'],
+  ['error', 'error'],
+  ['errorDescription', 'error_description'],
+  ['claims', 'claims'],
+];
 
 /** The Bearer and DPoP challenges of a `WWW-Authenticate` value, in header order. Malformed: `invalid_response`. */
 export function parseResourceChallenges(header: string): ResourceChallenge[] {
@@ -114,11 +102,7 @@ export function parseResourceChallenges(header: string): ResourceChallenge[] {
     if (parsed.scheme !== 'bearer' && parsed.scheme !== 'dpop') continue;
     const p = parsed.params;
     const challenge: ResourceChallenge = { scheme: parsed.scheme };
-    if (p.resource_metadata !== undefined) challenge.resourceMetadata = p.resource_metadata;
-    if (p.scope !== undefined) challenge.scope = p.scope;
-    if (p.error !== undefined) challenge.error = p.error;
-    if (p.error_description !== undefined) challenge.errorDescription = p.error_description;
-    if (p.claims !== undefined) challenge.claims = p.claims;
+    for (const [field, name] of CHALLENGE_PARAMETERS) if (p[name] !== undefined) challenge[field] = p[name];
     if (p.algs !== undefined) challenge.algs = p.algs.split(' ').filter(Boolean);
     challenges.push(challenge);
   }
@@ -165,11 +149,8 @@ export function resourceMatchesRequest(resource: URL, requestUrl: URL, options: 
 
 function optionalStringArray(doc: Record<string, unknown>, name: string, what: string): string[] | undefined {
   const value = doc[name];
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-    throw new AuthError('discovery_failed', `${what}: ${name} is not an array of strings`);
-  }
-  return value as string[];
+  if (value === undefined || isStringArray(value)) return value;
+  throw new AuthError('discovery_failed', `${what}: ${name} is not an array of strings`);
 }
 
 /**
@@ -209,9 +190,9 @@ export function checkProtectedResourceMetadata(
 
 /** GETs a JSON object: 200 and a JSON object, or undefined (the caller decides whether to try elsewhere). */
 async function getJsonObject(pipeline: HttpPipeline, url: string, what: string, signal?: AbortSignal): Promise<Record<string, unknown> | undefined> {
-  const response: HttpResponse = await pipeline.send(url, { method: 'GET', headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) });
+  const response = await getJson(pipeline, url, { signal });
   if (response.status !== 200) {
-    await response.body?.cancel().catch(() => undefined);
+    await discardBody(response);
     return undefined;
   }
   return readJsonObject(response, what).catch((err: unknown) => {

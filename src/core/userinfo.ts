@@ -19,7 +19,7 @@
 import type { JWTPayload } from 'jose';
 import { usernameFromClaims } from './account.js';
 import { AuthError, ServerError } from './errors.js';
-import { type HttpPipeline, type HttpResponse, readJsonObject } from './http.js';
+import { discardBody, getJson, type HttpPipeline, type HttpResponse, readJsonObject } from './http.js';
 import { describeUrl, type LogContext } from './logger.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
@@ -45,11 +45,7 @@ export function userinfoRequest(
   accessToken: string,
   options: { headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<HttpResponse> {
-  return pipeline.send(endpoint, {
-    method: 'GET',
-    headers: { ...options.headers, accept: 'application/json', authorization: `Bearer ${accessToken}` },
-    signal: options.signal,
-  });
+  return getJson(pipeline, endpoint, { headers: { ...options.headers, authorization: `Bearer ${accessToken}` }, signal: options.signal });
 }
 
 /**
@@ -60,7 +56,7 @@ export function userinfoRequest(
  */
 export async function processUserinfoResponse(response: HttpResponse, expectedSub: string): Promise<Record<string, unknown>> {
   if (response.status !== 200) {
-    await response.body?.cancel().catch(() => undefined);
+    await discardBody(response);
     if (response.status === 401 || response.status === 403) {
       let error = response.status === 401 ? 'invalid_token' : 'insufficient_scope';
       const header = response.headers.get('www-authenticate');
@@ -78,7 +74,7 @@ export async function processUserinfoResponse(response: HttpResponse, expectedSu
   }
   const contentType = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
   if (contentType === 'application/jwt') {
-    await response.body?.cancel().catch(() => undefined);
+    await discardBody(response);
     throw new AuthError('not_supported', 'userinfo response: signed or encrypted answers (application/jwt) are not read');
   }
   const claims = await readJsonObject(response, 'userinfo response');
