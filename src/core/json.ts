@@ -12,3 +12,8 @@ export function nonEmptyString(value: unknown): string | undefined {
 export function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
+
+/** Sets an own, plain data member: a name such as `__proto__` then stays data, never a prototype. */
+export function setMember(target: object, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+}

@@ -15,6 +15,7 @@ import type { DeviceFlowOptions, InteractiveOptions } from './public-client-appl
 import type { SilentOptions } from './silent-acquisition.js';
 import type { AuthorityBuilder } from './authority.js';
 import { AuthError } from './errors.js';
+import { setMember } from './json.js';
 
 /** The names an options object may carry; `true` for each. */
 export type OptionNames<T> = { readonly [K in keyof Required<T>]: true };
@@ -61,6 +62,15 @@ const LIBRARY_TOKEN_PARAMETERS: readonly string[] = [
 ];
 
 /**
+ * Refuses extra parameters (`what`: the option that carries them) naming one the library sets
+ * itself, compared without case: which of the two would be sent is an accident of spelling.
+ */
+export function refuseOwnedParameters(extra: Record<string, string> | undefined, owned: readonly string[], what: string): void {
+  const names = Object.keys(extra ?? {}).filter((name) => owned.includes(name.toLowerCase()));
+  if (names.length > 0) throw new AuthError('invalid_argument', `${what} may not set ${names.join(', ')}: the library sets it`);
+}
+
+/**
  * MSAL's `data`: extra parameters for the token request body (`token_type`, `req_cnf` and `key_id`
  * of an SSH certificate request, a server's own parameters). Values must be strings; names the
  * library sets for this request (those of `params`, and {@link LIBRARY_TOKEN_PARAMETERS}) are
@@ -73,12 +83,11 @@ export function mergeRequestData(
 ): Record<string, string | undefined> {
   if (data === undefined) return params;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new AuthError('invalid_argument', `${where}: data must be an object of strings`);
-  const owned = new Set([...LIBRARY_TOKEN_PARAMETERS, ...Object.keys(params).map((name) => name.toLowerCase())]);
+  refuseOwnedParameters(data, [...LIBRARY_TOKEN_PARAMETERS, ...Object.keys(params).map((name) => name.toLowerCase())], `${where}: data`);
   const merged = { ...params };
   for (const [name, value] of Object.entries(data)) {
-    if (owned.has(name.toLowerCase())) throw new AuthError('invalid_argument', `${where}: data may not set ${name}: the library sets it`);
     if (typeof value !== 'string') throw new AuthError('invalid_argument', `${where}: data.${name} must be a string`);
-    Object.defineProperty(merged, name, { value, enumerable: true, writable: true, configurable: true });
+    setMember(merged, name, value);
   }
   return merged;
 }
@@ -141,6 +150,11 @@ export interface OnBehalfOfOptions extends RequestDataOption {
  * The names each options object takes. The compiler holds them to the interfaces: a name missing
  * here, or here and not there, fails the build.
  */
+const AUTH_CODE_FLOW_OPTION_NAMES = {
+  redirectUri: true, state: true, prompt: true, loginHint: true, domainHint: true, claimsChallenge: true, maxAge: true,
+  responseMode: true, extraQueryParameters: true, extraScopesToConsent: true,
+} as const satisfies OptionNames<AuthCodeFlowOptions>;
+
 export const OPTION_NAMES = {
   application: {
     clientId: true, clientCredential: true, authority: true, oidcAuthority: true, validateAuthority: true, instanceDiscovery: true,
@@ -150,14 +164,9 @@ export const OPTION_NAMES = {
     enableBrokerOnMac: true, enableBrokerOnLinux: true, enableBrokerOnWsl: true,
   } satisfies OptionNames<ClientApplicationOptions>,
   silent: { forceRefresh: true, claimsChallenge: true, authority: true, authScheme: true, data: true } satisfies OptionNames<SilentOptions>,
-  authCodeFlow: {
-    redirectUri: true, state: true, prompt: true, loginHint: true, domainHint: true, claimsChallenge: true, maxAge: true,
-    responseMode: true, extraQueryParameters: true, extraScopesToConsent: true,
-  } satisfies OptionNames<AuthCodeFlowOptions>,
+  authCodeFlow: AUTH_CODE_FLOW_OPTION_NAMES,
   authorizationRequestUrl: {
-    redirectUri: true, state: true, prompt: true, loginHint: true, domainHint: true, claimsChallenge: true, maxAge: true,
-    responseMode: true, extraQueryParameters: true, extraScopesToConsent: true, nonce: true, codeChallenge: true,
-    codeChallengeMethod: true, responseType: true,
+    ...AUTH_CODE_FLOW_OPTION_NAMES, nonce: true, codeChallenge: true, codeChallengeMethod: true, responseType: true,
   } satisfies OptionNames<AuthorizationRequestUrlOptions>,
   authCodeFlowRedeem: { scopes: true, data: true } satisfies OptionNames<AuthCodeFlowRedeemOptions>,
   authorizationCode: { redirectUri: true, nonce: true, claimsChallenge: true, codeVerifier: true, data: true } satisfies OptionNames<AuthorizationCodeOptions>,

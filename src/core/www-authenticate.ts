@@ -3,6 +3,7 @@
  * claims challenge (continuous access evaluation, step-up) into `claimsChallenge`.
  */
 import { AuthError } from './errors.js';
+import { setMember } from './json.js';
 
 export interface WwwAuthenticateChallenge {
   /** Lower-cased scheme, such as `bearer`. */
@@ -69,7 +70,7 @@ export function parseWwwAuthenticate(header: string): WwwAuthenticateChallenge[]
         rest = rest.slice(token.length);
       }
       // defineProperty, not assignment: a parameter named `__proto__` must stay plain data.
-      Object.defineProperty(challenge.params, name.toLowerCase(), { value, enumerable: true, writable: true, configurable: true });
+      setMember(challenge.params, name.toLowerCase(), value);
       skipSpace();
       if (!rest.startsWith(',')) {
         // After a value only a comma or the end may follow (challenges form a comma-separated list).
