@@ -4,6 +4,7 @@
  * test double) and reads responses through the checks in this file.
  */
 import { AuthError, ThrottledError } from './errors.js';
+import { isJsonObject } from './json.js';
 
 /** What the core sends: GETs, form and JSON POSTs, and the JSON PUT of a client update (RFC 7592). */
 export interface HttpRequest {
@@ -189,10 +190,10 @@ export async function readJsonObject(response: HttpResponse, what: string): Prom
   } catch {
     throw new AuthError('invalid_response', `${what}: the body is not JSON (HTTP ${response.status})`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  if (!isJsonObject(parsed)) {
     throw new AuthError('invalid_response', `${what}: the body is not a JSON object (HTTP ${response.status})`);
   }
-  return parsed as Record<string, unknown>;
+  return parsed;
 }
 
 /** The default fetch: the platform's global `fetch`, bounded by `timeoutMs`. */

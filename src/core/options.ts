@@ -15,7 +15,7 @@ import type { DeviceFlowOptions, InteractiveOptions } from './public-client-appl
 import type { SilentOptions } from './silent-acquisition.js';
 import type { AuthorityBuilder } from './authority.js';
 import { AuthError } from './errors.js';
-import { setMember } from './json.js';
+import { isJsonObject, setMember } from './json.js';
 
 /** The names an options object may carry; `true` for each. */
 export type OptionNames<T> = { readonly [K in keyof Required<T>]: true };
@@ -26,7 +26,7 @@ export type OptionNames<T> = { readonly [K in keyof Required<T>]: true };
  */
 export function checkOptionNames(options: unknown, known: Readonly<Record<string, true>>, where: string): void {
   if (options === undefined) return;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+  if (!isJsonObject(options)) {
     throw new AuthError('invalid_argument', `${where}: the options must be an object`);
   }
   const unknown = Object.keys(options).filter((name) => !Object.hasOwn(known, name));
@@ -82,7 +82,7 @@ export function mergeRequestData(
   where: string,
 ): Record<string, string | undefined> {
   if (data === undefined) return params;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new AuthError('invalid_argument', `${where}: data must be an object of strings`);
+  if (!isJsonObject(data)) throw new AuthError('invalid_argument', `${where}: data must be an object of strings`);
   refuseOwnedParameters(data, [...LIBRARY_TOKEN_PARAMETERS, ...Object.keys(params).map((name) => name.toLowerCase())], `${where}: data`);
   const merged = { ...params };
   for (const [name, value] of Object.entries(data)) {
