@@ -41,16 +41,16 @@ export class AuthorityBuilder {
 }
 
 /** The host MSAL asks to validate unknown Entra hosts. */
-export const WORLD_WIDE_HOST = 'login.microsoftonline.com';
+export const WORLD_WIDE_HOST = AZURE_PUBLIC;
 
 /**
  * Microsoft Entra clouds: each group lists the hosts that serve the same accounts, the first one
  * being the preferred host. Tokens cached under one alias are found under the others.
  */
 const CLOUD_ALIAS_GROUPS: readonly (readonly string[])[] = [
-  ['login.microsoftonline.com', 'login.windows.net', 'login.microsoft.com', 'sts.windows.net'],
-  ['login.partner.microsoftonline.cn', 'login.chinacloudapi.cn'],
-  ['login.microsoftonline.us', 'login.usgovcloudapi.net'],
+  [AZURE_PUBLIC, 'login.windows.net', 'login.microsoft.com', 'sts.windows.net'],
+  ['login.partner.microsoftonline.cn', AZURE_CHINA],
+  [AZURE_US_GOVERNMENT, 'login.usgovcloudapi.net'],
   ['login-us.microsoftonline.com'],
   ['login.microsoftonline.de'],
 ];

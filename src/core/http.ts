@@ -31,14 +31,15 @@ export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /** Reads a body as text, failing with `response_too_large` past `limit` bytes. */
 export async function readBodyText(response: HttpResponse, limit = MAX_RESPONSE_BYTES): Promise<string> {
+  const tooLarge = (size = '') => new AuthError('response_too_large', `response body ${size}exceeds the ${limit}-byte limit`);
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) {
     await discardBody(response);
-    throw new AuthError('response_too_large', `response body of ${declared} bytes exceeds the ${limit}-byte limit`);
+    throw tooLarge(`of ${declared} bytes `);
   }
   if (!response.body) {
     const text = await response.text();
-    if (text.length > limit) throw new AuthError('response_too_large', `response body exceeds the ${limit}-byte limit`);
+    if (text.length > limit) throw tooLarge();
     return text;
   }
   const reader = response.body.getReader();
@@ -50,7 +51,7 @@ export async function readBodyText(response: HttpResponse, limit = MAX_RESPONSE_
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel().catch(() => undefined);
-      throw new AuthError('response_too_large', `response body exceeds the ${limit}-byte limit`);
+      throw tooLarge();
     }
     chunks.push(value);
   }
@@ -143,12 +144,11 @@ export class HttpPipeline {
       response = await this.fetchLike(url, init);
     } catch (err) {
       if (err instanceof AuthError) throw err;
-      if (init.signal?.aborted) {
-        const reason = init.signal.reason as { name?: string } | undefined;
-        if (reason?.name === 'TimeoutError') throw new AuthError('timeout', 'the request timed out', { cause: err });
-        throw new AuthError('cancelled', 'the request was cancelled', { cause: err });
-      }
-      if (isAbortError(err)) throw new AuthError('timeout', 'the request timed out', { cause: err });
+      // The caller's signal says why it aborted; without one, the fetch's own timeout may have fired.
+      const aborted = init.signal?.aborted === true;
+      const timedOut = aborted ? (init.signal!.reason as { name?: string } | undefined)?.name === 'TimeoutError' : isAbortError(err);
+      if (timedOut) throw new AuthError('timeout', 'the request timed out', { cause: err });
+      if (aborted) throw new AuthError('cancelled', 'the request was cancelled', { cause: err });
       throw new AuthError('network_error', `the request to ${originOf(url)} failed`, { cause: err });
     }
     if (cacheKey !== undefined && isThrottlingStatus(response.status)) {
