@@ -82,6 +82,10 @@ export interface ResourceDiscovery {
   resourceMetadataUrl: string;
 }
 
+/** What the two documents are called in errors. */
+const PROTECTED_RESOURCE_METADATA = 'protected resource metadata';
+const AUTHORIZATION_SERVER_METADATA = 'authorization server metadata';
+
 const PROTECTED_RESOURCE_WELL_KNOWN = '/.well-known/oauth-protected-resource';
 const OAUTH_AS_WELL_KNOWN = '/.well-known/oauth-authorization-server';
 const OPENID_WELL_KNOWN = '/.well-known/openid-configuration';
@@ -164,7 +168,7 @@ export function checkProtectedResourceMetadata(
   requestUrl: string,
   options: ResourceDiscoveryOptions & { expectedResource?: string } = {},
 ): ProtectedResourceMetadata {
-  const what = 'protected resource metadata';
+  const what = PROTECTED_RESOURCE_METADATA;
   const requested = parseSecureUrl(requestUrl, 'the requested URL', 'invalid_argument', options);
   if (typeof doc.resource !== 'string') throw new AuthError('discovery_failed', `${what} has no resource`);
   const resource = parseSecureUrl(doc.resource, `${what}'s resource`, 'discovery_failed', options);
@@ -189,8 +193,9 @@ export function checkProtectedResourceMetadata(
 }
 
 /** GETs a JSON object: 200 and a JSON object, or undefined (the caller decides whether to try elsewhere). */
-async function getJsonObject(pipeline: HttpPipeline, url: string, what: string, signal?: AbortSignal): Promise<Record<string, unknown> | undefined> {
-  const response = await getJson(pipeline, url, { signal });
+async function getJsonObject(fetchLike: FetchLike, url: string, what: string, signal?: AbortSignal): Promise<Record<string, unknown> | undefined> {
+  // Nothing here is throttled: the pipeline is there for its typed transport errors.
+  const response = await getJson(new HttpPipeline(fetchLike, new Map()), url, { signal });
   if (response.status !== 200) {
     await discardBody(response);
     return undefined;
@@ -213,21 +218,20 @@ export async function fetchProtectedResourceMetadata(
   challenge: ResourceChallenge | undefined,
   options: ResourceDiscoveryOptions = {},
 ): Promise<{ metadata: ProtectedResourceMetadata; url: string }> {
-  const pipeline = new HttpPipeline(fetchLike, new Map());
   const requested = parseSecureUrl(requestUrl, 'the requested URL', 'invalid_argument', options);
   if (challenge?.resourceMetadata !== undefined) {
     const url = parseSecureUrl(challenge.resourceMetadata, 'the resource_metadata URL', 'discovery_failed', options).href;
-    const doc = await getJsonObject(pipeline, url, 'protected resource metadata', options.signal);
-    if (doc === undefined) throw new AuthError('discovery_failed', `no protected resource metadata at ${describeUrl(url)}`);
+    const doc = await getJsonObject(fetchLike, url, PROTECTED_RESOURCE_METADATA, options.signal);
+    if (doc === undefined) throw new AuthError('discovery_failed', `no ${PROTECTED_RESOURCE_METADATA} at ${describeUrl(url)}`);
     return { metadata: checkProtectedResourceMetadata(doc, requestUrl, options), url };
   }
   const identifiers = [`${requested.origin}${requested.pathname}`, requested.origin];
   for (const identifier of new Set(identifiers.map((id) => id.replace(/\/+$/, '') || id))) {
     const url = protectedResourceMetadataUrl(identifier);
-    const doc = await getJsonObject(pipeline, url, 'protected resource metadata', options.signal);
+    const doc = await getJsonObject(fetchLike, url, PROTECTED_RESOURCE_METADATA, options.signal);
     if (doc !== undefined) return { metadata: checkProtectedResourceMetadata(doc, requestUrl, { ...options, expectedResource: identifier }), url };
   }
-  throw new AuthError('discovery_failed', `${describeUrl(requestUrl)} publishes no protected resource metadata`);
+  throw new AuthError('discovery_failed', `${describeUrl(requestUrl)} publishes no ${PROTECTED_RESOURCE_METADATA}`);
 }
 
 /**
@@ -253,7 +257,7 @@ const AS_REQUIRED: ReadonlySet<string> = new Set(['authorization_endpoint', 'tok
  * (loopback http with the opt-in).
  */
 export function checkAuthorizationServerMetadata(doc: Record<string, unknown>, issuer: string, options: ResourceDiscoveryOptions = {}): AuthorizationServerMetadata {
-  const what = 'authorization server metadata';
+  const what = AUTHORIZATION_SERVER_METADATA;
   parseSecureUrl(issuer, 'the issuer', 'invalid_authority', options);
   if (doc.issuer !== issuer) {
     throw new AuthError('discovery_failed', `${what} names the issuer ${typeof doc.issuer === 'string' ? describeUrl(doc.issuer) : '<none>'}, not ${describeUrl(issuer)}`);
@@ -275,12 +279,11 @@ export function checkAuthorizationServerMetadata(doc: Record<string, unknown>, i
  */
 export async function fetchAuthorizationServerMetadata(fetchLike: FetchLike, issuer: string, options: ResourceDiscoveryOptions = {}): Promise<AuthorizationServerMetadata> {
   parseSecureUrl(issuer, 'the issuer', 'invalid_authority', options);
-  const pipeline = new HttpPipeline(fetchLike, new Map());
   for (const url of authorizationServerMetadataUrls(issuer)) {
-    const doc = await getJsonObject(pipeline, url, 'authorization server metadata', options.signal);
+    const doc = await getJsonObject(fetchLike, url, AUTHORIZATION_SERVER_METADATA, options.signal);
     if (doc !== undefined) return checkAuthorizationServerMetadata(doc, issuer, options);
   }
-  throw new AuthError('discovery_failed', `${describeUrl(issuer)} publishes no authorization server metadata`);
+  throw new AuthError('discovery_failed', `${describeUrl(issuer)} publishes no ${AUTHORIZATION_SERVER_METADATA}`);
 }
 
 /**
