@@ -11,7 +11,7 @@ import * as base64url from 'jose/base64url';
 import { decodeJwt } from 'jose/jwt/decode';
 import { usernameFromClaims } from '../account.js';
 import { AuthError } from '../errors.js';
-import { isJsonObject, nonEmptyString } from '../json.js';
+import { isJsonObject, isStringArray, nonEmptyString } from '../json.js';
 import { ScopeSet } from '../scopes.js';
 import {
   ACCESS_TOKEN_WITH_AUTH_SCHEME,
@@ -230,7 +230,7 @@ export function tokenEntries(event: TokenEvent, now: number): TokenEntries {
   const clientId = requireText(event.clientId, 'clientId');
   const response = event.response;
   if (!isJsonObject(response)) throw new AuthError('invalid_argument', 'The token event has no response object');
-  if (event.scope !== undefined && (!Array.isArray(event.scope) || !event.scope.every((s) => typeof s === 'string'))) {
+  if (event.scope !== undefined && !isStringArray(event.scope)) {
     throw new AuthError('invalid_argument', 'scope must be an array of strings');
   }
   if (!Number.isFinite(now)) throw new AuthError('invalid_argument', 'now must be a number of epoch seconds');
