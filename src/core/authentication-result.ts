@@ -162,6 +162,7 @@ export function storeAndBuildResult(app: ResultCache, authority: Authority, gran
     keyId: options.dpopKeyId,
   });
   const issuedAt = nowSeconds();
+  const inSeconds = (seconds: number | undefined) => (seconds === undefined ? undefined : new Date((issuedAt + seconds) * 1000));
   const homeAccountId = written.homeAccountId;
   const accountEntity = homeAccountId
     ? app.tokenCache.getAccounts({ homeAccountId, environments: [authority.instance] })[0]
@@ -170,9 +171,9 @@ export function storeAndBuildResult(app: ResultCache, authority: Authority, gran
     accessToken: response.access_token,
     tokenType: response.token_type,
     expiresIn: response.expires_in,
-    expiresOn: new Date((issuedAt + response.expires_in) * 1000),
-    extExpiresOn: response.ext_expires_in !== undefined ? new Date((issuedAt + response.ext_expires_in) * 1000) : undefined,
-    refreshOn: response.refresh_in !== undefined ? new Date((issuedAt + response.refresh_in) * 1000) : undefined,
+    expiresOn: inSeconds(response.expires_in)!,
+    extExpiresOn: inSeconds(response.ext_expires_in),
+    refreshOn: inSeconds(response.refresh_in),
     idToken: response.id_token,
     idTokenClaims,
     account: accountEntity ? toAccount(accountEntity) : homeAccountId ? accountFromClaims(homeAccountId, authority, idTokenClaims, data) : undefined,

@@ -72,16 +72,11 @@ export function refreshTokensToTry(
   homeAccountId: string,
   environments: string[],
 ): { unknownApp: RefreshTokenEntity[]; known: RefreshTokenEntity[] } {
-  const metadata = cache.findAppMetadata({ environments, clientId });
-  if (metadata !== undefined) {
-    return { unknownApp: [], known: cache.findRefreshTokens({ homeAccountId, environments, clientId, familyId: metadata.family_id || undefined }) };
-  }
-  const family = cache
-    .findRefreshTokens({ homeAccountId, environments, clientId, familyId: FIRST_PARTY_FAMILY_ID })
-    .filter((entry) => entry.family_id?.toLowerCase() === FIRST_PARTY_FAMILY_ID);
-  const own = cache
-    .findRefreshTokens({ homeAccountId, environments, clientId })
-    .filter((entry) => !family.some((tried) => tried.secret === entry.secret));
+  const query = { homeAccountId, environments, clientId };
+  const metadata = cache.findAppMetadata(query);
+  if (metadata !== undefined) return { unknownApp: [], known: cache.findRefreshTokens({ ...query, familyId: metadata.family_id || undefined }) };
+  const family = cache.findRefreshTokens({ ...query, familyId: FIRST_PARTY_FAMILY_ID }).filter((entry) => entry.family_id?.toLowerCase() === FIRST_PARTY_FAMILY_ID);
+  const own = cache.findRefreshTokens(query).filter((entry) => !family.some((tried) => tried.secret === entry.secret));
   return { unknownApp: family, known: own };
 }
 
@@ -203,8 +198,9 @@ export async function acquireSilently(app: SilentContext, request: SilentRequest
  */
 async function refreshSilently(app: SilentContext, { authority, account, scopes, options, correlationId, dpop }: SilentRequest): Promise<AuthenticationResult | undefined> {
   const candidates = refreshTokensToTry(app.tokenCache, app.clientId, account.homeAccountId, [...authority.aliases]);
-  const unknownApp = candidates.unknownApp.filter((entry) => refreshTokenUsableWith(entry, dpop));
-  const known = candidates.known.filter((entry) => refreshTokenUsableWith(entry, dpop));
+  const usable = (entries: RefreshTokenEntity[]) => entries.filter((entry) => refreshTokenUsableWith(entry, dpop));
+  const unknownApp = usable(candidates.unknownApp);
+  const known = usable(candidates.known);
   if (unknownApp.length + known.length < candidates.unknownApp.length + candidates.known.length) {
     app.log.verbose(`a refresh token bound to ${dpop ? 'another DPoP key' : 'a DPoP key'} is not sent with this ${dpop ? 'DPoP' : 'Bearer'} request`);
   }
