@@ -106,8 +106,8 @@ export function nativeClientRegistrationRequest(options: NativeClientRegistratio
  */
 export function checkRegistrationResponse(body: Record<string, unknown>, issuer: string, request: Record<string, unknown>): NativeClientRegistration {
   const what = 'client registration response';
-  const clientId = body.client_id;
-  if (typeof clientId !== 'string' || clientId === '') throw new AuthError('invalid_response', `${what} has no client_id`);
+  const clientId = nonEmptyString(body.client_id);
+  if (!clientId) throw new AuthError('invalid_response', `${what} has no client_id`);
   const method = body.token_endpoint_auth_method;
   if (method !== undefined && method !== 'none') {
     throw new AuthError('invalid_response', `${what}: the server registered token_endpoint_auth_method ${String(method)}, not none`);

@@ -20,6 +20,7 @@ import type { JWTPayload } from 'jose';
 import { usernameFromClaims } from './account.js';
 import { AuthError, ServerError } from './errors.js';
 import { discardBody, getJson, type HttpPipeline, type HttpResponse, readJsonObject } from './http.js';
+import { nonEmptyString } from './json.js';
 import { describeUrl, type LogContext } from './logger.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
@@ -29,13 +30,9 @@ export interface AccountProfile {
   name?: string;
 }
 
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
 /** True when the claims name the account: a username the cache reads (B2C's `emails` too), or a `name`. */
 export function claimsNameAccount(claims: Record<string, unknown>): boolean {
-  return usernameFromClaims(claims) !== undefined || text(claims['name']) !== undefined;
+  return usernameFromClaims(claims) !== undefined || nonEmptyString(claims['name']) !== undefined;
 }
 
 /** Sends the userinfo request: a GET with the access token as a bearer token (RFC 6750 §2.1). */
@@ -87,7 +84,7 @@ export async function processUserinfoResponse(response: HttpResponse, expectedSu
 export function profileFromUserinfo(claims: Record<string, unknown>): AccountProfile {
   const profile: AccountProfile = {};
   const username = usernameFromClaims(claims);
-  const name = text(claims['name']);
+  const name = nonEmptyString(claims['name']);
   if (username !== undefined) profile.username = username;
   if (name !== undefined) profile.name = name;
   return profile;
