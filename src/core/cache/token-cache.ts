@@ -103,6 +103,11 @@ function readLookup(query: LookupFields, needsHome: boolean) {
   };
 }
 
+/** The access or ID token groups of an account, client and realm in each environment. */
+function tokenGroups({ home, environments, clientId, realm }: ReturnType<typeof readLookup>): string[] {
+  return environments.map((environment) => tokenGroup(home, environment, clientId, realm));
+}
+
 /** The refresh-token groups of an account in each environment. */
 function refreshTokenGroups(home: string, environments: Iterable<string>): string[] {
   return [...environments].map((environment) => refreshTokenGroup(home, environment));
@@ -373,13 +378,13 @@ export class TokenCache {
    * Costs the access tokens of that account, client and realm.
    */
   findAccessToken(query: AccessTokenQuery): AccessTokenEntity | undefined {
-    const { home, environments, clientId, realm } = readLookup(query, true);
+    const lookup = readLookup(query, true);
     const wanted = requireScopes(query.scopes);
     const tokenType = (query.tokenType ?? 'Bearer').toLowerCase();
     const now = query.now ?? nowSeconds();
     const keyId = query.keyId ?? '';
     let best: AccessTokenEntity | undefined;
-    for (const [, entry] of this.#inGroups(ACCESS_TOKEN, environments.map((environment) => tokenGroup(home, environment, clientId, realm)))) {
+    for (const [, entry] of this.#inGroups(ACCESS_TOKEN, tokenGroups(lookup))) {
       if (!hasSecret(entry) || schemeOf(entry) !== tokenType || (entry.key_id ?? '') !== keyId || isPartitioned(entry)) continue;
       const expiresOn = expiryOf(entry);
       if (expiresOn === undefined || expiresOn < now || !ScopeSet.fromTarget(entry.target).containsAll(wanted)) continue;
@@ -442,8 +447,7 @@ export class TokenCache {
 
   /** The client's ID token for the account and realm, in any of the environments. */
   findIdToken(query: IdTokenQuery): IdTokenEntity | undefined {
-    const { home, environments, clientId, realm } = readLookup(query, true);
-    return this.#inGroups(ID_TOKEN, environments.map((environment) => tokenGroup(home, environment, clientId, realm)))[0]?.[1];
+    return this.#inGroups(ID_TOKEN, tokenGroups(readLookup(query, true)))[0]?.[1];
   }
 
   /** The client's app metadata (its `family_id`, when it is a family app), in any of the environments. */
