@@ -150,9 +150,13 @@ export interface OnBehalfOfOptions extends RequestDataOption {
  * The names each options object takes. The compiler holds them to the interfaces: a name missing
  * here, or here and not there, fails the build.
  */
+/** What an authorization request takes, whoever sends the browser there (the auth-code flow, the interactive sign-in). */
+const AUTHORIZATION_OPTION_NAMES = {
+  prompt: true, loginHint: true, domainHint: true, claimsChallenge: true, maxAge: true, extraQueryParameters: true, extraScopesToConsent: true,
+} as const satisfies OptionNames<Pick<AuthCodeFlowOptions & InteractiveOptions, 'prompt' | 'loginHint' | 'domainHint' | 'claimsChallenge' | 'maxAge' | 'extraQueryParameters' | 'extraScopesToConsent'>>;
+
 const AUTH_CODE_FLOW_OPTION_NAMES = {
-  redirectUri: true, state: true, prompt: true, loginHint: true, domainHint: true, claimsChallenge: true, maxAge: true,
-  responseMode: true, extraQueryParameters: true, extraScopesToConsent: true,
+  ...AUTHORIZATION_OPTION_NAMES, redirectUri: true, state: true, responseMode: true,
 } as const satisfies OptionNames<AuthCodeFlowOptions>;
 
 export const OPTION_NAMES = {
@@ -173,8 +177,7 @@ export const OPTION_NAMES = {
   refreshToken: { data: true } satisfies OptionNames<RefreshTokenOptions>,
   usernamePassword: { claimsChallenge: true, authScheme: true, data: true } satisfies OptionNames<UsernamePasswordOptions>,
   interactive: {
-    prompt: true, loginHint: true, domainHint: true, claimsChallenge: true, maxAge: true, extraQueryParameters: true,
-    extraScopesToConsent: true, port: true, path: true, host: true, timeout: true, signal: true, openBrowser: true,
+    ...AUTHORIZATION_OPTION_NAMES, port: true, path: true, host: true, timeout: true, signal: true, openBrowser: true,
     successTemplate: true, errorTemplate: true, parentWindowHandle: true, onBeforeLaunchingUi: true, authScheme: true, data: true,
   } satisfies OptionNames<InteractiveOptions>,
   deviceFlowInitiate: { claimsChallenge: true, extraParameters: true } satisfies OptionNames<DeviceFlowInitiateOptions>,
