@@ -10,15 +10,11 @@ import { type Account, type AuthenticationResult, usernameFromClaims } from './a
 import type { Authority } from './authority.js';
 import type { AccessTokenEntity, AccountEntity, IdTokenEntity } from './cache/schema.js';
 import type { TokenCache } from './cache/token-cache.js';
+import { nowSeconds } from './cache/values.js';
 import { cacheRealmOf } from './cache-realm.js';
 import { parseScopeString } from './scopes.js';
 import type { TokenGrantResult } from './token-client.js';
 import type { AccountProfile } from './userinfo.js';
-
-/** The clock of results and cache rules, in epoch seconds. */
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
 
 /** A cache entry's epoch-seconds field as a Date; undefined when absent or unreadable (a damaged cache). */
 function dateFromSeconds(value: string | undefined): Date | undefined {

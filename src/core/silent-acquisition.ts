@@ -6,9 +6,10 @@
  */
 import type { Account, AuthenticationResult } from './account.js';
 import type { Authority } from './authority.js';
-import { nowSeconds, resultFromCache, type StoreOptions } from './authentication-result.js';
+import { resultFromCache, type StoreOptions } from './authentication-result.js';
 import { isKeyBound } from './cache/entry-rules.js';
 import { CredentialType, type AccessTokenEntity, type RefreshTokenEntity } from './cache/schema.js';
+import { nowSeconds } from './cache/values.js';
 import type { TokenCache } from './cache/token-cache.js';
 import { realmsToSearch } from './cache-realm.js';
 import { AuthError, isRefreshTokenDead, ServerError } from './errors.js';

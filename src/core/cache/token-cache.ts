@@ -43,17 +43,13 @@ import {
 } from './schema.js';
 import { loadStore, SECTIONS } from './shape-check.js';
 import { tokenEntries, type AddResult, type TokenEvent } from './token-entries.js';
-import { lower, requireEnvironments, requireScopes, requireText, toInteger } from './values.js';
+import { lower, nowSeconds, requireEnvironments, requireScopes, requireText, toInteger } from './values.js';
 
 type Section<T extends CredentialType> = Record<string, EntityOf[T]>;
 
 const { ACCESS_TOKEN, REFRESH_TOKEN, ID_TOKEN, ACCOUNT, APP_METADATA } = CredentialType;
 
 const EMPTY_SECTION: Record<string, never> = Object.freeze({}) as Record<string, never>;
-
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
 
 /** Python's `is_subdict_of(query, entry)` with JSON values: every queried field present and equal. */
 function matchesQuery(entry: Record<string, unknown>, query: Record<string, unknown> | undefined): boolean {

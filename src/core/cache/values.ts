@@ -35,6 +35,11 @@ export function toInteger(value: unknown): number | undefined {
   return Number.isFinite(n) ? Math.trunc(n) : undefined;
 }
 
+/** The clock of the cache, of results and of their rules, in epoch seconds. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
 /** Lower-cased text of a field; absent, null or non-string values count as `''`. */
 export function lower(value: unknown): string {
   return typeof value === 'string' ? value.toLowerCase() : '';
