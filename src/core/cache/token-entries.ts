@@ -236,11 +236,11 @@ export function tokenEntries(event: TokenEvent, now: number): TokenEntries {
   if (!Number.isFinite(now)) throw new AuthError('invalid_argument', 'now must be a number of epoch seconds');
   now = Math.floor(now);
 
+  const tokenEndpoint = requireText(event.tokenEndpoint, 'tokenEndpoint');
   let endpoint: URL;
   try {
-    endpoint = new URL(requireText(event.tokenEndpoint, 'tokenEndpoint'));
+    endpoint = new URL(tokenEndpoint);
   } catch (cause) {
-    if (cause instanceof AuthError) throw cause;
     throw new AuthError('invalid_argument', 'tokenEndpoint is not a URL', { cause });
   }
   const environment = event.environment || endpoint.host;

@@ -78,15 +78,12 @@ export function buildAuthorizationUrl(authority: Authority, clientId: string, sc
     scope: scope.join(' '),
     state: options.state,
     nonce: options.nonce,
-    prompt: options.prompt,
-    login_hint: options.loginHint,
-    domain_hint: options.domainHint,
+    ...byOption,
     claims: options.claims,
     max_age: options.maxAge === undefined ? undefined : String(options.maxAge),
     response_mode: options.responseMode,
     code_challenge: options.codeChallenge,
     code_challenge_method: options.codeChallenge ? (options.codeChallengeMethod ?? 'S256') : undefined,
-    dpop_jkt: options.dpopJkt,
     ...options.extraQueryParameters,
   };
   for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== '') url.searchParams.set(name, value);
