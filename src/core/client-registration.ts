@@ -67,17 +67,21 @@ const FORBIDDEN_SCHEMES: ReadonlySet<string> = new Set(['javascript:', 'data:', 
  * (a claimed URI, as an editor in a browser has), or http on a loopback host; never a fragment.
  */
 function checkRedirectUri(value: string): void {
+  const refuse = (problem: string) => new AuthError('invalid_argument', `a redirect URI ${problem}`);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new AuthError('invalid_argument', 'a redirect URI is not an absolute URI');
+    throw refuse('is not an absolute URI');
   }
-  if (url.hash || value.includes('#')) throw new AuthError('invalid_argument', 'a redirect URI must not carry a fragment');
-  if (FORBIDDEN_SCHEMES.has(url.protocol)) throw new AuthError('invalid_argument', `a redirect URI must not use ${url.protocol}`);
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new AuthError('invalid_argument', 'an http redirect URI must name a loopback host (RFC 8252 §7.3)');
-  }
+  if (url.hash || value.includes('#')) throw refuse('must not carry a fragment');
+  if (FORBIDDEN_SCHEMES.has(url.protocol)) throw refuse(`must not use ${url.protocol}`);
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) throw refuse('with http must name a loopback host (RFC 8252 §7.3)');
+}
+
+/** An answer of the registration endpoint that this client cannot use. */
+function unusable(what: string, problem: string): AuthError {
+  return new AuthError('invalid_response', `${what}: ${problem}`);
 }
 
 /** The registration request's JSON body (RFC 7591 §2). */
@@ -107,21 +111,19 @@ export function nativeClientRegistrationRequest(options: NativeClientRegistratio
 export function checkRegistrationResponse(body: Record<string, unknown>, issuer: string, request: Record<string, unknown>): NativeClientRegistration {
   const what = 'client registration response';
   const clientId = nonEmptyString(body.client_id);
-  if (!clientId) throw new AuthError('invalid_response', `${what} has no client_id`);
+  if (!clientId) throw unusable(what, 'it has no client_id');
   const method = body.token_endpoint_auth_method;
-  if (method !== undefined && method !== 'none') {
-    throw new AuthError('invalid_response', `${what}: the server registered token_endpoint_auth_method ${String(method)}, not none`);
-  }
+  if (method !== undefined && method !== 'none') throw unusable(what, `the server registered token_endpoint_auth_method ${String(method)}, not none`);
   const asked = request.redirect_uris as string[];
   const redirects = body.redirect_uris;
   if (redirects !== undefined) {
-    if (!isStringArray(redirects)) throw new AuthError('invalid_response', `${what}: redirect_uris is not an array of strings`);
-    if (!asked.every((uri) => redirects.includes(uri))) throw new AuthError('invalid_response', `${what}: the server did not register every redirect URI`);
+    if (!isStringArray(redirects)) throw unusable(what, 'redirect_uris is not an array of strings');
+    if (!asked.every((uri) => redirects.includes(uri))) throw unusable(what, 'the server did not register every redirect URI');
   }
   const grants = body.grant_types;
   if (grants !== undefined) {
-    if (!isStringArray(grants)) throw new AuthError('invalid_response', `${what}: grant_types is not an array of strings`);
-    if (!grants.includes('authorization_code')) throw new AuthError('invalid_response', `${what}: the server did not grant authorization_code`);
+    if (!isStringArray(grants)) throw unusable(what, 'grant_types is not an array of strings');
+    if (!grants.includes('authorization_code')) throw unusable(what, 'the server did not grant authorization_code');
   }
   const registration: NativeClientRegistration = {
     issuer,
@@ -171,7 +173,7 @@ export async function registerNativeClient(
   const body = await readJsonObject(response, 'client registration response');
   if (typeof body.error === 'string') throw serverErrorFrom(body, response.status);
   // RFC 7591 §3.2.1 says 201; some servers answer 200, which carries the same document.
-  if (response.status !== 201 && response.status !== 200) throw new AuthError('invalid_response', `client registration: HTTP ${response.status}`);
+  if (response.status !== 201 && response.status !== 200) throw unusable('client registration', `HTTP ${response.status}`);
   return checkRegistrationResponse(body, metadata.issuer, request);
 }
 
@@ -206,8 +208,8 @@ export async function processClientUpdateResponse(response: HttpResponse, regist
     throw err;
   });
   if (typeof body.error === 'string') throw serverErrorFrom(body, response.status);
-  if (response.status !== 200) throw new AuthError('invalid_response', `client update: HTTP ${response.status}`);
-  if (body.client_id !== registration.client_id) throw new AuthError('invalid_response', `${what}: the client_id is not the registered one`);
+  if (response.status !== 200) throw unusable('client update', `HTTP ${response.status}`);
+  if (body.client_id !== registration.client_id) throw unusable(what, 'the client_id is not the registered one');
   const updated = checkRegistrationResponse(body, registration.issuer, request);
   return {
     ...updated,

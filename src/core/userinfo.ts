@@ -52,6 +52,7 @@ export function userinfoRequest(
  * object, or a `sub` other than `expectedSub` is an {@link AuthError}.
  */
 export async function processUserinfoResponse(response: HttpResponse, expectedSub: string): Promise<Record<string, unknown>> {
+  const what = 'userinfo response';
   if (response.status !== 200) {
     await discardBody(response);
     if (response.status === 401 || response.status === 403) {
@@ -67,16 +68,16 @@ export async function processUserinfoResponse(response: HttpResponse, expectedSu
       }
       throw new ServerError({ error, errorDescription: 'the userinfo endpoint refused the access token', status: response.status });
     }
-    throw new AuthError('invalid_response', `userinfo response: HTTP ${response.status}`);
+    throw new AuthError('invalid_response', `${what}: HTTP ${response.status}`);
   }
   const contentType = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
   if (contentType === 'application/jwt') {
     await discardBody(response);
-    throw new AuthError('not_supported', 'userinfo response: signed or encrypted answers (application/jwt) are not read');
+    throw new AuthError('not_supported', `${what}: signed or encrypted answers (application/jwt) are not read`);
   }
-  const claims = await readJsonObject(response, 'userinfo response');
-  if (typeof claims['sub'] !== 'string') throw new AuthError('invalid_response', 'userinfo response: sub is missing');
-  if (claims['sub'] !== expectedSub) throw new AuthError('invalid_response', "userinfo response: sub is not the ID token's (OIDC Core 5.3.4)");
+  const claims = await readJsonObject(response, what);
+  if (typeof claims['sub'] !== 'string') throw new AuthError('invalid_response', `${what}: sub is missing`);
+  if (claims['sub'] !== expectedSub) throw new AuthError('invalid_response', `${what}: sub is not the ID token's (OIDC Core 5.3.4)`);
   return claims;
 }
 
