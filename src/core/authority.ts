@@ -266,13 +266,8 @@ export async function getCachedJson(
   return value;
 }
 
-function requireEndpoint(doc: Record<string, unknown>, name: string, allowLoopback: boolean, required: boolean): string | undefined {
-  const value = doc[name];
-  if (value === undefined && !required) return undefined;
-  if (typeof value !== 'string') throw new AuthError('discovery_failed', `the discovery document has no ${name}`);
-  parseAuthorityUrl(value, `the discovery document's ${name}`, 'discovery_failed', allowLoopback);
-  return value;
-}
+/** The endpoints the library sends to, each checked when a discovery document has it; `true`: it must. */
+const ENDPOINTS = { authorization_endpoint: true, token_endpoint: true, device_authorization_endpoint: false, jwks_uri: false };
 
 /** Checks that the discovery document speaks for the authority the app configured. */
 function checkDiscoveredIssuer(parsed: ParsedAuthority, issuer: string, allowLoopback: boolean): void {
@@ -298,14 +293,14 @@ function checkedMetadata(parsed: ParsedAuthority, doc: Record<string, unknown>, 
   const issuer = doc.issuer;
   if (typeof issuer !== 'string') throw new AuthError('discovery_failed', 'the discovery document has no issuer');
   checkDiscoveredIssuer(parsed, issuer, allowLoopback);
-  return {
-    ...doc,
-    issuer,
-    authorization_endpoint: requireEndpoint(doc, 'authorization_endpoint', allowLoopback, true)!,
-    token_endpoint: requireEndpoint(doc, 'token_endpoint', allowLoopback, true)!,
-    device_authorization_endpoint: requireEndpoint(doc, 'device_authorization_endpoint', allowLoopback, false),
-    jwks_uri: requireEndpoint(doc, 'jwks_uri', allowLoopback, false),
-  };
+  for (const [name, required] of Object.entries(ENDPOINTS)) {
+    const value = doc[name];
+    if (value === undefined && !required) continue;
+    if (typeof value !== 'string') throw new AuthError('discovery_failed', `the discovery document has no ${name}`);
+    parseAuthorityUrl(value, `the discovery document's ${name}`, 'discovery_failed', allowLoopback);
+  }
+  // A copy: the document in the http cache stays as it was read.
+  return { ...doc } as AuthorityMetadata;
 }
 
 /** Where to send Entra instance discovery for `host`. */
