@@ -131,13 +131,9 @@ export class HttpPipeline {
    */
   async send(url: string, init: HttpRequest, throttleKey?: string): Promise<HttpResponse> {
     const now = Date.now();
-    const cacheKey = throttleKey === undefined ? undefined : `throttle:${throttleKey}`;
-    if (cacheKey !== undefined) {
-      const entry = this.cache.get(cacheKey) as ThrottleEntry | undefined;
-      if (entry && typeof entry.until === 'number' && entry.until > now) {
-        const seconds = Math.ceil((entry.until - now) / 1000);
-        throw new ThrottledError(entry.until, `the server asked to wait ${seconds} s before sending this request again`);
-      }
+    const throttled = throttleKey === undefined ? undefined : this.throttledUntil(throttleKey);
+    if (throttled !== undefined) {
+      throw new ThrottledError(throttled, `the server asked to wait ${Math.ceil((throttled - now) / 1000)} s before sending this request again`);
     }
     let response: HttpResponse;
     try {
@@ -151,11 +147,11 @@ export class HttpPipeline {
       if (aborted) throw new AuthError('cancelled', 'the request was cancelled', { cause: err });
       throw new AuthError('network_error', `the request to ${originOf(url)} failed`, { cause: err });
     }
-    if (cacheKey !== undefined && isThrottlingStatus(response.status)) {
+    if (throttleKey !== undefined && isThrottlingStatus(response.status)) {
       // Entra's 429 often comes without Retry-After; sending again at once only prolongs it. A GET
       // (discovery) waits only when asked: MSAL for Python throttles POSTs alone.
       const until = parseRetryAfter(response.headers.get('retry-after'), now) ?? (init.method === 'POST' ? now + DEFAULT_THROTTLE_MS : now);
-      if (until > now) this.cache.set(cacheKey, { until: Math.min(until, now + MAX_THROTTLE_MS) });
+      if (until > now) this.cache.set(`throttle:${throttleKey}`, { until: Math.min(until, now + MAX_THROTTLE_MS) } satisfies ThrottleEntry);
     }
     return response;
   }
