@@ -96,7 +96,8 @@ export function parseDeviceAuthorizationResponse(body: Record<string, unknown>, 
 /** Waits `ms`, or rejects with `cancelled` as soon as `signal` aborts. */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AuthError('cancelled', 'cancelled'));
+    const cancelled = () => reject(new AuthError('cancelled', 'cancelled'));
+    if (signal?.aborted) return cancelled();
     // Clamped: a longer delay (an expires_in of months) would overflow and fire after 1 ms.
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
@@ -104,7 +105,7 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
     }, Math.min(ms, MAX_TIMER_MS));
     const onAbort = () => {
       clearTimeout(timer);
-      reject(new AuthError('cancelled', 'cancelled'));
+      cancelled();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
