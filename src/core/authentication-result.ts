@@ -96,7 +96,7 @@ export function resultFromCache(
 ): AuthenticationResult {
   const expiresOn = Number(entry.expires_on);
   const idToken = account
-    ? app.tokenCache.findIdToken({ homeAccountId: account.homeAccountId, environments: [...authority.aliases], clientId: app.clientId, realm: entry.realm })
+    ? app.tokenCache.findIdToken({ homeAccountId: account.homeAccountId, environments: authority.aliases, clientId: app.clientId, realm: entry.realm })
     : undefined;
   return {
     accessToken: entry.secret,

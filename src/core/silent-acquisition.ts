@@ -71,7 +71,7 @@ export function refreshTokensToTry(
   cache: TokenCache,
   clientId: string,
   homeAccountId: string,
-  environments: string[],
+  environments: readonly string[],
 ): { unknownApp: RefreshTokenEntity[]; known: RefreshTokenEntity[] } {
   const query = { homeAccountId, environments, clientId };
   const metadata = cache.findAppMetadata(query);
@@ -146,7 +146,7 @@ function findCachedAccessToken(app: SilentContext, { authority, account, scopes,
   // No scopes means the OpenID scopes alone: a token for the userinfo endpoint, cached like any other.
   const query = {
     homeAccountId: account.homeAccountId,
-    environments: [...authority.aliases],
+    environments: authority.aliases,
     clientId: app.clientId,
     scopes: searchScopesFor(scopes, app.excludeScopes),
     // A key-bound token (a DPoP token, MSAL's `data.key_id` of an SSH certificate) is served only
@@ -198,7 +198,7 @@ export async function acquireSilently(app: SilentContext, request: SilentRequest
  * sent nor removed, and with nothing else to send the answer is the same as with no refresh token.
  */
 async function refreshSilently(app: SilentContext, { authority, account, scopes, options, correlationId, dpop }: SilentRequest): Promise<AuthenticationResult | undefined> {
-  const candidates = refreshTokensToTry(app.tokenCache, app.clientId, account.homeAccountId, [...authority.aliases]);
+  const candidates = refreshTokensToTry(app.tokenCache, app.clientId, account.homeAccountId, authority.aliases);
   const usable = (entries: RefreshTokenEntity[]) => entries.filter((entry) => refreshTokenUsableWith(entry, dpop));
   const unknownApp = usable(candidates.unknownApp);
   const known = usable(candidates.known);
