@@ -108,7 +108,8 @@ function originOf(url: string): string {
 }
 
 function isAbortError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && ((err as { name?: string }).name === 'AbortError' || (err as { name?: string }).name === 'TimeoutError');
+  const name = (err as { name?: unknown } | null | undefined)?.name;
+  return name === 'AbortError' || name === 'TimeoutError';
 }
 
 /**
