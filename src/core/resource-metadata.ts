@@ -248,8 +248,8 @@ export function authorizationServerMetadataUrls(issuer: string): string[] {
   return [at(`${OAUTH_AS_WELL_KNOWN}${path}`), at(`${OPENID_WELL_KNOWN}${path}`), at(`${path}${OPENID_WELL_KNOWN}`)];
 }
 
-const AS_ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'jwks_uri', 'device_authorization_endpoint'] as const;
-const AS_REQUIRED: ReadonlySet<string> = new Set(['authorization_endpoint', 'token_endpoint']);
+/** The endpoints this client would send to, each checked when the metadata has it; `true`: it must. */
+const AS_ENDPOINTS = { authorization_endpoint: true, token_endpoint: true, registration_endpoint: false, jwks_uri: false, device_authorization_endpoint: false };
 
 /**
  * Checks an authorization server's metadata read for `issuer` (RFC 8414 §3.3): `issuer` is
@@ -262,8 +262,8 @@ export function checkAuthorizationServerMetadata(doc: Record<string, unknown>, i
   if (doc.issuer !== issuer) {
     throw new AuthError('discovery_failed', `${what} names the issuer ${typeof doc.issuer === 'string' ? describeUrl(doc.issuer) : '<none>'}, not ${describeUrl(issuer)}`);
   }
-  for (const name of AS_ENDPOINTS) {
-    if (doc[name] === undefined && !AS_REQUIRED.has(name)) continue;
+  for (const [name, required] of Object.entries(AS_ENDPOINTS)) {
+    if (doc[name] === undefined && !required) continue;
     if (doc[name] === undefined) throw new AuthError('discovery_failed', `${what} has no ${name}`);
     parseSecureUrl(doc[name], `${what}'s ${name}`, 'discovery_failed', options);
   }
