@@ -75,11 +75,9 @@ export interface TokenClientConfig {
   appVersion?: string;
 }
 
-/** Form values left out of the body: absent and empty ones (servers read `scope=` as a scope). */
-function formBody(form: Record<string, string | undefined>): string {
-  const body = new URLSearchParams();
-  for (const [name, value] of Object.entries(form)) if (value !== undefined && value !== '') body.set(name, value);
-  return body.toString();
+/** The parameters a request sends: absent and empty values are left out (servers read `scope=` as a scope). */
+export function presentParams(params: Record<string, string | undefined>): [string, string][] {
+  return Object.entries(params).filter((param): param is [string, string] => param[1] !== undefined && param[1] !== '');
 }
 
 /**
@@ -133,7 +131,7 @@ export class TokenClient {
       {
         method: 'POST',
         headers: { ...this.headers(options.correlationId), 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', ...options.headers },
-        body: formBody(form),
+        body: new URLSearchParams(presentParams(form)).toString(),
         signal: options.signal,
       },
       options.throttleKey,

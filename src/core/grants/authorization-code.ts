@@ -9,7 +9,7 @@ import type { DpopKey } from '../dpop.js';
 import { AuthError, ServerError } from '../errors.js';
 import { setMember } from '../json.js';
 import { mergeRequestData, refuseOwnedParameters } from '../options.js';
-import type { IdTokenChecks, SentTokenRequest, TokenClient, TokenGrantOptions, TokenGrantResult } from '../token-client.js';
+import { type IdTokenChecks, presentParams, type SentTokenRequest, type TokenClient, type TokenGrantOptions, type TokenGrantResult } from '../token-client.js';
 
 export const AUTHORIZATION_CODE_GRANT = 'authorization_code';
 
@@ -86,7 +86,7 @@ export function buildAuthorizationUrl(authority: Authority, clientId: string, sc
     code_challenge_method: options.codeChallenge ? (options.codeChallengeMethod ?? 'S256') : undefined,
     ...options.extraQueryParameters,
   };
-  for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== '') url.searchParams.set(name, value);
+  for (const [name, value] of presentParams(params)) url.searchParams.set(name, value);
   return url.toString();
 }
 
