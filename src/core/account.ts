@@ -3,6 +3,7 @@
  * entities and token responses.
  */
 import type { JWTPayload } from 'jose';
+import { nonEmptyString } from './json.js';
 
 /** A signed-in account, as `getAccounts()` returns it (MSAL's account dict, camelCase). */
 export interface Account {
@@ -52,10 +53,7 @@ export interface AuthenticationResult {
  * lookup all read it here.
  */
 export function usernameFromClaims(claims: Record<string, unknown>): string | undefined {
-  for (const name of ['preferred_username', 'upn', 'email'] as const) {
-    const value = claims[name];
-    if (typeof value === 'string' && value !== '') return value;
-  }
   const emails = claims['emails'];
-  return Array.isArray(emails) && typeof emails[0] === 'string' && emails[0] !== '' ? emails[0] : undefined;
+  const candidates = [claims['preferred_username'], claims['upn'], claims['email'], Array.isArray(emails) ? emails[0] : undefined];
+  return candidates.map(nonEmptyString).find((name) => name !== undefined);
 }

@@ -10,15 +10,11 @@ import { type Account, type AuthenticationResult, usernameFromClaims } from './a
 import type { Authority } from './authority.js';
 import type { AccessTokenEntity, AccountEntity, IdTokenEntity } from './cache/schema.js';
 import type { TokenCache } from './cache/token-cache.js';
+import { nowSeconds } from './cache/values.js';
 import { cacheRealmOf } from './cache-realm.js';
 import { parseScopeString } from './scopes.js';
 import type { TokenGrantResult } from './token-client.js';
 import type { AccountProfile } from './userinfo.js';
-
-/** The clock of results and cache rules, in epoch seconds. */
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
 
 /** A cache entry's epoch-seconds field as a Date; undefined when absent or unreadable (a damaged cache). */
 function dateFromSeconds(value: string | undefined): Date | undefined {
@@ -100,7 +96,7 @@ export function resultFromCache(
 ): AuthenticationResult {
   const expiresOn = Number(entry.expires_on);
   const idToken = account
-    ? app.tokenCache.findIdToken({ homeAccountId: account.homeAccountId, environments: [...authority.aliases], clientId: app.clientId, realm: entry.realm })
+    ? app.tokenCache.findIdToken({ homeAccountId: account.homeAccountId, environments: authority.aliases, clientId: app.clientId, realm: entry.realm })
     : undefined;
   return {
     accessToken: entry.secret,
@@ -162,6 +158,7 @@ export function storeAndBuildResult(app: ResultCache, authority: Authority, gran
     keyId: options.dpopKeyId,
   });
   const issuedAt = nowSeconds();
+  const inSeconds = (seconds: number | undefined) => (seconds === undefined ? undefined : new Date((issuedAt + seconds) * 1000));
   const homeAccountId = written.homeAccountId;
   const accountEntity = homeAccountId
     ? app.tokenCache.getAccounts({ homeAccountId, environments: [authority.instance] })[0]
@@ -170,9 +167,9 @@ export function storeAndBuildResult(app: ResultCache, authority: Authority, gran
     accessToken: response.access_token,
     tokenType: response.token_type,
     expiresIn: response.expires_in,
-    expiresOn: new Date((issuedAt + response.expires_in) * 1000),
-    extExpiresOn: response.ext_expires_in !== undefined ? new Date((issuedAt + response.ext_expires_in) * 1000) : undefined,
-    refreshOn: response.refresh_in !== undefined ? new Date((issuedAt + response.refresh_in) * 1000) : undefined,
+    expiresOn: inSeconds(response.expires_in)!,
+    extExpiresOn: inSeconds(response.ext_expires_in),
+    refreshOn: inSeconds(response.refresh_in),
     idToken: response.id_token,
     idTokenClaims,
     account: accountEntity ? toAccount(accountEntity) : homeAccountId ? accountFromClaims(homeAccountId, authority, idTokenClaims, data) : undefined,

@@ -3,10 +3,11 @@
  * OpenID Connect metadata (tenant discovery, with Entra instance discovery in front of unknown
  * hosts) and checking issuers, including Entra's `{tenantid}` placeholder.
  */
-import { AuthError } from './errors.js';
-import { type HttpCache, type HttpPipeline, readJsonObject } from './http.js';
+import { AuthError, type AuthErrorCode } from './errors.js';
+import { discardBody, getJson, type HttpCache, type HttpPipeline, readJsonObject } from './http.js';
 import { describeUrl, type LogContext } from './logger.js';
 import { isJsonObject } from './json.js';
+import { isLoopbackHost, parseSecureUrl } from './secure-url.js';
 
 /** Kinds of authority, as MSAL distinguishes them. */
 export type AuthorityType = 'AAD' | 'B2C' | 'CIAM' | 'ADFS' | 'OIDC';
@@ -40,16 +41,16 @@ export class AuthorityBuilder {
 }
 
 /** The host MSAL asks to validate unknown Entra hosts. */
-export const WORLD_WIDE_HOST = 'login.microsoftonline.com';
+export const WORLD_WIDE_HOST = AZURE_PUBLIC;
 
 /**
  * Microsoft Entra clouds: each group lists the hosts that serve the same accounts, the first one
  * being the preferred host. Tokens cached under one alias are found under the others.
  */
 const CLOUD_ALIAS_GROUPS: readonly (readonly string[])[] = [
-  ['login.microsoftonline.com', 'login.windows.net', 'login.microsoft.com', 'sts.windows.net'],
-  ['login.partner.microsoftonline.cn', 'login.chinacloudapi.cn'],
-  ['login.microsoftonline.us', 'login.usgovcloudapi.net'],
+  [AZURE_PUBLIC, 'login.windows.net', 'login.microsoft.com', 'sts.windows.net'],
+  ['login.partner.microsoftonline.cn', AZURE_CHINA],
+  [AZURE_US_GOVERNMENT, 'login.usgovcloudapi.net'],
   ['login-us.microsoftonline.com'],
   ['login.microsoftonline.de'],
 ];
@@ -88,37 +89,19 @@ export interface AuthorityOptions {
   allowInsecureLoopbackAuthority?: boolean;
 }
 
-/**
- * Loopback host names as `URL.hostname` gives them. `[::ffff:7f00:1]` is `[::ffff:127.0.0.1]`
- * (the IPv4-mapped form of 127.0.0.1, the same socket): browsers do not treat it as localhost,
- * which lets an editor in a browser (code-server) open it directly rather than through its proxy.
- */
-export function isLoopbackHost(hostname: string): boolean {
-  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]' || hostname === '[::ffff:7f00:1]';
-}
-
 function fail(message: string): never {
   throw new AuthError('invalid_authority', message);
 }
 
-/** Parses and checks an authority URL; returns it without a trailing slash. */
-function parseAuthorityUrl(value: string, allowLoopback: boolean): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    fail(`the authority must be an absolute URL`);
-  }
-  if (url.search || url.hash) fail('the authority must not carry a query or a fragment');
-  if (url.username || url.password) fail('the authority must not carry credentials');
-  const loopback = isLoopbackHost(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback && allowLoopback)) {
-    fail(
-      loopback
-        ? 'an http authority on a loopback host needs allowInsecureLoopbackAuthority: true'
-        : 'the authority must use https',
-    );
-  }
+/** One of the authority's URLs (itself, its issuer, an endpoint): {@link parseSecureUrl} under its loopback opt-in. */
+function parseAuthorityUrl(value: unknown, what: string, code: AuthErrorCode, allowLoopback: boolean): URL {
+  return parseSecureUrl(value, what, code, { allowInsecureLoopbackHttp: allowLoopback }, 'allowInsecureLoopbackAuthority');
+}
+
+/** The authority or its issuer: also without a query; returned without a trailing slash. */
+function parseIssuerUrl(value: unknown, what: string, code: AuthErrorCode, allowLoopback: boolean): URL {
+  const url = parseAuthorityUrl(value, what, code, allowLoopback);
+  if (url.search) throw new AuthError(code, `${what} must not carry a query`);
   url.pathname = url.pathname.replace(/\/+$/, '');
   return url;
 }
@@ -187,12 +170,17 @@ export interface ParsedAuthority {
   discoveryUrl: string;
 }
 
+/** One of Microsoft's authorities, its URL cut to `path`: discovery is under it (under `v2.0` but for ADFS). */
+function microsoftAuthority(url: URL, type: AuthorityType, tenant: string, path: string): ParsedAuthority {
+  url.pathname = `/${path}`;
+  return { url, type, tenant, discoveryUrl: `${url.origin}/${path}${type === 'ADFS' ? '' : '/v2.0'}/.well-known/openid-configuration` };
+}
+
 /** Classifies an authority without network access: Entra, B2C, CIAM, ADFS or generic OIDC. */
 export function parseAuthority(options: AuthorityOptions): ParsedAuthority {
   const allowLoopback = options.allowInsecureLoopbackAuthority === true;
   if (options.oidcAuthority !== undefined) {
-    if (typeof options.oidcAuthority !== 'string') fail('oidcAuthority must be a URL string');
-    const url = parseAuthorityUrl(options.oidcAuthority, allowLoopback);
+    const url = parseIssuerUrl(options.oidcAuthority, 'oidcAuthority', 'invalid_authority', allowLoopback);
     return {
       url,
       type: 'OIDC',
@@ -203,22 +191,17 @@ export function parseAuthority(options: AuthorityOptions): ParsedAuthority {
   const given = options.authority instanceof AuthorityBuilder ? options.authority.toString() : options.authority;
   // Never String() of anything else: an object or a boolean must not become a host name.
   if (given !== undefined && typeof given !== 'string') fail('the authority must be a URL string or an AuthorityBuilder');
-  const url = parseAuthorityUrl(given ?? `https://${WORLD_WIDE_HOST}/common`, allowLoopback);
+  const url = parseIssuerUrl(given ?? `https://${WORLD_WIDE_HOST}/common`, 'the authority', 'invalid_authority', allowLoopback);
   const segments = pathSegments(url);
   const host = url.hostname.toLowerCase();
-  const base = `${url.origin}`;
   if (host.endsWith('.ciamlogin.com')) {
     // CIAM authorities may omit the tenant: https://contoso.ciamlogin.com/ means contoso.onmicrosoft.com.
     const tenant = segments[0] ?? `${host.split('.')[0]}.onmicrosoft.com`;
-    url.pathname = `/${tenant}`;
-    return { url, type: 'CIAM', tenant, discoveryUrl: `${base}/${tenant}/v2.0/.well-known/openid-configuration` };
+    return microsoftAuthority(url, 'CIAM', tenant, tenant);
   }
   if (segments.length === 0) fail('the authority must name a tenant, for example https://login.microsoftonline.com/common');
   const tenant = segments[0];
-  if (tenant.toLowerCase() === 'adfs') {
-    url.pathname = '/adfs';
-    return { url, type: 'ADFS', tenant: 'adfs', discoveryUrl: `${base}/adfs/.well-known/openid-configuration` };
-  }
+  if (tenant.toLowerCase() === 'adfs') return microsoftAuthority(url, 'ADFS', 'adfs', 'adfs');
   // B2C's older `tfp` form (https://<tenant>.b2clogin.com/tfp/<tenant>/<policy>) puts the tenant
   // second: the policy is then the third segment, and discovery is at the whole path, as MSAL
   // for Python asks it. The cache realm is unaffected: it comes from the discovered token
@@ -228,12 +211,9 @@ export function parseAuthority(options: AuthorityOptions): ParsedAuthority {
   const isB2c = host.endsWith('.b2clogin.com') || (segments.length > policyIndex && /^b2c_/i.test(segments[policyIndex]));
   if (isB2c) {
     if (segments.length <= policyIndex) fail('a B2C authority must name its policy: https://<tenant>.b2clogin.com/<tenant>/<policy>');
-    const policyPath = segments.slice(0, policyIndex + 1).join('/');
-    url.pathname = `/${policyPath}`;
-    return { url, type: 'B2C', tenant: segments[policyIndex - 1], discoveryUrl: `${base}/${policyPath}/v2.0/.well-known/openid-configuration` };
+    return microsoftAuthority(url, 'B2C', segments[policyIndex - 1], segments.slice(0, policyIndex + 1).join('/'));
   }
-  url.pathname = `/${tenant}`;
-  return { url, type: 'AAD', tenant, discoveryUrl: `${base}/${tenant}/v2.0/.well-known/openid-configuration` };
+  return microsoftAuthority(url, 'AAD', tenant, tenant);
 }
 
 /** How long discovery documents are kept in the http cache. */
@@ -249,9 +229,8 @@ function readCachedDocument(cache: HttpCache, url: string): Record<string, unkno
   // The caller persists the http cache: an entry may come back as anything. Only a fresh JSON
   // object is served; anything else is fetched again (and then overwritten), never trusted.
   const cached = cache.get(`json:${url}`) as Partial<CachedDocument> | null | undefined;
-  if (typeof cached !== 'object' || cached === null || typeof cached.expiresAt !== 'number' || !(cached.expiresAt > Date.now())) return undefined;
-  const value: unknown = cached.value;
-  return isJsonObject(value) ? value : undefined;
+  if (!(typeof cached?.expiresAt === 'number' && cached.expiresAt > Date.now())) return undefined;
+  return isJsonObject(cached.value) ? cached.value : undefined;
 }
 
 function storeCachedDocument(cache: HttpCache, url: string, value: Record<string, unknown>, ttlMs = METADATA_TTL_MS): void {
@@ -274,9 +253,9 @@ export async function getCachedJson(
 ): Promise<Record<string, unknown>> {
   const cached = options.refresh ? undefined : readCachedDocument(cache, url);
   if (cached) return cached;
-  const response = await pipeline.send(url, { method: 'GET', headers: { accept: 'application/json', ...options.headers } }, `GET ${url}`);
+  const response = await getJson(pipeline, url, { headers: options.headers, throttleKey: `GET ${url}` });
   if (response.status !== 200) {
-    await response.body?.cancel().catch(() => undefined);
+    await discardBody(response);
     throw new AuthError('discovery_failed', `${what}: HTTP ${response.status} from ${describeUrl(url)}`);
   }
   const value = await readJsonObject(response, what).catch((err: unknown) => {
@@ -287,26 +266,12 @@ export async function getCachedJson(
   return value;
 }
 
-function requireEndpoint(doc: Record<string, unknown>, name: string, allowLoopback: boolean, required: boolean): string | undefined {
-  const value = doc[name];
-  if (value === undefined && !required) return undefined;
-  if (typeof value !== 'string') throw new AuthError('discovery_failed', `the discovery document has no ${name}`);
-  try {
-    parseAuthorityUrl(value.split('?')[0], allowLoopback);
-  } catch {
-    throw new AuthError('discovery_failed', `the discovery document's ${name} is not an https URL`);
-  }
-  return value;
-}
+/** The endpoints the library sends to, each checked when a discovery document has it; `true`: it must. */
+const ENDPOINTS = { authorization_endpoint: true, token_endpoint: true, device_authorization_endpoint: false, jwks_uri: false };
 
 /** Checks that the discovery document speaks for the authority the app configured. */
 function checkDiscoveredIssuer(parsed: ParsedAuthority, issuer: string, allowLoopback: boolean): void {
-  let issuerUrl: URL;
-  try {
-    issuerUrl = parseAuthorityUrl(issuer, allowLoopback);
-  } catch {
-    throw new AuthError('discovery_failed', 'the discovery document has no valid issuer');
-  }
+  const issuerUrl = parseIssuerUrl(issuer, "the discovery document's issuer", 'discovery_failed', allowLoopback);
   if (parsed.type === 'OIDC') {
     const expected = withoutTrailingSlash(parsed.url);
     if (issuer.replace(/\/+$/, '') !== expected) {
@@ -328,14 +293,14 @@ function checkedMetadata(parsed: ParsedAuthority, doc: Record<string, unknown>, 
   const issuer = doc.issuer;
   if (typeof issuer !== 'string') throw new AuthError('discovery_failed', 'the discovery document has no issuer');
   checkDiscoveredIssuer(parsed, issuer, allowLoopback);
-  return {
-    ...doc,
-    issuer,
-    authorization_endpoint: requireEndpoint(doc, 'authorization_endpoint', allowLoopback, true)!,
-    token_endpoint: requireEndpoint(doc, 'token_endpoint', allowLoopback, true)!,
-    device_authorization_endpoint: requireEndpoint(doc, 'device_authorization_endpoint', allowLoopback, false),
-    jwks_uri: requireEndpoint(doc, 'jwks_uri', allowLoopback, false),
-  };
+  for (const [name, required] of Object.entries(ENDPOINTS)) {
+    const value = doc[name];
+    if (value === undefined && !required) continue;
+    if (typeof value !== 'string') throw new AuthError('discovery_failed', `the discovery document has no ${name}`);
+    parseAuthorityUrl(value, `the discovery document's ${name}`, 'discovery_failed', allowLoopback);
+  }
+  // A copy: the document in the http cache stays as it was read.
+  return { ...doc } as AuthorityMetadata;
 }
 
 /** Where to send Entra instance discovery for `host`. */
@@ -358,7 +323,7 @@ async function discoverInstance(
   let doc = readCachedDocument(cache, url);
   if (!doc) {
     // Not getCachedJson: an unknown host is answered with a 400 whose body says invalid_instance.
-    const response = await pipeline.send(url, { method: 'GET', headers: { accept: 'application/json' } }, `GET ${url}`);
+    const response = await getJson(pipeline, url, { throttleKey: `GET ${url}` });
     const body = await readJsonObject(response, 'instance discovery').catch(() => undefined);
     if (body && body.error === 'invalid_instance') {
       throw new AuthError('invalid_authority', `${parsed.url.host} is not a known Microsoft Entra host; set validateAuthority: false to use it anyway`);
@@ -368,11 +333,7 @@ async function discoverInstance(
     storeCachedDocument(cache, url, doc);
   }
   const tenantDiscoveryUrl = typeof doc.tenant_discovery_endpoint === 'string' ? doc.tenant_discovery_endpoint : parsed.discoveryUrl;
-  try {
-    parseAuthorityUrl(tenantDiscoveryUrl.split('?')[0], allowLoopback);
-  } catch {
-    throw new AuthError('discovery_failed', "instance discovery's tenant_discovery_endpoint is not an https URL");
-  }
+  parseAuthorityUrl(tenantDiscoveryUrl, "instance discovery's tenant_discovery_endpoint", 'discovery_failed', allowLoopback);
   const host = parsed.url.host;
   // The answer is outside input: entries may be anything, aliases anything but strings.
   const groups: unknown[] = Array.isArray(doc.metadata) ? doc.metadata : [];
@@ -398,10 +359,8 @@ export async function resolveAuthority(
   const allowLoopback = options.allowInsecureLoopbackAuthority === true;
   let discoveryUrl = parsed.discoveryUrl;
   let aliases = aliasesOf(parsed.url.host);
-  const knownHost = KNOWN_HOSTS.has(parsed.url.hostname);
-  const wantsInstanceDiscovery =
-    parsed.type === 'AAD' && options.instanceDiscovery !== false && (options.validateAuthority !== false || knownHost);
-  if (wantsInstanceDiscovery && !knownHost) {
+  // Known clouds need no validation; any other Entra host is asked about unless told not to.
+  if (parsed.type === 'AAD' && options.instanceDiscovery !== false && options.validateAuthority !== false && !KNOWN_HOSTS.has(parsed.url.hostname)) {
     const found = await discoverInstance(pipeline, cache, parsed, allowLoopback);
     discoveryUrl = found.tenantDiscoveryUrl;
     aliases = found.aliases;

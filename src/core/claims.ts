@@ -3,6 +3,7 @@
  * `access_token.xms_cc`) into the claims challenge a resource sent.
  */
 import { AuthError } from './errors.js';
+import { isJsonObject } from './json.js';
 
 export function mergeClaims(capabilities: readonly string[] | undefined, claimsChallenge: string | undefined): string | undefined {
   if (!capabilities || capabilities.length === 0) return claimsChallenge || undefined;
@@ -13,7 +14,7 @@ export function mergeClaims(capabilities: readonly string[] | undefined, claimsC
     } catch {
       throw new AuthError('invalid_argument', 'the claims challenge is not JSON');
     }
-    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+    if (!isJsonObject(claims)) {
       throw new AuthError('invalid_argument', 'the claims challenge is not a JSON object');
     }
   }

@@ -11,11 +11,12 @@
  * secret-based authentication, redirect URIs other than ours) is a typed error, never a value the
  * caller might store.
  */
-import { isLoopbackHost } from './authority.js';
 import { AuthError, ServerError } from './errors.js';
 import { type FetchLike, HttpPipeline, type HttpResponse, readJsonObject } from './http.js';
+import { isStringArray, nonEmptyString } from './json.js';
 import { describeUrl } from './logger.js';
-import { type AuthorizationServerMetadata, parseSecureUrl, type ResourceDiscoveryOptions } from './resource-metadata.js';
+import type { AuthorizationServerMetadata, ResourceDiscoveryOptions } from './resource-metadata.js';
+import { isLoopbackHost, parseSecureUrl } from './secure-url.js';
 import { serverErrorFrom } from './token-response.js';
 
 /** What the caller says about the client to register. */
@@ -66,17 +67,21 @@ const FORBIDDEN_SCHEMES: ReadonlySet<string> = new Set(['javascript:', 'data:', 
  * (a claimed URI, as an editor in a browser has), or http on a loopback host; never a fragment.
  */
 function checkRedirectUri(value: string): void {
+  const refuse = (problem: string) => new AuthError('invalid_argument', `a redirect URI ${problem}`);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new AuthError('invalid_argument', 'a redirect URI is not an absolute URI');
+    throw refuse('is not an absolute URI');
   }
-  if (url.hash || value.includes('#')) throw new AuthError('invalid_argument', 'a redirect URI must not carry a fragment');
-  if (FORBIDDEN_SCHEMES.has(url.protocol)) throw new AuthError('invalid_argument', `a redirect URI must not use ${url.protocol}`);
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new AuthError('invalid_argument', 'an http redirect URI must name a loopback host (RFC 8252 §7.3)');
-  }
+  if (url.hash || value.includes('#')) throw refuse('must not carry a fragment');
+  if (FORBIDDEN_SCHEMES.has(url.protocol)) throw refuse(`must not use ${url.protocol}`);
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) throw refuse('with http must name a loopback host (RFC 8252 §7.3)');
+}
+
+/** An answer of the registration endpoint that this client cannot use. */
+function unusable(what: string, problem: string): AuthError {
+  return new AuthError('invalid_response', `${what}: ${problem}`);
 }
 
 /** The registration request's JSON body (RFC 7591 §2). */
@@ -105,29 +110,27 @@ export function nativeClientRegistrationRequest(options: NativeClientRegistratio
  */
 export function checkRegistrationResponse(body: Record<string, unknown>, issuer: string, request: Record<string, unknown>): NativeClientRegistration {
   const what = 'client registration response';
-  const clientId = body.client_id;
-  if (typeof clientId !== 'string' || clientId === '') throw new AuthError('invalid_response', `${what} has no client_id`);
+  const clientId = nonEmptyString(body.client_id);
+  if (!clientId) throw unusable(what, 'it has no client_id');
   const method = body.token_endpoint_auth_method;
-  if (method !== undefined && method !== 'none') {
-    throw new AuthError('invalid_response', `${what}: the server registered token_endpoint_auth_method ${String(method)}, not none`);
-  }
+  if (method !== undefined && method !== 'none') throw unusable(what, `the server registered token_endpoint_auth_method ${String(method)}, not none`);
   const asked = request.redirect_uris as string[];
   const redirects = body.redirect_uris;
   if (redirects !== undefined) {
-    if (!Array.isArray(redirects) || !redirects.every((uri) => typeof uri === 'string')) throw new AuthError('invalid_response', `${what}: redirect_uris is not an array of strings`);
-    if (!asked.every((uri) => redirects.includes(uri))) throw new AuthError('invalid_response', `${what}: the server did not register every redirect URI`);
+    if (!isStringArray(redirects)) throw unusable(what, 'redirect_uris is not an array of strings');
+    if (!asked.every((uri) => redirects.includes(uri))) throw unusable(what, 'the server did not register every redirect URI');
   }
   const grants = body.grant_types;
   if (grants !== undefined) {
-    if (!Array.isArray(grants) || !grants.every((grant) => typeof grant === 'string')) throw new AuthError('invalid_response', `${what}: grant_types is not an array of strings`);
-    if (!grants.includes('authorization_code')) throw new AuthError('invalid_response', `${what}: the server did not grant authorization_code`);
+    if (!isStringArray(grants)) throw unusable(what, 'grant_types is not an array of strings');
+    if (!grants.includes('authorization_code')) throw unusable(what, 'the server did not grant authorization_code');
   }
   const registration: NativeClientRegistration = {
     issuer,
     client_id: clientId,
-    redirect_uris: [...((redirects as string[] | undefined) ?? asked)],
+    redirect_uris: [...(redirects ?? asked)],
     token_endpoint_auth_method: 'none',
-    grant_types: [...((grants as string[] | undefined) ?? GRANT_TYPES)],
+    grant_types: [...(grants ?? GRANT_TYPES)],
   };
   if (typeof body.client_id_issued_at === 'number') registration.client_id_issued_at = body.client_id_issued_at;
   if (typeof body.registration_client_uri === 'string' && typeof body.registration_access_token === 'string') {
@@ -135,6 +138,20 @@ export function checkRegistrationResponse(body: Record<string, unknown>, issuer:
     registration.registration_access_token = body.registration_access_token;
   }
   return registration;
+}
+
+/** Sends a client's metadata as JSON (RFC 7591 POST, RFC 7592 PUT), with the bearer token the server asks for, if any. */
+function sendClientMetadata(
+  fetchLike: FetchLike,
+  method: 'POST' | 'PUT',
+  endpoint: string,
+  request: Record<string, unknown>,
+  token: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<HttpResponse> {
+  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  return new HttpPipeline(fetchLike, new Map()).send(endpoint, { method, headers, body: JSON.stringify(request), signal });
 }
 
 /**
@@ -152,20 +169,17 @@ export async function registerNativeClient(
   }
   const endpoint = parseSecureUrl(metadata.registration_endpoint, 'the registration endpoint', 'discovery_failed', options).href;
   const request = nativeClientRegistrationRequest(options);
-  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
-  if (options.initialAccessToken) headers.authorization = `Bearer ${options.initialAccessToken}`;
-  const pipeline = new HttpPipeline(fetchLike, new Map());
-  const response = await pipeline.send(endpoint, { method: 'POST', headers, body: JSON.stringify(request), ...(options.signal ? { signal: options.signal } : {}) });
+  const response = await sendClientMetadata(fetchLike, 'POST', endpoint, request, options.initialAccessToken, options.signal);
   const body = await readJsonObject(response, 'client registration response');
   if (typeof body.error === 'string') throw serverErrorFrom(body, response.status);
   // RFC 7591 §3.2.1 says 201; some servers answer 200, which carries the same document.
-  if (response.status !== 201 && response.status !== 200) throw new AuthError('invalid_response', `client registration: HTTP ${response.status}`);
+  if (response.status !== 201 && response.status !== 200) throw unusable('client registration', `HTTP ${response.status}`);
   return checkRegistrationResponse(body, metadata.issuer, request);
 }
 
 /** Whether the server gave what RFC 7592 management needs: a client configuration endpoint and its token. */
 export function isManageableRegistration(registration: NativeClientRegistration): registration is ManageableClientRegistration {
-  return typeof registration.registration_client_uri === 'string' && registration.registration_client_uri !== '' && typeof registration.registration_access_token === 'string' && registration.registration_access_token !== '';
+  return nonEmptyString(registration.registration_client_uri) !== undefined && nonEmptyString(registration.registration_access_token) !== undefined;
 }
 
 /**
@@ -194,15 +208,14 @@ export async function processClientUpdateResponse(response: HttpResponse, regist
     throw err;
   });
   if (typeof body.error === 'string') throw serverErrorFrom(body, response.status);
-  if (response.status !== 200) throw new AuthError('invalid_response', `client update: HTTP ${response.status}`);
-  if (body.client_id !== registration.client_id) throw new AuthError('invalid_response', `${what}: the client_id is not the registered one`);
+  if (response.status !== 200) throw unusable('client update', `HTTP ${response.status}`);
+  if (body.client_id !== registration.client_id) throw unusable(what, 'the client_id is not the registered one');
   const updated = checkRegistrationResponse(body, registration.issuer, request);
-  const text = (name: string) => (typeof body[name] === 'string' && body[name] !== '' ? (body[name] as string) : undefined);
   return {
     ...updated,
     ...(registration.client_id_issued_at === undefined || updated.client_id_issued_at !== undefined ? {} : { client_id_issued_at: registration.client_id_issued_at }),
-    registration_client_uri: text('registration_client_uri') ?? registration.registration_client_uri,
-    registration_access_token: text('registration_access_token') ?? registration.registration_access_token,
+    registration_client_uri: nonEmptyString(body.registration_client_uri) ?? registration.registration_client_uri,
+    registration_access_token: nonEmptyString(body.registration_access_token) ?? registration.registration_access_token,
   };
 }
 
@@ -224,8 +237,6 @@ export async function updateNativeClient(
   }
   const endpoint = parseSecureUrl(registration.registration_client_uri, 'the client configuration endpoint', 'invalid_argument', options).href;
   const request = nativeClientUpdateRequest(registration, options);
-  const headers = { accept: 'application/json', 'content-type': 'application/json', authorization: `Bearer ${registration.registration_access_token}` };
-  const pipeline = new HttpPipeline(fetchLike, new Map());
-  const response = await pipeline.send(endpoint, { method: 'PUT', headers, body: JSON.stringify(request), ...(options.signal ? { signal: options.signal } : {}) });
+  const response = await sendClientMetadata(fetchLike, 'PUT', endpoint, request, registration.registration_access_token, options.signal);
   return processClientUpdateResponse(response, registration, request);
 }

@@ -79,36 +79,32 @@ export interface ServerErrorFields {
   retryAfter?: number;
 }
 
+/** The fields a {@link ServerError} copies from its {@link ServerErrorFields}: every one, the compiler holds the list to it. */
+const SERVER_ERROR_FIELDS: Readonly<Record<keyof ServerErrorFields, true>> = {
+  error: true, errorDescription: true, errorCodes: true, suberror: true, claims: true, correlationId: true, traceId: true,
+  timestamp: true, status: true, grantType: true, errorAdditionalInfo: true, retryAfter: true,
+};
+
 /** An OAuth 2.0 / OpenID Connect error returned by the authorization server. */
 export class ServerError extends AuthError {
   override readonly name: string = 'ServerError';
-  readonly error: string;
-  readonly errorDescription?: string;
-  readonly errorCodes?: number[];
-  readonly suberror?: string;
-  readonly claims?: string;
-  readonly correlationId?: string;
-  readonly traceId?: string;
-  readonly timestamp?: string;
-  readonly status?: number;
-  readonly grantType?: string;
-  readonly errorAdditionalInfo?: string[];
-  readonly retryAfter?: number;
+  declare readonly error: string;
+  declare readonly errorDescription?: string;
+  declare readonly errorCodes?: number[];
+  declare readonly suberror?: string;
+  declare readonly claims?: string;
+  declare readonly correlationId?: string;
+  declare readonly traceId?: string;
+  declare readonly timestamp?: string;
+  declare readonly status?: number;
+  declare readonly grantType?: string;
+  declare readonly errorAdditionalInfo?: string[];
+  declare readonly retryAfter?: number;
 
   constructor(fields: ServerErrorFields) {
     super('server_error', fields.errorDescription ? `${fields.error}: ${fields.errorDescription}` : fields.error);
-    this.error = fields.error;
-    this.errorDescription = fields.errorDescription;
-    this.errorCodes = fields.errorCodes;
-    this.suberror = fields.suberror;
-    this.claims = fields.claims;
-    this.correlationId = fields.correlationId;
-    this.traceId = fields.traceId;
-    this.timestamp = fields.timestamp;
-    this.status = fields.status;
-    this.grantType = fields.grantType;
-    this.errorAdditionalInfo = fields.errorAdditionalInfo;
-    this.retryAfter = fields.retryAfter;
+    // Every field becomes an own property, the absent ones undefined, as declared fields would.
+    for (const name in SERVER_ERROR_FIELDS) (this as Record<string, unknown>)[name] = fields[name as keyof ServerErrorFields];
   }
 }
 

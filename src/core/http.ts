@@ -4,6 +4,7 @@
  * test double) and reads responses through the checks in this file.
  */
 import { AuthError, ThrottledError } from './errors.js';
+import { isJsonObject } from './json.js';
 
 /** What the core sends: GETs, form and JSON POSTs, and the JSON PUT of a client update (RFC 7592). */
 export interface HttpRequest {
@@ -30,14 +31,15 @@ export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /** Reads a body as text, failing with `response_too_large` past `limit` bytes. */
 export async function readBodyText(response: HttpResponse, limit = MAX_RESPONSE_BYTES): Promise<string> {
+  const tooLarge = (size = '') => new AuthError('response_too_large', `response body ${size}exceeds the ${limit}-byte limit`);
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new AuthError('response_too_large', `response body of ${declared} bytes exceeds the ${limit}-byte limit`);
+    await discardBody(response);
+    throw tooLarge(`of ${declared} bytes `);
   }
   if (!response.body) {
     const text = await response.text();
-    if (text.length > limit) throw new AuthError('response_too_large', `response body exceeds the ${limit}-byte limit`);
+    if (text.length > limit) throw tooLarge();
     return text;
   }
   const reader = response.body.getReader();
@@ -49,7 +51,7 @@ export async function readBodyText(response: HttpResponse, limit = MAX_RESPONSE_
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel().catch(() => undefined);
-      throw new AuthError('response_too_large', `response body exceeds the ${limit}-byte limit`);
+      throw tooLarge();
     }
     chunks.push(value);
   }
@@ -106,7 +108,8 @@ function originOf(url: string): string {
 }
 
 function isAbortError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && ((err as { name?: string }).name === 'AbortError' || (err as { name?: string }).name === 'TimeoutError');
+  const name = (err as { name?: unknown } | null | undefined)?.name;
+  return name === 'AbortError' || name === 'TimeoutError';
 }
 
 /**
@@ -129,32 +132,27 @@ export class HttpPipeline {
    */
   async send(url: string, init: HttpRequest, throttleKey?: string): Promise<HttpResponse> {
     const now = Date.now();
-    const cacheKey = throttleKey === undefined ? undefined : `throttle:${throttleKey}`;
-    if (cacheKey !== undefined) {
-      const entry = this.cache.get(cacheKey) as ThrottleEntry | undefined;
-      if (entry && typeof entry.until === 'number' && entry.until > now) {
-        const seconds = Math.ceil((entry.until - now) / 1000);
-        throw new ThrottledError(entry.until, `the server asked to wait ${seconds} s before sending this request again`);
-      }
+    const throttled = throttleKey === undefined ? undefined : this.throttledUntil(throttleKey);
+    if (throttled !== undefined) {
+      throw new ThrottledError(throttled, `the server asked to wait ${Math.ceil((throttled - now) / 1000)} s before sending this request again`);
     }
     let response: HttpResponse;
     try {
       response = await this.fetchLike(url, init);
     } catch (err) {
       if (err instanceof AuthError) throw err;
-      if (init.signal?.aborted) {
-        const reason = init.signal.reason as { name?: string } | undefined;
-        if (reason?.name === 'TimeoutError') throw new AuthError('timeout', 'the request timed out', { cause: err });
-        throw new AuthError('cancelled', 'the request was cancelled', { cause: err });
-      }
-      if (isAbortError(err)) throw new AuthError('timeout', 'the request timed out', { cause: err });
+      // The caller's signal says why it aborted; without one, the fetch's own timeout may have fired.
+      const aborted = init.signal?.aborted === true;
+      const timedOut = aborted ? (init.signal!.reason as { name?: string } | undefined)?.name === 'TimeoutError' : isAbortError(err);
+      if (timedOut) throw new AuthError('timeout', 'the request timed out', { cause: err });
+      if (aborted) throw new AuthError('cancelled', 'the request was cancelled', { cause: err });
       throw new AuthError('network_error', `the request to ${originOf(url)} failed`, { cause: err });
     }
-    if (cacheKey !== undefined && isThrottlingStatus(response.status)) {
+    if (throttleKey !== undefined && isThrottlingStatus(response.status)) {
       // Entra's 429 often comes without Retry-After; sending again at once only prolongs it. A GET
       // (discovery) waits only when asked: MSAL for Python throttles POSTs alone.
       const until = parseRetryAfter(response.headers.get('retry-after'), now) ?? (init.method === 'POST' ? now + DEFAULT_THROTTLE_MS : now);
-      if (until > now) this.cache.set(cacheKey, { until: Math.min(until, now + MAX_THROTTLE_MS) });
+      if (until > now) this.cache.set(`throttle:${throttleKey}`, { until: Math.min(until, now + MAX_THROTTLE_MS) } satisfies ThrottleEntry);
     }
     return response;
   }
@@ -166,6 +164,20 @@ export class HttpPipeline {
   }
 }
 
+/** Drops a body that will not be read, freeing its connection. */
+export async function discardBody(response: HttpResponse): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
+}
+
+/** GETs a JSON document (`accept: application/json`); the answer is returned unread. */
+export function getJson(
+  pipeline: HttpPipeline,
+  url: string,
+  options: { headers?: Record<string, string>; signal?: AbortSignal; throttleKey?: string } = {},
+): Promise<HttpResponse> {
+  return pipeline.send(url, { method: 'GET', headers: { accept: 'application/json', ...options.headers }, signal: options.signal }, options.throttleKey);
+}
+
 /** Reads a response body as a JSON object, failing with `invalid_response` for anything else. */
 export async function readJsonObject(response: HttpResponse, what: string): Promise<Record<string, unknown>> {
   const text = await readBodyText(response);
@@ -175,10 +187,10 @@ export async function readJsonObject(response: HttpResponse, what: string): Prom
   } catch {
     throw new AuthError('invalid_response', `${what}: the body is not JSON (HTTP ${response.status})`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  if (!isJsonObject(parsed)) {
     throw new AuthError('invalid_response', `${what}: the body is not a JSON object (HTTP ${response.status})`);
   }
-  return parsed as Record<string, unknown>;
+  return parsed;
 }
 
 /** The default fetch: the platform's global `fetch`, bounded by `timeoutMs`. */

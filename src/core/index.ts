@@ -59,7 +59,6 @@ export {
   discoverProtectedResource,
   fetchAuthorizationServerMetadata,
   parseResourceChallenges,
-  parseSecureUrl,
   type ProtectedResourceMetadata,
   type ResourceChallenge,
   type ResourceDiscovery,
@@ -68,6 +67,7 @@ export {
 } from './resource-metadata.js';
 export { type AuthorizedResourceRequest, authorizeResourceRequest, decideResourceRetry, type ResourceCredential } from './resource-request.js';
 export { isOpenIdScope } from './scopes.js';
+export { parseSecureUrl } from './secure-url.js';
 export { SharedInFlight } from './shared-in-flight.js';
 export type { SilentOptions } from './silent-acquisition.js';
 export { claimsChallengeFrom, decodeClaimsParameter, parseWwwAuthenticate, type WwwAuthenticateChallenge } from './www-authenticate.js';

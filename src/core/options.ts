@@ -15,6 +15,7 @@ import type { DeviceFlowOptions, InteractiveOptions } from './public-client-appl
 import type { SilentOptions } from './silent-acquisition.js';
 import type { AuthorityBuilder } from './authority.js';
 import { AuthError } from './errors.js';
+import { isJsonObject, setMember } from './json.js';
 
 /** The names an options object may carry; `true` for each. */
 export type OptionNames<T> = { readonly [K in keyof Required<T>]: true };
@@ -25,7 +26,7 @@ export type OptionNames<T> = { readonly [K in keyof Required<T>]: true };
  */
 export function checkOptionNames(options: unknown, known: Readonly<Record<string, true>>, where: string): void {
   if (options === undefined) return;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+  if (!isJsonObject(options)) {
     throw new AuthError('invalid_argument', `${where}: the options must be an object`);
   }
   const unknown = Object.keys(options).filter((name) => !Object.hasOwn(known, name));
@@ -61,6 +62,15 @@ const LIBRARY_TOKEN_PARAMETERS: readonly string[] = [
 ];
 
 /**
+ * Refuses extra parameters (`what`: the option that carries them) naming one the library sets
+ * itself, compared without case: which of the two would be sent is an accident of spelling.
+ */
+export function refuseOwnedParameters(extra: Record<string, string> | undefined, owned: readonly string[], what: string): void {
+  const names = Object.keys(extra ?? {}).filter((name) => owned.includes(name.toLowerCase()));
+  if (names.length > 0) throw new AuthError('invalid_argument', `${what} may not set ${names.join(', ')}: the library sets it`);
+}
+
+/**
  * MSAL's `data`: extra parameters for the token request body (`token_type`, `req_cnf` and `key_id`
  * of an SSH certificate request, a server's own parameters). Values must be strings; names the
  * library sets for this request (those of `params`, and {@link LIBRARY_TOKEN_PARAMETERS}) are
@@ -72,13 +82,12 @@ export function mergeRequestData(
   where: string,
 ): Record<string, string | undefined> {
   if (data === undefined) return params;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new AuthError('invalid_argument', `${where}: data must be an object of strings`);
-  const owned = new Set([...LIBRARY_TOKEN_PARAMETERS, ...Object.keys(params).map((name) => name.toLowerCase())]);
+  if (!isJsonObject(data)) throw new AuthError('invalid_argument', `${where}: data must be an object of strings`);
+  refuseOwnedParameters(data, [...LIBRARY_TOKEN_PARAMETERS, ...Object.keys(params).map((name) => name.toLowerCase())], `${where}: data`);
   const merged = { ...params };
   for (const [name, value] of Object.entries(data)) {
-    if (owned.has(name.toLowerCase())) throw new AuthError('invalid_argument', `${where}: data may not set ${name}: the library sets it`);
     if (typeof value !== 'string') throw new AuthError('invalid_argument', `${where}: data.${name} must be a string`);
-    Object.defineProperty(merged, name, { value, enumerable: true, writable: true, configurable: true });
+    setMember(merged, name, value);
   }
   return merged;
 }
@@ -141,6 +150,15 @@ export interface OnBehalfOfOptions extends RequestDataOption {
  * The names each options object takes. The compiler holds them to the interfaces: a name missing
  * here, or here and not there, fails the build.
  */
+/** What an authorization request takes, whoever sends the browser there (the auth-code flow, the interactive sign-in). */
+const AUTHORIZATION_OPTION_NAMES = {
+  prompt: true, loginHint: true, domainHint: true, claimsChallenge: true, maxAge: true, extraQueryParameters: true, extraScopesToConsent: true,
+} as const satisfies OptionNames<Pick<AuthCodeFlowOptions & InteractiveOptions, 'prompt' | 'loginHint' | 'domainHint' | 'claimsChallenge' | 'maxAge' | 'extraQueryParameters' | 'extraScopesToConsent'>>;
+
+const AUTH_CODE_FLOW_OPTION_NAMES = {
+  ...AUTHORIZATION_OPTION_NAMES, redirectUri: true, state: true, responseMode: true,
+} as const satisfies OptionNames<AuthCodeFlowOptions>;
+
 export const OPTION_NAMES = {
   application: {
     clientId: true, clientCredential: true, authority: true, oidcAuthority: true, validateAuthority: true, instanceDiscovery: true,
@@ -150,22 +168,16 @@ export const OPTION_NAMES = {
     enableBrokerOnMac: true, enableBrokerOnLinux: true, enableBrokerOnWsl: true,
   } satisfies OptionNames<ClientApplicationOptions>,
   silent: { forceRefresh: true, claimsChallenge: true, authority: true, authScheme: true, data: true } satisfies OptionNames<SilentOptions>,
-  authCodeFlow: {
-    redirectUri: true, state: true, prompt: true, loginHint: true, domainHint: true, claimsChallenge: true, maxAge: true,
-    responseMode: true, extraQueryParameters: true, extraScopesToConsent: true,
-  } satisfies OptionNames<AuthCodeFlowOptions>,
+  authCodeFlow: AUTH_CODE_FLOW_OPTION_NAMES,
   authorizationRequestUrl: {
-    redirectUri: true, state: true, prompt: true, loginHint: true, domainHint: true, claimsChallenge: true, maxAge: true,
-    responseMode: true, extraQueryParameters: true, extraScopesToConsent: true, nonce: true, codeChallenge: true,
-    codeChallengeMethod: true, responseType: true,
+    ...AUTH_CODE_FLOW_OPTION_NAMES, nonce: true, codeChallenge: true, codeChallengeMethod: true, responseType: true,
   } satisfies OptionNames<AuthorizationRequestUrlOptions>,
   authCodeFlowRedeem: { scopes: true, data: true } satisfies OptionNames<AuthCodeFlowRedeemOptions>,
   authorizationCode: { redirectUri: true, nonce: true, claimsChallenge: true, codeVerifier: true, data: true } satisfies OptionNames<AuthorizationCodeOptions>,
   refreshToken: { data: true } satisfies OptionNames<RefreshTokenOptions>,
   usernamePassword: { claimsChallenge: true, authScheme: true, data: true } satisfies OptionNames<UsernamePasswordOptions>,
   interactive: {
-    prompt: true, loginHint: true, domainHint: true, claimsChallenge: true, maxAge: true, extraQueryParameters: true,
-    extraScopesToConsent: true, port: true, path: true, host: true, timeout: true, signal: true, openBrowser: true,
+    ...AUTHORIZATION_OPTION_NAMES, port: true, path: true, host: true, timeout: true, signal: true, openBrowser: true,
     successTemplate: true, errorTemplate: true, parentWindowHandle: true, onBeforeLaunchingUi: true, authScheme: true, data: true,
   } satisfies OptionNames<InteractiveOptions>,
   deviceFlowInitiate: { claimsChallenge: true, extraParameters: true } satisfies OptionNames<DeviceFlowInitiateOptions>,

@@ -9,10 +9,11 @@
  * `allowInsecureLoopbackHttp`); the metadata must speak for the URL that was requested; the
  * authorization server's metadata must carry exactly the issuer it was fetched for.
  */
-import { isLoopbackHost } from './authority.js';
 import { AuthError } from './errors.js';
-import { type FetchLike, HttpPipeline, type HttpResponse, readJsonObject } from './http.js';
+import { discardBody, type FetchLike, getJson, HttpPipeline, readJsonObject } from './http.js';
+import { isStringArray } from './json.js';
 import { describeUrl } from './logger.js';
+import { parseSecureUrl } from './secure-url.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
 /** Options shared by every step. */
@@ -81,31 +82,22 @@ export interface ResourceDiscovery {
   resourceMetadataUrl: string;
 }
 
+/** What the two documents are called in errors. */
+const PROTECTED_RESOURCE_METADATA = 'protected resource metadata';
+const AUTHORIZATION_SERVER_METADATA = 'authorization server metadata';
+
 const PROTECTED_RESOURCE_WELL_KNOWN = '/.well-known/oauth-protected-resource';
 const OAUTH_AS_WELL_KNOWN = '/.well-known/oauth-authorization-server';
 const OPENID_WELL_KNOWN = '/.well-known/openid-configuration';
 
-/**
- * Parses a URL that will be sent a request or trusted as an identifier: absolute, no credentials,
- * no fragment, https, or http on a loopback host with the opt-in. Throws `code` otherwise.
- */
-export function parseSecureUrl(value: unknown, what: string, code: 'invalid_argument' | 'invalid_authority' | 'discovery_failed', options: ResourceDiscoveryOptions): URL {
-  if (typeof value !== 'string') throw new AuthError(code, `${what} is not a URL string`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new AuthError(code, `${what} is not an absolute URL`);
-  }
-  if (url.username || url.password) throw new AuthError(code, `${what} must not carry credentials`);
-  if (url.hash || value.includes('#')) throw new AuthError(code, `${what} must not carry a fragment`);
-  if (url.protocol === 'https:') return url;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) {
-    if (options.allowInsecureLoopbackHttp === true) return url;
-    throw new AuthError(code, `${what} ${describeUrl(value)} uses http on a loopback host, which needs allowInsecureLoopbackHttp: true`);
-  }
-  throw new AuthError(code, `${what} ${describeUrl(value)} must use https`);
-}
+/** The challenge's text parameters this flow reads, with the field each fills. */
+const CHALLENGE_PARAMETERS: readonly ['resourceMetadata' | 'scope' | 'error' | 'errorDescription' | 'claims', string][] = [
+  ['resourceMetadata', 'resource_metadata'],
+  ['scope', 'scope'],
+  ['error', 'error'],
+  ['errorDescription', 'error_description'],
+  ['claims', 'claims'],
+];
 
 /** The Bearer and DPoP challenges of a `WWW-Authenticate` value, in header order. Malformed: `invalid_response`. */
 export function parseResourceChallenges(header: string): ResourceChallenge[] {
@@ -114,11 +106,7 @@ export function parseResourceChallenges(header: string): ResourceChallenge[] {
     if (parsed.scheme !== 'bearer' && parsed.scheme !== 'dpop') continue;
     const p = parsed.params;
     const challenge: ResourceChallenge = { scheme: parsed.scheme };
-    if (p.resource_metadata !== undefined) challenge.resourceMetadata = p.resource_metadata;
-    if (p.scope !== undefined) challenge.scope = p.scope;
-    if (p.error !== undefined) challenge.error = p.error;
-    if (p.error_description !== undefined) challenge.errorDescription = p.error_description;
-    if (p.claims !== undefined) challenge.claims = p.claims;
+    for (const [field, name] of CHALLENGE_PARAMETERS) if (p[name] !== undefined) challenge[field] = p[name];
     if (p.algs !== undefined) challenge.algs = p.algs.split(' ').filter(Boolean);
     challenges.push(challenge);
   }
@@ -140,9 +128,7 @@ export function protectedResourceMetadataUrl(resource: string): string {
 
 /** A URL as compared: normalised by the URL parser (case of scheme and host, default port), without fragment. */
 function comparable(url: URL): string {
-  const copy = new URL(url.href);
-  copy.hash = '';
-  return copy.href;
+  return url.href.split('#')[0]!;
 }
 
 /**
@@ -165,11 +151,8 @@ export function resourceMatchesRequest(resource: URL, requestUrl: URL, options: 
 
 function optionalStringArray(doc: Record<string, unknown>, name: string, what: string): string[] | undefined {
   const value = doc[name];
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-    throw new AuthError('discovery_failed', `${what}: ${name} is not an array of strings`);
-  }
-  return value as string[];
+  if (value === undefined || isStringArray(value)) return value;
+  throw new AuthError('discovery_failed', `${what}: ${name} is not an array of strings`);
 }
 
 /**
@@ -183,7 +166,7 @@ export function checkProtectedResourceMetadata(
   requestUrl: string,
   options: ResourceDiscoveryOptions & { expectedResource?: string } = {},
 ): ProtectedResourceMetadata {
-  const what = 'protected resource metadata';
+  const what = PROTECTED_RESOURCE_METADATA;
   const requested = parseSecureUrl(requestUrl, 'the requested URL', 'invalid_argument', options);
   if (typeof doc.resource !== 'string') throw new AuthError('discovery_failed', `${what} has no resource`);
   const resource = parseSecureUrl(doc.resource, `${what}'s resource`, 'discovery_failed', options);
@@ -208,10 +191,11 @@ export function checkProtectedResourceMetadata(
 }
 
 /** GETs a JSON object: 200 and a JSON object, or undefined (the caller decides whether to try elsewhere). */
-async function getJsonObject(pipeline: HttpPipeline, url: string, what: string, signal?: AbortSignal): Promise<Record<string, unknown> | undefined> {
-  const response: HttpResponse = await pipeline.send(url, { method: 'GET', headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) });
+async function getJsonObject(fetchLike: FetchLike, url: string, what: string, signal?: AbortSignal): Promise<Record<string, unknown> | undefined> {
+  // Nothing here is throttled: the pipeline is there for its typed transport errors.
+  const response = await getJson(new HttpPipeline(fetchLike, new Map()), url, { signal });
   if (response.status !== 200) {
-    await response.body?.cancel().catch(() => undefined);
+    await discardBody(response);
     return undefined;
   }
   return readJsonObject(response, what).catch((err: unknown) => {
@@ -232,21 +216,20 @@ export async function fetchProtectedResourceMetadata(
   challenge: ResourceChallenge | undefined,
   options: ResourceDiscoveryOptions = {},
 ): Promise<{ metadata: ProtectedResourceMetadata; url: string }> {
-  const pipeline = new HttpPipeline(fetchLike, new Map());
   const requested = parseSecureUrl(requestUrl, 'the requested URL', 'invalid_argument', options);
   if (challenge?.resourceMetadata !== undefined) {
     const url = parseSecureUrl(challenge.resourceMetadata, 'the resource_metadata URL', 'discovery_failed', options).href;
-    const doc = await getJsonObject(pipeline, url, 'protected resource metadata', options.signal);
-    if (doc === undefined) throw new AuthError('discovery_failed', `no protected resource metadata at ${describeUrl(url)}`);
+    const doc = await getJsonObject(fetchLike, url, PROTECTED_RESOURCE_METADATA, options.signal);
+    if (doc === undefined) throw new AuthError('discovery_failed', `no ${PROTECTED_RESOURCE_METADATA} at ${describeUrl(url)}`);
     return { metadata: checkProtectedResourceMetadata(doc, requestUrl, options), url };
   }
   const identifiers = [`${requested.origin}${requested.pathname}`, requested.origin];
   for (const identifier of new Set(identifiers.map((id) => id.replace(/\/+$/, '') || id))) {
     const url = protectedResourceMetadataUrl(identifier);
-    const doc = await getJsonObject(pipeline, url, 'protected resource metadata', options.signal);
+    const doc = await getJsonObject(fetchLike, url, PROTECTED_RESOURCE_METADATA, options.signal);
     if (doc !== undefined) return { metadata: checkProtectedResourceMetadata(doc, requestUrl, { ...options, expectedResource: identifier }), url };
   }
-  throw new AuthError('discovery_failed', `${describeUrl(requestUrl)} publishes no protected resource metadata`);
+  throw new AuthError('discovery_failed', `${describeUrl(requestUrl)} publishes no ${PROTECTED_RESOURCE_METADATA}`);
 }
 
 /**
@@ -263,8 +246,8 @@ export function authorizationServerMetadataUrls(issuer: string): string[] {
   return [at(`${OAUTH_AS_WELL_KNOWN}${path}`), at(`${OPENID_WELL_KNOWN}${path}`), at(`${path}${OPENID_WELL_KNOWN}`)];
 }
 
-const AS_ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'jwks_uri', 'device_authorization_endpoint'] as const;
-const AS_REQUIRED: ReadonlySet<string> = new Set(['authorization_endpoint', 'token_endpoint']);
+/** The endpoints this client would send to, each checked when the metadata has it; `true`: it must. */
+const AS_ENDPOINTS = { authorization_endpoint: true, token_endpoint: true, registration_endpoint: false, jwks_uri: false, device_authorization_endpoint: false };
 
 /**
  * Checks an authorization server's metadata read for `issuer` (RFC 8414 §3.3): `issuer` is
@@ -272,13 +255,13 @@ const AS_REQUIRED: ReadonlySet<string> = new Set(['authorization_endpoint', 'tok
  * (loopback http with the opt-in).
  */
 export function checkAuthorizationServerMetadata(doc: Record<string, unknown>, issuer: string, options: ResourceDiscoveryOptions = {}): AuthorizationServerMetadata {
-  const what = 'authorization server metadata';
+  const what = AUTHORIZATION_SERVER_METADATA;
   parseSecureUrl(issuer, 'the issuer', 'invalid_authority', options);
   if (doc.issuer !== issuer) {
     throw new AuthError('discovery_failed', `${what} names the issuer ${typeof doc.issuer === 'string' ? describeUrl(doc.issuer) : '<none>'}, not ${describeUrl(issuer)}`);
   }
-  for (const name of AS_ENDPOINTS) {
-    if (doc[name] === undefined && !AS_REQUIRED.has(name)) continue;
+  for (const [name, required] of Object.entries(AS_ENDPOINTS)) {
+    if (doc[name] === undefined && !required) continue;
     if (doc[name] === undefined) throw new AuthError('discovery_failed', `${what} has no ${name}`);
     parseSecureUrl(doc[name], `${what}'s ${name}`, 'discovery_failed', options);
   }
@@ -294,12 +277,11 @@ export function checkAuthorizationServerMetadata(doc: Record<string, unknown>, i
  */
 export async function fetchAuthorizationServerMetadata(fetchLike: FetchLike, issuer: string, options: ResourceDiscoveryOptions = {}): Promise<AuthorizationServerMetadata> {
   parseSecureUrl(issuer, 'the issuer', 'invalid_authority', options);
-  const pipeline = new HttpPipeline(fetchLike, new Map());
   for (const url of authorizationServerMetadataUrls(issuer)) {
-    const doc = await getJsonObject(pipeline, url, 'authorization server metadata', options.signal);
+    const doc = await getJsonObject(fetchLike, url, AUTHORIZATION_SERVER_METADATA, options.signal);
     if (doc !== undefined) return checkAuthorizationServerMetadata(doc, issuer, options);
   }
-  throw new AuthError('discovery_failed', `${describeUrl(issuer)} publishes no authorization server metadata`);
+  throw new AuthError('discovery_failed', `${describeUrl(issuer)} publishes no ${AUTHORIZATION_SERVER_METADATA}`);
 }
 
 /**

@@ -36,10 +36,10 @@ export function parseScopeString(value: string): string[] {
  */
 export class ScopeSet {
   /** Lower-cased scope → the spelling first given. */
-  private readonly spellings: Map<string, string>;
+  readonly #spellings: Map<string, string>;
 
   private constructor(spellings: Map<string, string>) {
-    this.spellings = spellings;
+    this.#spellings = spellings;
   }
 
   /** The scopes of a list whose items may each hold several, space-separated. */
@@ -60,16 +60,16 @@ export class ScopeSet {
   }
 
   get size(): number {
-    return this.spellings.size;
+    return this.#spellings.size;
   }
 
   has(scope: string): boolean {
-    return this.spellings.has(scope.toLowerCase());
+    return this.#spellings.has(scope.toLowerCase());
   }
 
   /** Whether every scope of `wanted` is in this set. */
   containsAll(wanted: ScopeSet): boolean {
-    for (const key of wanted.spellings.keys()) if (!this.spellings.has(key)) return false;
+    for (const key of wanted.#spellings.keys()) if (!this.#spellings.has(key)) return false;
     return true;
   }
 
@@ -79,24 +79,24 @@ export class ScopeSet {
    * that tokens for two resources, both granted `openid profile`, live side by side.
    */
   replaces(older: ScopeSet): boolean {
-    const own = [...this.spellings.keys()];
+    const own = [...this.#spellings.keys()];
     const resources = own.filter((key) => !OPENID_SCOPES.has(key));
-    return (resources.length > 0 ? resources : own).some((key) => older.spellings.has(key));
+    return (resources.length > 0 ? resources : own).some((key) => older.#spellings.has(key));
   }
 
   /** This set less the scopes of `other`. */
   without(other: ScopeSet): ScopeSet {
-    return new ScopeSet(new Map([...this.spellings].filter(([key]) => !other.spellings.has(key))));
+    return new ScopeSet(new Map([...this.#spellings].filter(([key]) => !other.#spellings.has(key))));
   }
 
   /** The scopes in the spelling and order first given. */
   toArray(): string[] {
-    return [...this.spellings.values()];
+    return [...this.#spellings.values()];
   }
 
   /** A key equal for every set of the same scopes, whatever their case and order (lower-cased, sorted). */
   toKey(): string {
-    return [...this.spellings.keys()].sort().join(' ');
+    return [...this.#spellings.keys()].sort().join(' ');
   }
 
   /** MSAL for Python's target string: the scopes sorted, space-separated. */

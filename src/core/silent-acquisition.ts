@@ -6,9 +6,10 @@
  */
 import type { Account, AuthenticationResult } from './account.js';
 import type { Authority } from './authority.js';
-import { nowSeconds, resultFromCache, type StoreOptions } from './authentication-result.js';
+import { resultFromCache, type StoreOptions } from './authentication-result.js';
 import { isKeyBound } from './cache/entry-rules.js';
 import { CredentialType, type AccessTokenEntity, type RefreshTokenEntity } from './cache/schema.js';
+import { nowSeconds } from './cache/values.js';
 import type { TokenCache } from './cache/token-cache.js';
 import { realmsToSearch } from './cache-realm.js';
 import { AuthError, isRefreshTokenDead, ServerError } from './errors.js';
@@ -70,18 +71,13 @@ export function refreshTokensToTry(
   cache: TokenCache,
   clientId: string,
   homeAccountId: string,
-  environments: string[],
+  environments: readonly string[],
 ): { unknownApp: RefreshTokenEntity[]; known: RefreshTokenEntity[] } {
-  const metadata = cache.findAppMetadata({ environments, clientId });
-  if (metadata !== undefined) {
-    return { unknownApp: [], known: cache.findRefreshTokens({ homeAccountId, environments, clientId, familyId: metadata.family_id || undefined }) };
-  }
-  const family = cache
-    .findRefreshTokens({ homeAccountId, environments, clientId, familyId: FIRST_PARTY_FAMILY_ID })
-    .filter((entry) => entry.family_id?.toLowerCase() === FIRST_PARTY_FAMILY_ID);
-  const own = cache
-    .findRefreshTokens({ homeAccountId, environments, clientId })
-    .filter((entry) => !family.some((tried) => tried.secret === entry.secret));
+  const query = { homeAccountId, environments, clientId };
+  const metadata = cache.findAppMetadata(query);
+  if (metadata !== undefined) return { unknownApp: [], known: cache.findRefreshTokens({ ...query, familyId: metadata.family_id || undefined }) };
+  const family = cache.findRefreshTokens({ ...query, familyId: FIRST_PARTY_FAMILY_ID }).filter((entry) => entry.family_id?.toLowerCase() === FIRST_PARTY_FAMILY_ID);
+  const own = cache.findRefreshTokens(query).filter((entry) => !family.some((tried) => tried.secret === entry.secret));
   return { unknownApp: family, known: own };
 }
 
@@ -150,7 +146,7 @@ function findCachedAccessToken(app: SilentContext, { authority, account, scopes,
   // No scopes means the OpenID scopes alone: a token for the userinfo endpoint, cached like any other.
   const query = {
     homeAccountId: account.homeAccountId,
-    environments: [...authority.aliases],
+    environments: authority.aliases,
     clientId: app.clientId,
     scopes: searchScopesFor(scopes, app.excludeScopes),
     // A key-bound token (a DPoP token, MSAL's `data.key_id` of an SSH certificate) is served only
@@ -202,9 +198,10 @@ export async function acquireSilently(app: SilentContext, request: SilentRequest
  * sent nor removed, and with nothing else to send the answer is the same as with no refresh token.
  */
 async function refreshSilently(app: SilentContext, { authority, account, scopes, options, correlationId, dpop }: SilentRequest): Promise<AuthenticationResult | undefined> {
-  const candidates = refreshTokensToTry(app.tokenCache, app.clientId, account.homeAccountId, [...authority.aliases]);
-  const unknownApp = candidates.unknownApp.filter((entry) => refreshTokenUsableWith(entry, dpop));
-  const known = candidates.known.filter((entry) => refreshTokenUsableWith(entry, dpop));
+  const candidates = refreshTokensToTry(app.tokenCache, app.clientId, account.homeAccountId, authority.aliases);
+  const usable = (entries: RefreshTokenEntity[]) => entries.filter((entry) => refreshTokenUsableWith(entry, dpop));
+  const unknownApp = usable(candidates.unknownApp);
+  const known = usable(candidates.known);
   if (unknownApp.length + known.length < candidates.unknownApp.length + candidates.known.length) {
     app.log.verbose(`a refresh token bound to ${dpop ? 'another DPoP key' : 'a DPoP key'} is not sent with this ${dpop ? 'DPoP' : 'Bearer'} request`);
   }

@@ -75,11 +75,30 @@ export interface TokenClientConfig {
   appVersion?: string;
 }
 
-/** Form values left out of the body: absent and empty ones (servers read `scope=` as a scope). */
-function formBody(form: Record<string, string | undefined>): string {
-  const body = new URLSearchParams();
-  for (const [name, value] of Object.entries(form)) if (value !== undefined && value !== '') body.set(name, value);
-  return body.toString();
+/** The parameters a request sends: absent and empty values are left out (servers read `scope=` as a scope). */
+export function presentParams(params: Record<string, string | undefined>): [string, string][] {
+  return Object.entries(params).filter((param): param is [string, string] => param[1] !== undefined && param[1] !== '');
+}
+
+/**
+ * Whether a token endpoint's answer to a DPoP request is `use_dpop_nonce` with a nonce to retry
+ * with (see decideDpopRetry; a second one after the retry is a `dpop_nonce_loop`). Only a 400
+ * that gives a nonce is read here; its body is then handed on as the answer, unchanged.
+ */
+async function readDpopNonceAnswer(response: HttpResponse, sentNonce: string | undefined, retried = false): Promise<{ answer: HttpResponse; retryNonce?: string }> {
+  const nonce = response.headers.get('dpop-nonce');
+  if (response.status !== 400 || !nonce) return { answer: response };
+  const text = await readBodyText(response);
+  const answer: HttpResponse = { status: response.status, headers: response.headers, text: async () => text };
+  let error: unknown;
+  try {
+    const body: unknown = JSON.parse(text);
+    if (isJsonObject(body)) error = body.error;
+  } catch {
+    return { answer };
+  }
+  const decision = decideDpopRetry('token', { status: response.status, error: typeof error === 'string' ? error : undefined, nonce }, { sentNonce, retried });
+  return decision.retry ? { answer, retryNonce: decision.nonce } : { answer };
 }
 
 export class TokenClient {
@@ -112,7 +131,7 @@ export class TokenClient {
       {
         method: 'POST',
         headers: { ...this.headers(options.correlationId), 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', ...options.headers },
-        body: formBody(form),
+        body: new URLSearchParams(presentParams(form)).toString(),
         signal: options.signal,
       },
       options.throttleKey,
@@ -121,16 +140,17 @@ export class TokenClient {
 
   /** Sends a grant's `form` to the token endpoint with the client's authentication; the answer is returned unread. */
   async sendTokenRequest(authority: Authority, form: Record<string, string | undefined>, options: TokenRequestOptions): Promise<SentTokenRequest> {
+    const { clientAuth, clientId, log, pipeline } = this.config;
     const tokenEndpoint = options.tokenEndpoint ?? authority.metadata.token_endpoint;
-    const auth = await this.config.clientAuth(this.config.clientId, tokenEndpoint);
+    const auth = await clientAuth(clientId, tokenEndpoint);
     const grantType = form.grant_type ?? '';
     // The throttle key names the request by endpoint, client, grant, scope and account, as MSAL
     // for Python's does (its account part is a hash of the refresh token, code or username), so
     // that one account's 429 does not block the client's other accounts. A hash, never a secret.
     const accountOf = form.refresh_token ?? form.code ?? form.username;
     const account = accountOf ? await sha256Base64Url(accountOf) : '';
-    const throttleKey = `POST ${tokenEndpoint}|${this.config.clientId}|${grantType}|${form.scope ?? ''}|${account}`;
-    this.config.log.verbose(`token request (${grantType}) to ${describeUrl(tokenEndpoint)}, correlation id ${options.correlationId}`);
+    const throttleKey = `POST ${tokenEndpoint}|${clientId}|${grantType}|${form.scope ?? ''}|${account}`;
+    log.verbose(`token request (${grantType}) to ${describeUrl(tokenEndpoint)}, correlation id ${options.correlationId}`);
     const send = async (dpopNonce: string | undefined, clientAuth: Record<string, string>) => {
       const headers = options.dpop
         ? { ...options.headers, dpop: await createDpopProof(options.dpop.key, { method: 'POST', url: tokenEndpoint, nonce: dpopNonce }) }
@@ -142,38 +162,17 @@ export class TokenClient {
     const sentNonce = options.dpop?.nonces.get(tokenEndpoint);
     let response = await send(sentNonce, auth);
     if (options.dpop) {
-      const { answer, retryNonce } = await this.readDpopNonceAnswer(response, sentNonce);
+      const { answer, retryNonce } = await readDpopNonceAnswer(response, sentNonce);
       response = answer;
       if (retryNonce !== undefined) {
-        this.config.log.verbose('the token endpoint asked for a DPoP nonce; sending again with it');
+        log.verbose('the token endpoint asked for a DPoP nonce; sending again with it');
         // A fresh client authentication too: a signed assertion's jti must not be sent twice.
-        response = await send(retryNonce, await this.config.clientAuth(this.config.clientId, tokenEndpoint));
-        response = (await this.readDpopNonceAnswer(response, retryNonce, true)).answer;
+        response = await send(retryNonce, await clientAuth(clientId, tokenEndpoint));
+        response = (await readDpopNonceAnswer(response, retryNonce, true)).answer;
       }
     }
-    const retryAfter = isThrottlingStatus(response.status) ? this.config.pipeline.throttledUntil(throttleKey) : undefined;
+    const retryAfter = isThrottlingStatus(response.status) ? pipeline.throttledUntil(throttleKey) : undefined;
     return { response, grantType, scope: form.scope, retryAfter };
-  }
-
-  /**
-   * Whether a token endpoint's answer to a DPoP request is `use_dpop_nonce` with a nonce to retry
-   * with (see decideDpopRetry; a second one after the retry is a `dpop_nonce_loop`). Only a 400
-   * that gives a nonce is read here; its body is then handed on as the answer, unchanged.
-   */
-  private async readDpopNonceAnswer(response: HttpResponse, sentNonce: string | undefined, retried = false): Promise<{ answer: HttpResponse; retryNonce?: string }> {
-    const nonce = response.headers.get('dpop-nonce');
-    if (response.status !== 400 || !nonce) return { answer: response };
-    const text = await readBodyText(response);
-    const answer: HttpResponse = { status: response.status, headers: response.headers, text: async () => text };
-    let error: unknown;
-    try {
-      const body: unknown = JSON.parse(text);
-      if (isJsonObject(body)) error = body.error;
-    } catch {
-      return { answer };
-    }
-    const decision = decideDpopRetry('token', { status: response.status, error: typeof error === 'string' ? error : undefined, nonce }, { sentNonce, retried });
-    return decision.retry ? { answer, retryNonce: decision.nonce } : { answer };
   }
 
   /**

@@ -19,7 +19,8 @@
 import type { JWTPayload } from 'jose';
 import { usernameFromClaims } from './account.js';
 import { AuthError, ServerError } from './errors.js';
-import { type HttpPipeline, type HttpResponse, readJsonObject } from './http.js';
+import { discardBody, getJson, type HttpPipeline, type HttpResponse, readJsonObject } from './http.js';
+import { nonEmptyString } from './json.js';
 import { describeUrl, type LogContext } from './logger.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
@@ -29,13 +30,9 @@ export interface AccountProfile {
   name?: string;
 }
 
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
 /** True when the claims name the account: a username the cache reads (B2C's `emails` too), or a `name`. */
 export function claimsNameAccount(claims: Record<string, unknown>): boolean {
-  return usernameFromClaims(claims) !== undefined || text(claims['name']) !== undefined;
+  return usernameFromClaims(claims) !== undefined || nonEmptyString(claims['name']) !== undefined;
 }
 
 /** Sends the userinfo request: a GET with the access token as a bearer token (RFC 6750 §2.1). */
@@ -45,11 +42,7 @@ export function userinfoRequest(
   accessToken: string,
   options: { headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<HttpResponse> {
-  return pipeline.send(endpoint, {
-    method: 'GET',
-    headers: { ...options.headers, accept: 'application/json', authorization: `Bearer ${accessToken}` },
-    signal: options.signal,
-  });
+  return getJson(pipeline, endpoint, { headers: { ...options.headers, authorization: `Bearer ${accessToken}` }, signal: options.signal });
 }
 
 /**
@@ -59,8 +52,9 @@ export function userinfoRequest(
  * object, or a `sub` other than `expectedSub` is an {@link AuthError}.
  */
 export async function processUserinfoResponse(response: HttpResponse, expectedSub: string): Promise<Record<string, unknown>> {
+  const what = 'userinfo response';
   if (response.status !== 200) {
-    await response.body?.cancel().catch(() => undefined);
+    await discardBody(response);
     if (response.status === 401 || response.status === 403) {
       let error = response.status === 401 ? 'invalid_token' : 'insufficient_scope';
       const header = response.headers.get('www-authenticate');
@@ -74,16 +68,16 @@ export async function processUserinfoResponse(response: HttpResponse, expectedSu
       }
       throw new ServerError({ error, errorDescription: 'the userinfo endpoint refused the access token', status: response.status });
     }
-    throw new AuthError('invalid_response', `userinfo response: HTTP ${response.status}`);
+    throw new AuthError('invalid_response', `${what}: HTTP ${response.status}`);
   }
   const contentType = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
   if (contentType === 'application/jwt') {
-    await response.body?.cancel().catch(() => undefined);
-    throw new AuthError('not_supported', 'userinfo response: signed or encrypted answers (application/jwt) are not read');
+    await discardBody(response);
+    throw new AuthError('not_supported', `${what}: signed or encrypted answers (application/jwt) are not read`);
   }
-  const claims = await readJsonObject(response, 'userinfo response');
-  if (typeof claims['sub'] !== 'string') throw new AuthError('invalid_response', 'userinfo response: sub is missing');
-  if (claims['sub'] !== expectedSub) throw new AuthError('invalid_response', "userinfo response: sub is not the ID token's (OIDC Core 5.3.4)");
+  const claims = await readJsonObject(response, what);
+  if (typeof claims['sub'] !== 'string') throw new AuthError('invalid_response', `${what}: sub is missing`);
+  if (claims['sub'] !== expectedSub) throw new AuthError('invalid_response', `${what}: sub is not the ID token's (OIDC Core 5.3.4)`);
   return claims;
 }
 
@@ -91,7 +85,7 @@ export async function processUserinfoResponse(response: HttpResponse, expectedSu
 export function profileFromUserinfo(claims: Record<string, unknown>): AccountProfile {
   const profile: AccountProfile = {};
   const username = usernameFromClaims(claims);
-  const name = text(claims['name']);
+  const name = nonEmptyString(claims['name']);
   if (username !== undefined) profile.username = username;
   if (name !== undefined) profile.name = name;
   return profile;

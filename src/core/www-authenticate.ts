@@ -3,6 +3,7 @@
  * claims challenge (continuous access evaluation, step-up) into `claimsChallenge`.
  */
 import { AuthError } from './errors.js';
+import { setMember } from './json.js';
 
 export interface WwwAuthenticateChallenge {
   /** Lower-cased scheme, such as `bearer`. */
@@ -42,45 +43,43 @@ export function parseWwwAuthenticate(header: string): WwwAuthenticateChallenge[]
       }
       skipSpace();
       if (rest.length > 0 && !rest.startsWith(',')) throw malformed();
-      rest = rest.replace(/^[ \t,]+/, '');
-      continue;
-    }
-    for (;;) {
-      skipSpace();
-      const name = TOKEN.exec(rest)?.[0];
-      if (!name) break;
-      const afterName = rest.slice(name.length).replace(/^[ \t]*/, '');
-      if (!afterName.startsWith('=')) break; // the next challenge's scheme
-      rest = afterName.slice(1).replace(/^[ \t]*/, '');
-      let value: string;
-      if (rest.startsWith('"')) {
-        let i = 1;
-        value = '';
-        for (; i < rest.length && rest[i] !== '"'; i += 1) {
-          if (rest[i] === '\\') i += 1;
-          if (i < rest.length) value += rest[i];
+    } else {
+      for (;;) {
+        skipSpace();
+        const name = TOKEN.exec(rest)?.[0];
+        if (!name) break;
+        const afterName = rest.slice(name.length).replace(/^[ \t]*/, '');
+        if (!afterName.startsWith('=')) break; // the next challenge's scheme
+        rest = afterName.slice(1).replace(/^[ \t]*/, '');
+        let value: string;
+        if (rest.startsWith('"')) {
+          let i = 1;
+          value = '';
+          for (; i < rest.length && rest[i] !== '"'; i += 1) {
+            if (rest[i] === '\\') i += 1;
+            if (i < rest.length) value += rest[i];
+          }
+          if (i >= rest.length) throw malformed();
+          rest = rest.slice(i + 1);
+        } else {
+          const token = TOKEN.exec(rest)?.[0];
+          if (token === undefined) throw malformed();
+          value = token;
+          rest = rest.slice(token.length);
         }
-        if (i >= rest.length) throw malformed();
-        rest = rest.slice(i + 1);
-      } else {
-        const token = TOKEN.exec(rest)?.[0];
-        if (token === undefined) throw malformed();
-        value = token;
-        rest = rest.slice(token.length);
+        // Not an assignment: a parameter named `__proto__` must stay plain data.
+        setMember(challenge.params, name.toLowerCase(), value);
+        skipSpace();
+        if (!rest.startsWith(',')) {
+          // After a value only a comma or the end may follow (challenges form a comma-separated list).
+          if (rest.length > 0) throw malformed();
+          break;
+        }
+        rest = rest.slice(1);
+        skipSpace();
+        while (rest.startsWith(',')) rest = rest.slice(1).trim();
       }
-      // defineProperty, not assignment: a parameter named `__proto__` must stay plain data.
-      Object.defineProperty(challenge.params, name.toLowerCase(), { value, enumerable: true, writable: true, configurable: true });
-      skipSpace();
-      if (!rest.startsWith(',')) {
-        // After a value only a comma or the end may follow (challenges form a comma-separated list).
-        if (rest.length > 0) throw malformed();
-        break;
-      }
-      rest = rest.slice(1);
-      skipSpace();
-      while (rest.startsWith(',')) rest = rest.slice(1).trim();
     }
-    skipSpace();
     rest = rest.replace(/^[ \t,]+/, '');
     if (rest.length > 0 && !TOKEN.test(rest)) throw malformed();
   }

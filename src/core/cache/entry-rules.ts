@@ -34,7 +34,7 @@ export function schemeOf(entry: AccessTokenEntity): string {
  * the key, a refresh token redeemed only with a proof of it (see `refreshTokenUsableWith`).
  */
 export function isKeyBound(entry: { key_id?: unknown }): boolean {
-  return typeof entry.key_id === 'string' ? entry.key_id !== '' : entry.key_id !== undefined && entry.key_id !== null;
+  return typeof entry.key_id === 'string' ? entry.key_id !== '' : entry.key_id != null;
 }
 
 /**

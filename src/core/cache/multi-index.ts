@@ -44,9 +44,4 @@ export class MultiIndex {
   peek(indexKey: string): string | readonly string[] | undefined {
     return this.map.get(indexKey);
   }
-
-  /** Number of index keys (not cache keys). */
-  get size(): number {
-    return this.map.size;
-  }
 }

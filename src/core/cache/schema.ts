@@ -236,27 +236,19 @@ export function makeAppMetadataKey(appMetadata: { environment?: string | null; c
 
 /** The cache key of any entity of the given section (MSAL for Python's `key_makers[type](**entry)`). */
 export function makeKey(type: CredentialType, entity: Record<string, unknown>): string {
-  const field = (name: string): string | undefined => {
-    const value = entity[name];
-    return typeof value === 'string' ? value : undefined;
-  };
+  // Only string fields name an entry: any other value counts as a missing field.
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(entity)) if (typeof value === 'string') fields[name] = value;
   switch (type) {
     case CredentialType.ACCOUNT:
-      return makeAccountKey({ home_account_id: field('home_account_id'), environment: field('environment'), realm: field('realm') });
+      return makeAccountKey(fields);
     case CredentialType.APP_METADATA:
-      return makeAppMetadataKey({ environment: field('environment'), client_id: field('client_id') });
+      return makeAppMetadataKey(fields);
     default:
+      // The section decides the kind of key, whatever the entry says.
       return makeCredentialKey({
-        home_account_id: field('home_account_id'),
-        environment: field('environment'),
-        // The section decides the kind of key, whatever the entry says.
-        credential_type: type === CredentialType.ACCESS_TOKEN && field('credential_type') === ACCESS_TOKEN_WITH_AUTH_SCHEME ? ACCESS_TOKEN_WITH_AUTH_SCHEME : type,
-        client_id: field('client_id'),
-        family_id: field('family_id'),
-        realm: field('realm'),
-        target: field('target'),
-        token_type: field('token_type'),
-        key_id: field('key_id'),
+        ...fields,
+        credential_type: type === CredentialType.ACCESS_TOKEN && fields['credential_type'] === ACCESS_TOKEN_WITH_AUTH_SCHEME ? ACCESS_TOKEN_WITH_AUTH_SCHEME : type,
       });
   }
 }

@@ -106,12 +106,13 @@ function homeOf(homes: Map<string, string>, entry: Record<string, unknown>): str
 
 /** Files one entry in a section's index (or, with `remove`, takes it out). */
 function fileEntry(index: SectionIndex, homes: Map<string, string>, type: CredentialType, key: string, entry: Record<string, unknown>, remove: boolean): void {
+  const home = homeOf(homes, entry);
   if (type === CredentialType.ACCOUNT) {
     if (remove) index.rows.delete(key);
     else {
       index.rows.set(key, {
         entry: entry as AccountEntity,
-        home: homeOf(homes, entry),
+        home,
         environment: lower(entry['environment']),
         username: lower(entry['username']),
         realm: lower(entry['realm']),
@@ -123,14 +124,12 @@ function fileEntry(index: SectionIndex, homes: Map<string, string>, type: Creden
     else index.byGroup.add(group, key);
   }
   if (type === CredentialType.REFRESH_TOKEN) {
-    const home = homeOf(homes, entry);
     const rows = (index.refreshRows.get(home) ?? []).filter((row) => row.key !== key);
     if (!remove) rows.push({ key, environment: lower(entry['environment']), clientId: lower(entry['client_id']), familyId: lower(entry['family_id']) });
     if (rows.length > 0) index.refreshRows.set(home, rows);
     else index.refreshRows.delete(home);
   }
   if (type !== CredentialType.APP_METADATA) {
-    const home = homeOf(homes, entry);
     if (remove) index.byHome.delete(home, key);
     else index.byHome.add(home, key);
   }

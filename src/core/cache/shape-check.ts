@@ -38,16 +38,14 @@ export function loadStore(parsed: unknown): CacheStore {
   for (const type of SECTIONS) {
     const section = parsed[type];
     if (section === undefined) continue;
+    const where = `the token cache's ${type} section`;
     if (!isJsonObject(section)) throw new AuthError('invalid_cache', `The token cache's ${type} section is not an object`);
-    const fields = STRING_FIELDS[type];
     for (const key in section) {
       const entry = section[key];
-      if (!isJsonObject(entry)) throw new AuthError('invalid_cache', `An entry of the token cache's ${type} section is not an object`);
-      for (const field of fields) {
+      if (!isJsonObject(entry)) throw new AuthError('invalid_cache', `An entry of ${where} is not an object`);
+      for (const field of STRING_FIELDS[type]) {
         const value = entry[field];
-        if (value != null && typeof value !== 'string') {
-          throw new AuthError('invalid_cache', `An entry of the token cache's ${type} section has a ${field} that is not a string`);
-        }
+        if (value != null && typeof value !== 'string') throw new AuthError('invalid_cache', `An entry of ${where} has a ${field} that is not a string`);
       }
     }
   }

@@ -40,19 +40,16 @@ import {
   type EntityOf,
   type IdTokenEntity,
   type RefreshTokenEntity,
-  type SerializedCache,
 } from './schema.js';
 import { loadStore, SECTIONS } from './shape-check.js';
 import { tokenEntries, type AddResult, type TokenEvent } from './token-entries.js';
-import { lower, requireEnvironments, requireScopes, requireText, toInteger } from './values.js';
+import { lower, nowSeconds, requireEnvironments, requireScopes, requireText, toInteger } from './values.js';
 
 type Section<T extends CredentialType> = Record<string, EntityOf[T]>;
 
-const EMPTY_SECTION: Record<string, never> = Object.freeze({}) as Record<string, never>;
+const { ACCESS_TOKEN, REFRESH_TOKEN, ID_TOKEN, ACCOUNT, APP_METADATA } = CredentialType;
 
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
+const EMPTY_SECTION: Record<string, never> = Object.freeze({}) as Record<string, never>;
 
 /** Python's `is_subdict_of(query, entry)` with JSON values: every queried field present and equal. */
 function matchesQuery(entry: Record<string, unknown>, query: Record<string, unknown> | undefined): boolean {
@@ -72,10 +69,44 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   return aKeys.every((k) => Object.hasOwn(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-function shallowEqual(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  const aKeys = Object.keys(a);
-  if (aKeys.length !== Object.keys(b).length) return false;
-  return aKeys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
+function requireSection(type: CredentialType): void {
+  if (!SECTIONS.includes(type)) throw new AuthError('invalid_argument', `Unknown credential type ${String(type)}`);
+}
+
+/** The fields the lookups and removals share, checked in this order (see queries.ts). */
+interface LookupFields {
+  homeAccountId?: string;
+  environments: readonly string[];
+  clientId: string;
+  realm?: string;
+  familyId?: string;
+}
+
+/**
+ * A lookup's fields checked (`homeAccountId` only when the lookup needs one) and lower-cased as
+ * the index keys are.
+ */
+function readLookup(query: LookupFields, needsHome: boolean) {
+  if (needsHome && typeof query?.homeAccountId !== 'string') throw new AuthError('invalid_argument', 'homeAccountId must be a string');
+  // Without environments (or without a query at all) this throws before the query is read further.
+  const environments = requireEnvironments(query?.environments);
+  return {
+    environments,
+    clientId: requireText(query.clientId, 'clientId').toLowerCase(),
+    home: lower(query.homeAccountId),
+    realm: lower(query.realm),
+    familyId: query.familyId?.toLowerCase(),
+  };
+}
+
+/** The access or ID token groups of an account, client and realm in each environment. */
+function tokenGroups({ home, environments, clientId, realm }: ReturnType<typeof readLookup>): string[] {
+  return environments.map((environment) => tokenGroup(home, environment, clientId, realm));
+}
+
+/** The refresh-token groups of an account in each environment. */
+function refreshTokenGroups(home: string, environments: Iterable<string>): string[] {
+  return [...environments].map((environment) => refreshTokenGroup(home, environment));
 }
 
 /**
@@ -92,37 +123,35 @@ export class TokenCache {
   // ---------------------------------------------------------------- storage primitives
 
   /** The entries of a section (an empty object when the section does not exist). */
-  protected section<T extends CredentialType>(type: T): Section<T> {
-    const section = this.store.root[type];
-    return (section ?? EMPTY_SECTION) as Section<T>;
+  #section<T extends CredentialType>(type: T): Section<T> {
+    return (this.store.root[type] ?? EMPTY_SECTION) as Section<T>;
   }
 
-  private writableSection<T extends CredentialType>(type: T): Section<T> {
-    let section = this.store.root[type] as Section<T> | undefined;
-    if (!section) {
-      section = {};
-      this.store.root[type] = section as SerializedCache[T];
-    }
-    return section;
-  }
-
-  private entryAt<T extends CredentialType>(type: T, key: string): EntityOf[T] | undefined {
-    const section = this.section(type);
+  #entryAt<T extends CredentialType>(type: T, key: string): EntityOf[T] | undefined {
+    const section = this.#section(type);
     return Object.hasOwn(section, key) ? section[key] : undefined;
   }
 
   /** The index of a section, built in one pass over it on first use. */
-  private index(type: CredentialType): SectionIndex {
-    let index = this.store.indexes[type];
-    if (!index) {
-      index = buildSectionIndex(type, this.section(type), this.store.homes);
-      this.store.indexes[type] = index;
-    }
-    return index;
+  #index(type: CredentialType): SectionIndex {
+    return (this.store.indexes[type] ??= buildSectionIndex(type, this.#section(type), this.store.homes));
   }
 
-  private put<T extends CredentialType>(type: T, key: string, entry: EntityOf[T]): void {
-    const section = this.writableSection(type);
+  /** The entries filed under each of `groups` in the section's index, with their keys. */
+  #inGroups<T extends CredentialType>(type: T, groups: readonly string[]): [string, EntityOf[T]][] {
+    const { byGroup } = this.#index(type);
+    const found: [string, EntityOf[T]][] = [];
+    for (const group of groups) {
+      for (const key of byGroup.get(group)) {
+        const entry = this.#entryAt(type, key);
+        if (entry) found.push([key, entry]);
+      }
+    }
+    return found;
+  }
+
+  #put<T extends CredentialType>(type: T, key: string, entry: EntityOf[T]): void {
+    const section = (this.store.root[type] ??= {}) as Section<T>;
     // A section not indexed yet is indexed from its data when first used.
     const index = this.store.indexes[type];
     if (index && Object.hasOwn(section, key)) removeFromIndex(index, this.store.homes, type, key, section[key]!);
@@ -131,34 +160,28 @@ export class TokenCache {
     this.onStateChanged();
   }
 
-  private deleteKey(type: CredentialType, key: string): boolean {
-    const section = this.section(type);
-    if (!Object.hasOwn(section, key)) return false;
+  #delete(type: CredentialType, key: string): void {
+    const section = this.#section(type);
+    if (!Object.hasOwn(section, key)) return;
     const index = this.store.indexes[type];
     if (index) removeFromIndex(index, this.store.homes, type, key, section[key]!);
     delete section[key];
     this.onStateChanged();
-    return true;
   }
 
   /**
    * Where `entry` is stored: the very object, else an entry under its computed key, else an entry
    * of the same account with the same fields (an entry stored under another library's key).
    */
-  private locate(type: CredentialType, entry: Record<string, unknown>): string | undefined {
+  #locate(type: CredentialType, entry: Record<string, unknown>): string | undefined {
     const computed = makeKey(type, entry);
-    const atComputed = this.entryAt(type, computed);
+    const atComputed = this.#entryAt(type, computed);
     if (atComputed === entry) return computed;
-    const index = this.index(type);
-    const candidates =
-      type === CredentialType.APP_METADATA ? index.byGroup.get(groupKey(type, entry)) : index.byHome.get(lower(entry['home_account_id']));
-    for (const key of candidates) if (this.entryAt(type, key) === entry) return key;
+    const index = this.#index(type);
+    const candidates = type === APP_METADATA ? index.byGroup.get(groupKey(type, entry)) : index.byHome.get(lower(entry['home_account_id']));
+    for (const key of candidates) if (this.#entryAt(type, key) === entry) return key;
     if (atComputed) return computed;
-    for (const key of candidates) {
-      const stored = this.entryAt(type, key);
-      if (stored && shallowEqual(stored, entry)) return key;
-    }
-    return undefined;
+    return candidates.find((key) => jsonEqual(this.#entryAt(type, key), entry));
   }
 
   /** Loads a parsed cache in place of the current one (after checking it, see {@link loadStore}). */
@@ -184,11 +207,11 @@ export class TokenCache {
       this.onStateChanged();
       return entries.result;
     }
-    if (entries.accessToken) this.saveAccessToken(entries.accessToken);
-    if (entries.account) this.put(CredentialType.ACCOUNT, makeAccountKey(entries.account), entries.account);
-    if (entries.idToken) this.saveIdToken(entries.idToken);
-    if (entries.refreshToken) this.saveRefreshToken(entries.refreshToken, event.aliases);
-    this.put(CredentialType.APP_METADATA, makeAppMetadataKey(entries.appMetadata), entries.appMetadata);
+    if (entries.accessToken) this.#saveAccessToken(entries.accessToken);
+    if (entries.account) this.#put(ACCOUNT, makeAccountKey(entries.account), entries.account);
+    if (entries.idToken) this.#saveIdToken(entries.idToken);
+    if (entries.refreshToken) this.#saveRefreshToken(entries.refreshToken, event.aliases);
+    this.#put(APP_METADATA, makeAppMetadataKey(entries.appMetadata), entries.appMetadata);
     return entries.result;
   }
 
@@ -197,27 +220,24 @@ export class TokenCache {
    * realm and token type whose scopes overlap its scopes (as msal-common does; OpenID Connect
    * scopes alone do not count as an overlap).
    */
-  private saveAccessToken(at: AccessTokenEntity): void {
+  #saveAccessToken(at: AccessTokenEntity): void {
     const key = makeCredentialKey(at);
     const scopes = ScopeSet.fromTarget(at.target);
     const scheme = schemeOf(at);
     const keyId = at.key_id ?? '';
-    for (const oldKey of this.index(CredentialType.ACCESS_TOKEN).byGroup.get(groupKey(CredentialType.ACCESS_TOKEN, at))) {
-      if (oldKey === key) continue;
-      const old = this.entryAt(CredentialType.ACCESS_TOKEN, oldKey);
-      if (!old || schemeOf(old) !== scheme || (old.key_id ?? '') !== keyId) continue;
-      if (scopes.replaces(ScopeSet.fromTarget(old.target))) this.deleteKey(CredentialType.ACCESS_TOKEN, oldKey);
+    for (const [oldKey, old] of this.#inGroups(ACCESS_TOKEN, [groupKey(ACCESS_TOKEN, at)])) {
+      if (oldKey !== key && schemeOf(old) === scheme && (old.key_id ?? '') === keyId && scopes.replaces(ScopeSet.fromTarget(old.target))) {
+        this.#delete(ACCESS_TOKEN, oldKey);
+      }
     }
-    this.put(CredentialType.ACCESS_TOKEN, key, at);
+    this.#put(ACCESS_TOKEN, key, at);
   }
 
   /** Stores an ID token in place of any other of the same account, environment, client and realm (under another key). */
-  private saveIdToken(idt: IdTokenEntity): void {
+  #saveIdToken(idt: IdTokenEntity): void {
     const key = makeCredentialKey(idt);
-    for (const oldKey of this.index(CredentialType.ID_TOKEN).byGroup.get(groupKey(CredentialType.ID_TOKEN, idt))) {
-      if (oldKey !== key) this.deleteKey(CredentialType.ID_TOKEN, oldKey);
-    }
-    this.put(CredentialType.ID_TOKEN, key, idt);
+    for (const [oldKey] of this.#inGroups(ID_TOKEN, [groupKey(ID_TOKEN, idt)])) if (oldKey !== key) this.#delete(ID_TOKEN, oldKey);
+    this.#put(ID_TOKEN, key, idt);
   }
 
   /**
@@ -226,21 +246,18 @@ export class TokenCache {
    * whatever key each was stored under (MSAL for Python's key, msal-node's, an older target's).
    * One refresh token is left, so no reader, ours or another library's, can pick a stale one.
    */
-  private saveRefreshToken(rt: RefreshTokenEntity, aliases: readonly string[] = []): void {
+  #saveRefreshToken(rt: RefreshTokenEntity, aliases: readonly string[] = []): void {
     const key = makeCredentialKey(rt);
-    const clientId = lower(rt.client_id);
-    const familyId = lower(rt.family_id);
-    const home = lower(rt.home_account_id);
     const environments = new Set([lower(rt.environment), ...aliases.filter((alias) => typeof alias === 'string').map(lower)]);
-    const index = this.index(CredentialType.REFRESH_TOKEN);
-    for (const environment of environments) {
-      for (const oldKey of index.byGroup.get(refreshTokenGroup(home, environment))) {
-        if (oldKey === key) continue;
-        const old = this.entryAt(CredentialType.REFRESH_TOKEN, oldKey);
-        if (old && (lower(old.client_id) === clientId || (familyId !== '' && lower(old.family_id) === familyId))) this.deleteKey(CredentialType.REFRESH_TOKEN, oldKey);
-      }
+    this.#removeRefreshTokens(refreshTokenGroups(lower(rt.home_account_id), environments), lower(rt.client_id), lower(rt.family_id), key);
+    this.#put(REFRESH_TOKEN, key, rt);
+  }
+
+  /** Removes the refresh tokens of the groups that are the client's or of its family (`familyId` `''`: none), but the one under `keep`. */
+  #removeRefreshTokens(groups: string[], clientId: string, familyId: string, keep?: string): void {
+    for (const [key, rt] of this.#inGroups(REFRESH_TOKEN, groups)) {
+      if (key !== keep && (lower(rt.client_id) === clientId || (familyId !== '' && lower(rt.family_id) === familyId))) this.#delete(REFRESH_TOKEN, key);
     }
-    this.put(CredentialType.REFRESH_TOKEN, key, rt);
   }
 
   // ---------------------------------------------------------------- search and lookups
@@ -252,26 +269,27 @@ export class TokenCache {
    * otherwise it reads the whole section. Expired access tokens met on the way are removed.
    */
   search<T extends CredentialType>(credentialType: T, options: SearchOptions = {}): EntityOf[T][] {
-    if (!SECTIONS.includes(credentialType)) throw new AuthError('invalid_argument', `Unknown credential type ${String(credentialType)}`);
+    requireSection(credentialType);
     const { query, target } = options;
     const now = options.now ?? nowSeconds();
     const wanted = target && target.length > 0 ? requireScopes(target) : undefined;
+    const isAccessToken = credentialType === ACCESS_TOKEN;
 
     let keys: Iterable<string>;
-    if (query && credentialType === CredentialType.ACCESS_TOKEN && ['home_account_id', 'environment', 'client_id', 'realm'].every((f) => Object.hasOwn(query, f))) {
-      keys = this.index(credentialType).byGroup.get(groupKey(credentialType, query));
-    } else if (query && credentialType !== CredentialType.APP_METADATA && Object.hasOwn(query, 'home_account_id')) {
-      keys = this.index(credentialType).byHome.get(lower(query['home_account_id']));
+    if (query && isAccessToken && ['home_account_id', 'environment', 'client_id', 'realm'].every((f) => Object.hasOwn(query, f))) {
+      keys = this.#index(credentialType).byGroup.get(groupKey(credentialType, query));
+    } else if (query && credentialType !== APP_METADATA && Object.hasOwn(query, 'home_account_id')) {
+      keys = this.#index(credentialType).byHome.get(lower(query['home_account_id']));
     } else {
-      keys = Object.keys(this.section(credentialType));
+      keys = Object.keys(this.#section(credentialType));
     }
 
     const found: EntityOf[T][] = [];
     const expired: string[] = [];
     for (const key of keys) {
-      const entry = this.entryAt(credentialType, key);
+      const entry = this.#entryAt(credentialType, key);
       if (!entry) continue;
-      if (credentialType === CredentialType.ACCESS_TOKEN) {
+      if (isAccessToken) {
         // An entry without a readable expiry is not ours to judge: neither served nor removed.
         const expiresOn = expiryOf(entry as AccessTokenEntity);
         if (expiresOn === undefined) continue;
@@ -282,11 +300,11 @@ export class TokenCache {
       }
       if (!matchesQuery(entry, query)) continue;
       // A key-bound token goes only to a search that names its key (MSAL for Python's isolation).
-      if (credentialType === CredentialType.ACCESS_TOKEN && isKeyBound(entry as AccessTokenEntity) && !Object.hasOwn(query ?? {}, 'key_id')) continue;
+      if (isAccessToken && isKeyBound(entry as AccessTokenEntity) && !Object.hasOwn(query ?? {}, 'key_id')) continue;
       if (wanted && !ScopeSet.fromTarget(entry['target']).containsAll(wanted)) continue;
       found.push(entry);
     }
-    for (const key of expired) this.deleteKey(CredentialType.ACCESS_TOKEN, key);
+    for (const key of expired) this.#delete(ACCESS_TOKEN, key);
     return found;
   }
 
@@ -299,7 +317,7 @@ export class TokenCache {
     const environments = hosts ? new Set(hosts.map((e) => e.toLowerCase())) : undefined;
     const username = filter.username?.toLowerCase();
     const realm = filter.realm?.toLowerCase();
-    const { rows: accounts, byHome } = this.index(CredentialType.ACCOUNT);
+    const { rows: accounts, byHome } = this.#index(ACCOUNT);
     const rows =
       filter.homeAccountId !== undefined ? byHome.get(filter.homeAccountId.toLowerCase()).map((key) => accounts.get(key)!) : accounts.values();
     const found: AccountEntity[] = [];
@@ -326,12 +344,11 @@ export class TokenCache {
    * identity): listing 10,000 accounts is bound by memory reads, not by work (bench/, figure 2).
    */
   getAppAccounts(query: AppAccountsQuery): AccountEntity[] {
-    const environments = new Set(requireEnvironments(query.environments));
-    const clientId = requireText(query.clientId, 'clientId').toLowerCase();
-    const familyId = query.familyId ? query.familyId.toLowerCase() : undefined;
+    const { environments: hosts, clientId, familyId } = readLookup(query, false);
+    const environments = new Set(hosts);
     const username = query.username?.toLowerCase();
-    const refreshTokens = this.index(CredentialType.REFRESH_TOKEN);
-    const accounts = this.index(CredentialType.ACCOUNT);
+    const refreshTokens = this.#index(REFRESH_TOKEN);
+    const accounts = this.#index(ACCOUNT);
     // Homes listed already, kept only for homes with several account entries (one per realm):
     // a set of every home would cost as much as the rest of the walk.
     const listed = new Set<string>();
@@ -341,8 +358,8 @@ export class TokenCache {
       const several = typeof accounts.byHome.peek(row.home) !== 'string';
       if (several && listed.has(row.home)) continue;
       if (
-        hasUsableRefreshToken(refreshTokens, row.home, environments, clientId, familyId) ||
-        this.findIdToken({ homeAccountId: row.home, environments: [...environments], clientId, realm: row.realm })
+        hasUsableRefreshToken(refreshTokens, row.home, environments, clientId, familyId || undefined) ||
+        this.findIdToken({ homeAccountId: row.home, environments: hosts, clientId, realm: row.realm })
       ) {
         if (several) listed.add(row.home);
         found.push(row.entry);
@@ -357,26 +374,17 @@ export class TokenCache {
    * Costs the access tokens of that account, client and realm.
    */
   findAccessToken(query: AccessTokenQuery): AccessTokenEntity | undefined {
-    if (typeof query.homeAccountId !== 'string') throw new AuthError('invalid_argument', 'homeAccountId must be a string');
-    const environments = requireEnvironments(query.environments);
-    const clientId = requireText(query.clientId, 'clientId').toLowerCase();
-    const realm = typeof query.realm === 'string' ? query.realm.toLowerCase() : '';
+    const lookup = readLookup(query, true);
     const wanted = requireScopes(query.scopes);
     const tokenType = (query.tokenType ?? 'Bearer').toLowerCase();
     const now = query.now ?? nowSeconds();
-    const home = query.homeAccountId.toLowerCase();
     const keyId = query.keyId ?? '';
-
-    const index = this.index(CredentialType.ACCESS_TOKEN);
     let best: AccessTokenEntity | undefined;
-    for (const environment of environments) {
-      for (const key of index.byGroup.get(tokenGroup(home, environment, clientId, realm))) {
-        const entry = this.entryAt(CredentialType.ACCESS_TOKEN, key);
-        if (!entry || !hasSecret(entry) || schemeOf(entry) !== tokenType || (entry.key_id ?? '') !== keyId || isPartitioned(entry)) continue;
-        const expiresOn = expiryOf(entry);
-        if (expiresOn === undefined || expiresOn < now || !ScopeSet.fromTarget(entry.target).containsAll(wanted)) continue;
-        if (!best || expiresOn > expiryOf(best)!) best = entry;
-      }
+    for (const [, entry] of this.#inGroups(ACCESS_TOKEN, tokenGroups(lookup))) {
+      if (!hasSecret(entry) || schemeOf(entry) !== tokenType || (entry.key_id ?? '') !== keyId || isPartitioned(entry)) continue;
+      const expiresOn = expiryOf(entry);
+      if (expiresOn === undefined || expiresOn < now || !ScopeSet.fromTarget(entry.target).containsAll(wanted)) continue;
+      if (!best || expiresOn > expiryOf(best)!) best = entry;
     }
     return best;
   }
@@ -391,9 +399,9 @@ export class TokenCache {
    * family refresh token of that family instead (the client's own one first, else a sibling's).
    */
   findRefreshToken(query: RefreshTokenQuery): RefreshTokenEntity | undefined {
-    const { clientId, familyId, entries } = this.refreshTokensOfAccount(query);
+    const { clientId, familyId, entries } = this.#refreshTokensOfAccount(query);
     let sibling: RefreshTokenEntity | undefined;
-    for (const { entry } of entries) {
+    for (const [, entry] of entries) {
       if (familyId === undefined) {
         if (lower(entry.client_id) === clientId) return entry;
       } else if (lower(entry.family_id) === familyId) {
@@ -415,9 +423,9 @@ export class TokenCache {
    * `last_modification_time` (MSAL for Python's order).
    */
   findRefreshTokens(query: RefreshTokenQuery): RefreshTokenEntity[] {
-    const { clientId, familyId, entries } = this.refreshTokensOfAccount(query);
+    const { clientId, familyId, entries } = this.#refreshTokensOfAccount(query);
     const found: { entry: RefreshTokenEntity; time: number; foreign: boolean }[] = [];
-    for (const { key, entry } of entries) {
+    for (const [key, entry] of entries) {
       if (lower(entry.client_id) !== clientId && (familyId === undefined || lower(entry.family_id) !== familyId)) continue;
       const time = toInteger(entry.last_modification_time) ?? Infinity;
       found.push({ entry, time, foreign: key !== makeCredentialKey(entry) });
@@ -427,52 +435,21 @@ export class TokenCache {
   }
 
   /** The account's refresh tokens that hold a secret, in the environments (checked query, lower-cased ids). */
-  private refreshTokensOfAccount(query: RefreshTokenQuery) {
-    if (typeof query.homeAccountId !== 'string') throw new AuthError('invalid_argument', 'homeAccountId must be a string');
-    const environments = requireEnvironments(query.environments);
-    const clientId = requireText(query.clientId, 'clientId').toLowerCase();
-    const familyId = query.familyId?.toLowerCase();
-    const home = query.homeAccountId.toLowerCase();
-    const index = this.index(CredentialType.REFRESH_TOKEN);
-    const entries: { key: string; entry: RefreshTokenEntity }[] = [];
-    for (const environment of environments) {
-      for (const key of index.byGroup.get(refreshTokenGroup(home, environment))) {
-        const entry = this.entryAt(CredentialType.REFRESH_TOKEN, key);
-        if (entry && hasSecret(entry)) entries.push({ key, entry });
-      }
-    }
+  #refreshTokensOfAccount(query: RefreshTokenQuery) {
+    const { home, environments, clientId, familyId } = readLookup(query, true);
+    const entries = this.#inGroups(REFRESH_TOKEN, refreshTokenGroups(home, environments)).filter(([, entry]) => hasSecret(entry));
     return { clientId, familyId, entries };
   }
 
   /** The client's ID token for the account and realm, in any of the environments. */
   findIdToken(query: IdTokenQuery): IdTokenEntity | undefined {
-    if (typeof query.homeAccountId !== 'string') throw new AuthError('invalid_argument', 'homeAccountId must be a string');
-    const environments = requireEnvironments(query.environments);
-    const clientId = requireText(query.clientId, 'clientId').toLowerCase();
-    const realm = typeof query.realm === 'string' ? query.realm.toLowerCase() : '';
-    const home = query.homeAccountId.toLowerCase();
-    const index = this.index(CredentialType.ID_TOKEN);
-    for (const environment of environments) {
-      for (const key of index.byGroup.get(tokenGroup(home, environment, clientId, realm))) {
-        const entry = this.entryAt(CredentialType.ID_TOKEN, key);
-        if (entry) return entry;
-      }
-    }
-    return undefined;
+    return this.#inGroups(ID_TOKEN, tokenGroups(readLookup(query, true)))[0]?.[1];
   }
 
   /** The client's app metadata (its `family_id`, when it is a family app), in any of the environments. */
   findAppMetadata(query: AppMetadataQuery): AppMetadataEntity | undefined {
-    const environments = requireEnvironments(query.environments);
-    const clientId = requireText(query.clientId, 'clientId').toLowerCase();
-    const index = this.index(CredentialType.APP_METADATA);
-    for (const environment of environments) {
-      for (const key of index.byGroup.get(appGroup(environment, clientId))) {
-        const entry = this.entryAt(CredentialType.APP_METADATA, key);
-        if (entry) return entry;
-      }
-    }
-    return undefined;
+    const { environments, clientId } = readLookup(query, false);
+    return this.#inGroups(APP_METADATA, environments.map((environment) => appGroup(environment, clientId)))[0]?.[1];
   }
 
   // ---------------------------------------------------------------- changes
@@ -483,47 +460,43 @@ export class TokenCache {
    * stored object or a copy of it.
    */
   modify<T extends CredentialType>(credentialType: T, oldEntry: EntityOf[T], newFields?: Partial<EntityOf[T]>): void {
-    if (!SECTIONS.includes(credentialType)) throw new AuthError('invalid_argument', `Unknown credential type ${String(credentialType)}`);
+    requireSection(credentialType);
     if (!isJsonObject(oldEntry)) throw new AuthError('invalid_argument', 'The entry to modify must be an object');
-    const storedKey = this.locate(credentialType, oldEntry);
-    if (newFields === undefined || newFields === null) {
-      if (storedKey !== undefined) this.deleteKey(credentialType, storedKey);
-      return;
-    }
-    const updated = { ...oldEntry, ...newFields } as EntityOf[T];
-    const key = makeKey(credentialType, updated);
-    if (storedKey !== undefined && storedKey !== key) this.deleteKey(credentialType, storedKey);
-    this.put(credentialType, key, updated);
+    const storedKey = this.#locate(credentialType, oldEntry);
+    const updated = newFields == null ? undefined : ({ ...oldEntry, ...newFields } as EntityOf[T]);
+    const key = updated && makeKey(credentialType, updated);
+    if (storedKey !== undefined && storedKey !== key) this.#delete(credentialType, storedKey);
+    if (updated) this.#put(credentialType, key!, updated);
   }
 
   /** Gives a refresh token its successor (the rotated refresh token of a refresh grant). */
   updateRefreshToken(entry: RefreshTokenEntity, newSecret: string, now: number = nowSeconds()): void {
-    this.requireType(entry, CredentialType.REFRESH_TOKEN);
+    requireType(entry, REFRESH_TOKEN);
     requireText(newSecret, 'newSecret');
-    this.modify(CredentialType.REFRESH_TOKEN, entry, { secret: newSecret, last_modification_time: String(Math.floor(now)) });
+    this.modify(REFRESH_TOKEN, entry, { secret: newSecret, last_modification_time: String(Math.floor(now)) });
   }
 
   removeRefreshToken(entry: RefreshTokenEntity): void {
-    this.requireType(entry, CredentialType.REFRESH_TOKEN);
-    this.modify(CredentialType.REFRESH_TOKEN, entry);
+    requireType(entry, REFRESH_TOKEN);
+    this.modify(REFRESH_TOKEN, entry);
   }
 
   removeAccessToken(entry: AccessTokenEntity): void {
-    if (!isJsonObject(entry) || !String(entry.credential_type).startsWith(CredentialType.ACCESS_TOKEN)) {
+    if (!isJsonObject(entry) || !String(entry.credential_type).startsWith(ACCESS_TOKEN)) {
       throw new AuthError('invalid_argument', 'The entry is not an AccessToken');
     }
-    this.modify(CredentialType.ACCESS_TOKEN, entry);
+    this.modify(ACCESS_TOKEN, entry);
   }
 
   removeIdToken(entry: IdTokenEntity): void {
-    this.requireType(entry, CredentialType.ID_TOKEN);
-    this.modify(CredentialType.ID_TOKEN, entry);
+    requireType(entry, ID_TOKEN);
+    this.modify(ID_TOKEN, entry);
   }
 
   /** Removes the account entry only (MSAL for Python's `TokenCache.remove_account`); see {@link removeAccountData}. */
   removeAccount(account: AccountEntity): void {
     if (!isJsonObject(account) || !('authority_type' in account)) throw new AuthError('invalid_argument', 'The entry is not an Account');
-    this.modify(CredentialType.ACCOUNT, account);
+    this.modify(ACCOUNT, account);
   }
 
   /**
@@ -533,22 +506,13 @@ export class TokenCache {
    * every account entry. Costs the entries of that account.
    */
   removeAccountData(query: AccountDataQuery): void {
-    if (typeof query?.homeAccountId !== 'string') throw new AuthError('invalid_argument', 'homeAccountId must be a string');
-    const environments = new Set(requireEnvironments(query.environments));
-    const clientId = requireText(query.clientId, 'clientId').toLowerCase();
-    const home = query.homeAccountId.toLowerCase();
-    const familyId = (query.familyId ?? this.findAppMetadata({ environments: [...environments], clientId })?.family_id)?.toLowerCase();
-    for (const environment of environments) {
-      for (const key of this.index(CredentialType.REFRESH_TOKEN).byGroup.get(refreshTokenGroup(home, environment))) {
-        const rt = this.entryAt(CredentialType.REFRESH_TOKEN, key);
-        if (rt && (lower(rt.client_id) === clientId || (familyId && lower(rt.family_id) === familyId))) {
-          this.deleteKey(CredentialType.REFRESH_TOKEN, key);
-        }
-      }
-    }
-    for (const type of [CredentialType.ACCESS_TOKEN, CredentialType.ID_TOKEN, CredentialType.ACCOUNT] as const) {
-      for (const key of this.index(type).byHome.get(home)) {
-        if (environments.has(lower(this.entryAt(type, key)?.environment))) this.deleteKey(type, key);
+    const { home, environments, clientId } = readLookup(query, true);
+    const familyId = lower(query.familyId ?? this.findAppMetadata({ environments, clientId })?.family_id);
+    this.#removeRefreshTokens(refreshTokenGroups(home, environments), clientId, familyId);
+    const hosts = new Set(environments);
+    for (const type of [ACCESS_TOKEN, ID_TOKEN, ACCOUNT] as const) {
+      for (const key of this.#index(type).byHome.get(home)) {
+        if (hosts.has(lower(this.#entryAt(type, key)?.environment))) this.#delete(type, key);
       }
     }
   }
@@ -558,15 +522,15 @@ export class TokenCache {
    * and every realm: MSAL for Python's `remove_tokens_for_client()`.
    */
   removeAppOnlyTokens(query: AppMetadataQuery): void {
-    const environments = new Set(requireEnvironments(query?.environments));
-    const clientId = requireText(query.clientId, 'clientId').toLowerCase();
-    for (const key of this.index(CredentialType.ACCESS_TOKEN).byHome.get('')) {
-      const at = this.entryAt(CredentialType.ACCESS_TOKEN, key);
-      if (at && lower(at.client_id) === clientId && environments.has(lower(at.environment))) this.deleteKey(CredentialType.ACCESS_TOKEN, key);
+    const { environments, clientId } = readLookup(query, false);
+    const hosts = new Set(environments);
+    for (const key of this.#index(ACCESS_TOKEN).byHome.get('')) {
+      const at = this.#entryAt(ACCESS_TOKEN, key);
+      if (at && lower(at.client_id) === clientId && hosts.has(lower(at.environment))) this.#delete(ACCESS_TOKEN, key);
     }
   }
+}
 
-  private requireType(entry: unknown, type: CredentialType): void {
-    if (!isJsonObject(entry) || entry['credential_type'] !== type) throw new AuthError('invalid_argument', `The entry is not a ${type}`);
-  }
+function requireType(entry: unknown, type: CredentialType): void {
+  if (!isJsonObject(entry) || entry['credential_type'] !== type) throw new AuthError('invalid_argument', `The entry is not a ${type}`);
 }

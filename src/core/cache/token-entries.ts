@@ -11,7 +11,7 @@ import * as base64url from 'jose/base64url';
 import { decodeJwt } from 'jose/jwt/decode';
 import { usernameFromClaims } from '../account.js';
 import { AuthError } from '../errors.js';
-import { isJsonObject } from '../json.js';
+import { isJsonObject, isStringArray, nonEmptyString } from '../json.js';
 import { ScopeSet } from '../scopes.js';
 import {
   ACCESS_TOKEN_WITH_AUTH_SCHEME,
@@ -110,11 +110,6 @@ const GRANT_TYPES_THAT_ESTABLISH_AN_ACCOUNT: ReadonlySet<string> = new Set([
   'urn:ietf:params:oauth:grant-type:device_code',
 ]);
 
-function stringClaim(claims: Record<string, unknown>, name: string): string | undefined {
-  const value = claims[name];
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
 /** Decodes Entra's client_info (base64url JSON, padding and the standard alphabet tolerated). */
 function decodeClientInfo(clientInfo: string): Record<string, unknown> {
   try {
@@ -139,9 +134,9 @@ function familyIdOf(foci: unknown): string | undefined {
  * The ID token's claims: those the caller validated, else the token decoded without a check (the
  * cache only files who it names); none without an ID token.
  */
-function idTokenClaimsOf(event: TokenEvent, idToken: unknown): Record<string, unknown> {
+function idTokenClaimsOf(event: TokenEvent, idToken: string | undefined): Record<string, unknown> {
   if (isJsonObject(event.idTokenClaims)) return event.idTokenClaims;
-  if (typeof idToken !== 'string' || idToken === '') return {};
+  if (!idToken) return {};
   try {
     return decodeJwt(idToken) as Record<string, unknown>;
   } catch (cause) {
@@ -151,17 +146,15 @@ function idTokenClaimsOf(event: TokenEvent, idToken: unknown): Record<string, un
 
 /** MSAL for Python's `__parse_account`: home_account_id from client_info, else from the ID token's `sub`. */
 function parseAccount(response: Record<string, unknown>, claims: Record<string, unknown>): { homeAccountId: string; hasAccount: boolean } {
-  const clientInfo = response['client_info'];
-  if (typeof clientInfo === 'string' && clientInfo !== '') {
+  const clientInfo = nonEmptyString(response['client_info']);
+  if (clientInfo) {
     const info = decodeClientInfo(clientInfo);
-    const uid = info['uid'];
-    const utid = info['utid'];
-    if (typeof uid === 'string' && typeof utid === 'string' && uid !== '' && utid !== '') {
-      return { homeAccountId: `${uid}.${utid}`, hasAccount: true };
-    }
+    const uid = nonEmptyString(info['uid']);
+    const utid = nonEmptyString(info['utid']);
+    if (uid && utid) return { homeAccountId: `${uid}.${utid}`, hasAccount: true };
   }
   if (Object.keys(claims).length > 0) {
-    const sub = stringClaim(claims, 'sub');
+    const sub = nonEmptyString(claims['sub']);
     if (!sub) throw new AuthError('invalid_id_token', 'The ID token has no sub claim');
     return { homeAccountId: sub, hasAccount: true };
   }
@@ -184,7 +177,7 @@ function accessTokenEntry(secret: string, response: Record<string, unknown>, key
   const expiresOn = toInteger(response['expires_on']);
   const expiresIn = toInteger(response['expires_in']) ?? (expiresOn !== undefined ? expiresOn - now : 600);
   const extExpiresIn = toInteger(response['ext_expires_in']) ?? expiresIn;
-  const tokenType = typeof response['token_type'] === 'string' && response['token_type'] !== '' ? response['token_type'] : 'Bearer';
+  const tokenType = nonEmptyString(response['token_type']) ?? 'Bearer';
   const at: AccessTokenEntity = {
     credential_type: tokenType.toLowerCase() === 'dpop' ? ACCESS_TOKEN_WITH_AUTH_SCHEME : CredentialType.ACCESS_TOKEN,
     secret,
@@ -200,7 +193,7 @@ function accessTokenEntry(secret: string, response: Record<string, unknown>, key
   };
   const refreshIn = toInteger(response['refresh_in']);
   if (refreshIn !== undefined) at.refresh_on = String(now + refreshIn);
-  if ((typeof keyId === 'string' && keyId !== '') || typeof keyId === 'number') at.key_id = String(keyId);
+  if (nonEmptyString(keyId) || typeof keyId === 'number') at.key_id = String(keyId);
   return at;
 }
 
@@ -211,14 +204,11 @@ function accountEntry(event: TokenEvent, claims: Record<string, unknown>, data: 
     environment: shared.environment,
     realm: shared.realm,
     // null without an ID token, as MSAL for Python writes it.
-    local_account_id: stringClaim(claims, 'oid') ?? stringClaim(claims, 'sub') ?? null,
-    username:
-      usernameFromClaims(claims) ??
-      (typeof event.profile?.username === 'string' && event.profile.username !== '' ? event.profile.username : undefined) ??
-      (typeof data['username'] === 'string' ? data['username'] : ''),
+    local_account_id: nonEmptyString(claims['oid']) ?? nonEmptyString(claims['sub']) ?? null,
+    username: usernameFromClaims(claims) ?? nonEmptyString(event.profile?.username) ?? (typeof data['username'] === 'string' ? data['username'] : ''),
     authority_type: event.authorityType ?? (shared.realm.toLowerCase() === 'adfs' ? 'ADFS' : 'MSSTS'),
   };
-  const name = stringClaim(claims, 'name') ?? (typeof event.profile?.name === 'string' ? event.profile.name : undefined);
+  const name = nonEmptyString(claims['name']) ?? nonEmptyString(event.profile?.name);
   if (name) account.name = name;
   if (event.grantType && GRANT_TYPES_THAT_ESTABLISH_AN_ACCOUNT.has(event.grantType)) account.account_source = event.grantType;
   return account;
@@ -240,25 +230,25 @@ export function tokenEntries(event: TokenEvent, now: number): TokenEntries {
   const clientId = requireText(event.clientId, 'clientId');
   const response = event.response;
   if (!isJsonObject(response)) throw new AuthError('invalid_argument', 'The token event has no response object');
-  if (event.scope !== undefined && (!Array.isArray(event.scope) || !event.scope.every((s) => typeof s === 'string'))) {
+  if (event.scope !== undefined && !isStringArray(event.scope)) {
     throw new AuthError('invalid_argument', 'scope must be an array of strings');
   }
   if (!Number.isFinite(now)) throw new AuthError('invalid_argument', 'now must be a number of epoch seconds');
   now = Math.floor(now);
 
+  const tokenEndpoint = requireText(event.tokenEndpoint, 'tokenEndpoint');
   let endpoint: URL;
   try {
-    endpoint = new URL(requireText(event.tokenEndpoint, 'tokenEndpoint'));
+    endpoint = new URL(tokenEndpoint);
   } catch (cause) {
-    if (cause instanceof AuthError) throw cause;
     throw new AuthError('invalid_argument', 'tokenEndpoint is not a URL', { cause });
   }
   const environment = event.environment || endpoint.host;
 
   const data = isJsonObject(event.data) ? event.data : {};
-  const accessToken = response['access_token'];
-  const refreshToken = response['refresh_token'];
-  const idToken = response['id_token'];
+  const accessToken = nonEmptyString(response['access_token']);
+  const refreshToken = nonEmptyString(response['refresh_token']);
+  const idToken = nonEmptyString(response['id_token']);
   const claims = idTokenClaimsOf(event, idToken);
   const realm = typeof event.realm === 'string' ? event.realm : (endpoint.pathname.split('/')[1] ?? '');
   const parsed = parseAccount(response, claims);
@@ -270,10 +260,10 @@ export function tokenEntries(event: TokenEvent, now: number): TokenEntries {
   const shared: SharedFields = { homeAccountId, environment, clientId, realm, target };
   const entries: TokenEntries = { result: { homeAccountId, environment, realm } };
 
-  if (typeof accessToken === 'string' && accessToken !== '') entries.accessToken = accessTokenEntry(accessToken, response, event.keyId || data['key_id'], shared, now);
+  if (accessToken) entries.accessToken = accessTokenEntry(accessToken, response, event.keyId || data['key_id'], shared, now);
   if (parsed.hasAccount && !event.skipAccountCreation) entries.account = accountEntry(event, claims, data, shared);
 
-  if (typeof idToken === 'string' && idToken !== '') {
+  if (idToken) {
     entries.idToken = {
       credential_type: CredentialType.ID_TOKEN,
       secret: idToken,
@@ -284,7 +274,7 @@ export function tokenEntries(event: TokenEvent, now: number): TokenEntries {
     };
   }
 
-  if (typeof refreshToken === 'string' && refreshToken !== '') {
+  if (refreshToken) {
     const rt: RefreshTokenEntity = {
       credential_type: CredentialType.REFRESH_TOKEN,
       secret: refreshToken,
@@ -299,7 +289,8 @@ export function tokenEntries(event: TokenEvent, now: number): TokenEntries {
     // certificate's key) binds the access token alone. A confidential client's refresh token is
     // not bound by the server (§5), but is marked all the same: the mark costs a Bearer request of
     // the same client a refresh, a missing one costs the token if the server bound it after all.
-    if (typeof event.keyId === 'string' && event.keyId !== '') rt.key_id = event.keyId;
+    const keyId = nonEmptyString(event.keyId);
+    if (keyId) rt.key_id = keyId;
     entries.refreshToken = rt;
   }
 

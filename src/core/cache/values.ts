@@ -3,6 +3,7 @@
  * the numbers of token responses and foreign entries, read as MSAL for Python reads them.
  */
 import { AuthError } from '../errors.js';
+import { isStringArray } from '../json.js';
 import { ScopeSet } from '../scopes.js';
 
 export function requireText(value: unknown, what: string): string {
@@ -20,10 +21,10 @@ export function requireEnvironments(value: unknown): string[] {
 
 /** The scopes a lookup asks for: at least one. */
 export function requireScopes(value: unknown): ScopeSet {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+  if (!isStringArray(value)) {
     throw new AuthError('invalid_argument', 'scopes must be an array of strings');
   }
-  const scopes = ScopeSet.of(value as string[]);
+  const scopes = ScopeSet.of(value);
   if (scopes.size === 0) throw new AuthError('invalid_argument', 'scopes must not be empty');
   return scopes;
 }
@@ -32,6 +33,11 @@ export function requireScopes(value: unknown): ScopeSet {
 export function toInteger(value: unknown): number | undefined {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
   return Number.isFinite(n) ? Math.trunc(n) : undefined;
+}
+
+/** The clock of the cache, of results and of their rules, in epoch seconds. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
 }
 
 /** Lower-cased text of a field; absent, null or non-string values count as `''`. */

@@ -7,8 +7,9 @@ import type { Authority } from '../authority.js';
 import { generatePkce, randomToken } from '../crypto.js';
 import type { DpopKey } from '../dpop.js';
 import { AuthError, ServerError } from '../errors.js';
-import { mergeRequestData } from '../options.js';
-import type { IdTokenChecks, SentTokenRequest, TokenClient, TokenGrantOptions, TokenGrantResult } from '../token-client.js';
+import { setMember } from '../json.js';
+import { mergeRequestData, refuseOwnedParameters } from '../options.js';
+import { type IdTokenChecks, presentParams, type SentTokenRequest, type TokenClient, type TokenGrantOptions, type TokenGrantResult } from '../token-client.js';
 
 export const AUTHORIZATION_CODE_GRANT = 'authorization_code';
 
@@ -55,11 +56,6 @@ export const LIBRARY_AUTHORIZATION_PARAMETERS: readonly string[] = [
   'max_age',
 ];
 
-/** The names among `extra` that the library sets itself (see {@link LIBRARY_AUTHORIZATION_PARAMETERS}). */
-export function libraryOwnedParameters(extra: Record<string, string> | undefined): string[] {
-  return Object.keys(extra ?? {}).filter((name) => LIBRARY_AUTHORIZATION_PARAMETERS.includes(name.toLowerCase()));
-}
-
 /**
  * Builds the authorization URL; parameters with no value are left out. Extra query parameters may
  * not name a parameter the library sets (`invalid_argument`), nor one whose option is also given
@@ -67,10 +63,7 @@ export function libraryOwnedParameters(extra: Record<string, string> | undefined
  * of the two wins would otherwise be an accident of spelling.
  */
 export function buildAuthorizationUrl(authority: Authority, clientId: string, scope: string[], options: AuthorizationRequestOptions): string {
-  const owned = libraryOwnedParameters(options.extraQueryParameters);
-  if (owned.length > 0) {
-    throw new AuthError('invalid_argument', `extraQueryParameters may not set ${owned.join(', ')}: the library sets it`);
-  }
+  refuseOwnedParameters(options.extraQueryParameters, LIBRARY_AUTHORIZATION_PARAMETERS, 'extraQueryParameters');
   // `dpop_jkt` too: a configured one must not silently replace the key the library binds the code to.
   const byOption: Record<string, string | undefined> = { prompt: options.prompt, login_hint: options.loginHint, domain_hint: options.domainHint, dpop_jkt: options.dpopJkt };
   const twice = Object.keys(options.extraQueryParameters ?? {}).filter((name) => Object.hasOwn(byOption, name.toLowerCase()) && byOption[name.toLowerCase()] !== undefined);
@@ -85,18 +78,15 @@ export function buildAuthorizationUrl(authority: Authority, clientId: string, sc
     scope: scope.join(' '),
     state: options.state,
     nonce: options.nonce,
-    prompt: options.prompt,
-    login_hint: options.loginHint,
-    domain_hint: options.domainHint,
+    ...byOption,
     claims: options.claims,
     max_age: options.maxAge === undefined ? undefined : String(options.maxAge),
     response_mode: options.responseMode,
     code_challenge: options.codeChallenge,
     code_challenge_method: options.codeChallenge ? (options.codeChallengeMethod ?? 'S256') : undefined,
-    dpop_jkt: options.dpopJkt,
     ...options.extraQueryParameters,
   };
-  for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== '') url.searchParams.set(name, value);
+  for (const [name, value] of presentParams(params)) url.searchParams.set(name, value);
   return url.toString();
 }
 
@@ -159,7 +149,7 @@ export function parseAuthorizationResponse(query: string): Record<string, string
   const params: Record<string, string> = {};
   for (const [name, value] of new URLSearchParams(query.replace(/^[?#]/, ''))) {
     if (Object.hasOwn(params, name)) throw new AuthError('invalid_response', 'the authorization response repeats a parameter');
-    Object.defineProperty(params, name, { value, enumerable: true, writable: true, configurable: true });
+    setMember(params, name, value);
   }
   return params;
 }

@@ -6,7 +6,8 @@
 import type { Authority } from '../authority.js';
 import { AuthError, ServerError } from '../errors.js';
 import type { HttpResponse } from '../http.js';
-import { mergeRequestData } from '../options.js';
+import { nonEmptyString } from '../json.js';
+import { mergeRequestData, refuseOwnedParameters } from '../options.js';
 import type { SentTokenRequest, TokenClient, TokenGrantOptions, TokenGrantResult } from '../token-client.js';
 import { readOAuthJson } from '../token-response.js';
 
@@ -35,8 +36,7 @@ export function deviceAuthorizationParams(
   claims: string | undefined,
   extraParameters: Record<string, string> = {},
 ): Record<string, string | undefined> {
-  const owned = Object.keys(extraParameters).filter((name) => LIBRARY_DEVICE_AUTHORIZATION_PARAMETERS.includes(name.toLowerCase()));
-  if (owned.length > 0) throw new AuthError('invalid_argument', `extraParameters may not set ${owned.join(', ')}: the library sets it`);
+  refuseOwnedParameters(extraParameters, LIBRARY_DEVICE_AUTHORIZATION_PARAMETERS, 'extraParameters');
   return { ...extraParameters, client_id: clientId, scope: scope.join(' '), claims };
 }
 
@@ -60,33 +60,34 @@ export interface DeviceFlow {
   correlationId?: string;
 }
 
+/** A number (or numeric string, as some servers send them) above zero, else undefined. */
+function positiveNumber(value: unknown): number | undefined {
+  const number = typeof value === 'string' ? Number(value) : value;
+  return typeof number === 'number' && Number.isFinite(number) && number > 0 ? number : undefined;
+}
+
 /** Checks a device authorization response and turns it into a {@link DeviceFlow}. */
 export function parseDeviceAuthorizationResponse(body: Record<string, unknown>, scope: string[], claimsChallenge?: string): DeviceFlow {
-  const text = (name: string) => (typeof body[name] === 'string' && (body[name] as string).length > 0 ? (body[name] as string) : undefined);
-  const userCode = text('user_code');
-  const deviceCode = text('device_code');
+  const missing = (name: string): never => {
+    throw new AuthError('invalid_response', `the device authorization response has no ${name}`);
+  };
+  const userCode = nonEmptyString(body.user_code) ?? missing('user_code');
+  const deviceCode = nonEmptyString(body.device_code) ?? missing('device_code');
   // Older Entra endpoints say verification_url.
-  const verificationUri = text('verification_uri') ?? text('verification_url');
-  const expiresIn = typeof body.expires_in === 'string' ? Number(body.expires_in) : body.expires_in;
-  if (!userCode) throw new AuthError('invalid_response', 'the device authorization response has no user_code');
-  if (!deviceCode) throw new AuthError('invalid_response', 'the device authorization response has no device_code');
-  if (!verificationUri) throw new AuthError('invalid_response', 'the device authorization response has no verification_uri');
-  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
-    throw new AuthError('invalid_response', 'the device authorization response has no valid expires_in');
-  }
-  const rawInterval = typeof body.interval === 'string' ? Number(body.interval) : body.interval;
-  const serverInterval = typeof rawInterval === 'number' && Number.isFinite(rawInterval) && rawInterval > 0 ? rawInterval : DEFAULT_POLL_INTERVAL_S;
+  const verificationUri = nonEmptyString(body.verification_uri) ?? nonEmptyString(body.verification_url) ?? missing('verification_uri');
+  const expiresIn = positiveNumber(body.expires_in) ?? missing('valid expires_in');
+  const serverInterval = positiveNumber(body.interval) ?? DEFAULT_POLL_INTERVAL_S;
   // At least a second: a tiny interval from a broken or hostile server must not become a busy loop.
   const interval = Math.max(serverInterval, MIN_POLL_INTERVAL_S);
   return {
     userCode,
     deviceCode,
     verificationUri,
-    verificationUriComplete: text('verification_uri_complete'),
+    verificationUriComplete: nonEmptyString(body.verification_uri_complete),
     expiresIn,
     expiresAt: Math.floor(Date.now() / 1000) + expiresIn,
     interval,
-    message: text('message') ?? `To sign in, use a web browser to open the page ${verificationUri} and enter the code ${userCode} to authenticate.`,
+    message: nonEmptyString(body.message) ?? `To sign in, use a web browser to open the page ${verificationUri} and enter the code ${userCode} to authenticate.`,
     scope,
     claimsChallenge,
   };
@@ -95,7 +96,8 @@ export function parseDeviceAuthorizationResponse(body: Record<string, unknown>, 
 /** Waits `ms`, or rejects with `cancelled` as soon as `signal` aborts. */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AuthError('cancelled', 'cancelled'));
+    const cancelled = () => reject(new AuthError('cancelled', 'cancelled'));
+    if (signal?.aborted) return cancelled();
     // Clamped: a longer delay (an expires_in of months) would overflow and fire after 1 ms.
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
@@ -103,7 +105,7 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
     }, Math.min(ms, MAX_TIMER_MS));
     const onAbort = () => {
       clearTimeout(timer);
-      reject(new AuthError('cancelled', 'cancelled'));
+      cancelled();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
