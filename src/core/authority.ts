@@ -57,6 +57,12 @@ const CLOUD_ALIAS_GROUPS: readonly (readonly string[])[] = [
 
 const KNOWN_HOSTS = new Set(CLOUD_ALIAS_GROUPS.flat());
 
+/** Whether `host` is Microsoft Entra ID's: a host of one of its clouds (any alias) or External ID's `*.ciamlogin.com`. */
+export function isEntraHost(host: string): boolean {
+  const name = host.toLowerCase();
+  return KNOWN_HOSTS.has(name) || name.endsWith('.ciamlogin.com');
+}
+
 /** Tenant aliases that are not a tenant: the issuer then carries `{tenantid}`. */
 const MULTI_TENANT_SEGMENTS = new Set(['common', 'organizations', 'consumers']);
 

@@ -9,6 +9,7 @@ export {
   AZURE_CHINA,
   AZURE_PUBLIC,
   AZURE_US_GOVERNMENT,
+  isEntraHost,
   parseAuthority,
 } from './authority.js';
 export { SerializableTokenCache } from './cache/serializable-token-cache.js';

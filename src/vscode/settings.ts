@@ -2,7 +2,7 @@
  * The extension's settings, read into plain provider descriptions. The parsing is a pure
  * function of the raw values so that every rule is testable without an editor.
  */
-import { AZURE_CHINA, AZURE_PUBLIC, AZURE_US_GOVERNMENT, LIBRARY_AUTHORIZATION_PARAMETERS } from '../core/index.js';
+import { AZURE_CHINA, AZURE_PUBLIC, AZURE_US_GOVERNMENT, isEntraHost, LIBRARY_AUTHORIZATION_PARAMETERS } from '../core/index.js';
 import type { LoopbackHost } from '../node/loopback-listener.js';
 
 export const SETTINGS_SECTION = 'msalSignIn';
@@ -20,22 +20,6 @@ export const CLOUD_HOSTS = {
 export type CloudName = keyof typeof CLOUD_HOSTS;
 
 /**
- * Every host of Microsoft Entra ID's clouds: {@link CLOUD_HOSTS} and the other names the same
- * clouds answer under (v1 tokens' `sts.windows.net`, China's partner host, …), as the core's
- * cloud alias groups list them.
- */
-const ENTRA_HOSTS = new Set<string>([
-  ...Object.values(CLOUD_HOSTS),
-  'login.windows.net',
-  'login.microsoft.com',
-  'sts.windows.net',
-  'login.partner.microsoftonline.cn',
-  'login.usgovcloudapi.net',
-  'login-us.microsoftonline.com',
-  'login.microsoftonline.de',
-]);
-
-/**
  * Whether the provider signs in at Microsoft Entra ID: the built-in provider, or an
  * `oidcProviders` entry whose issuer is on one of Entra's hosts (any cloud) or External ID's
  * `*.ciamlogin.com`. Entra's device code endpoint sends no CORS headers: in a browser the device
@@ -43,8 +27,7 @@ const ENTRA_HOSTS = new Set<string>([
  */
 export function signsInAtEntra(config: Pick<ProviderConfig, 'kind' | 'issuer'>): boolean {
   if (config.kind === 'entra') return true;
-  const host = config.issuer === undefined || !URL.canParse(config.issuer) ? '' : new URL(config.issuer).hostname;
-  return ENTRA_HOSTS.has(host) || host.endsWith('.ciamlogin.com');
+  return config.issuer !== undefined && URL.canParse(config.issuer) && isEntraHost(new URL(config.issuer).hostname);
 }
 
 /** A fixed loopback redirect URI (`redirectUri`), as written and as the listener needs it. */

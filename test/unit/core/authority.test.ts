@@ -6,6 +6,7 @@ import {
   type AuthorityMetadata,
   type AuthorityOptions,
   getCachedJson,
+  isEntraHost,
   parseAuthority,
   resolveAuthority,
 } from '../../../src/core/authority.js';
@@ -76,6 +77,19 @@ describe('parseAuthority: Microsoft Entra', () => {
   test('an Entra host without a tenant is rejected (invalid_authority)', () => {
     throwsWithCode(() => parseAuthority({ authority: MS }), 'invalid_authority');
     throwsWithCode(() => parseAuthority({ authority: `${MS}/` }), 'invalid_authority');
+  });
+});
+
+describe('isEntraHost', () => {
+  test('every alias of every Entra cloud and External ID hosts, in any case', () => {
+    for (const host of ['login.microsoftonline.com', 'LOGIN.WINDOWS.NET', 'sts.windows.net', 'login.partner.microsoftonline.cn', 'login.chinacloudapi.cn', 'login.microsoftonline.us', 'login.usgovcloudapi.net', 'login-us.microsoftonline.com', 'login.microsoftonline.de', 'contoso.ciamlogin.com']) {
+      assert.equal(isEntraHost(host), true, host);
+    }
+  });
+  test('not other hosts, nor look-alikes', () => {
+    for (const host of ['example.com', 'login.microsoftonline.com.example.com', 'evil-login.microsoftonline.com', 'ciamlogin.com', 'contoso.b2clogin.com', 'localhost']) {
+      assert.equal(isEntraHost(host), false, host);
+    }
   });
 });
 
