@@ -8,7 +8,7 @@ import type { JWTPayload } from 'jose';
 import { decodeJwt } from 'jose/jwt/decode';
 import { type Account, type AuthenticationResult, usernameFromClaims } from './account.js';
 import type { Authority } from './authority.js';
-import type { AccessTokenEntity, AccountEntity, IdTokenEntity } from './cache/schema.js';
+import type { AccessTokenEntity, AccountEntity, AuthorityType as CachedAuthorityType, IdTokenEntity } from './cache/schema.js';
 import type { TokenCache } from './cache/token-cache.js';
 import { nowSeconds } from './cache/values.js';
 import { cacheRealmOf } from './cache-realm.js';
@@ -76,8 +76,13 @@ function accountFromClaims(homeAccountId: string, authority: Authority, claims: 
     localAccountId: text(claims?.oid) ?? text(claims?.sub) ?? homeAccountId,
     username: usernameFromClaims(claims ?? {}) ?? text(data?.username) ?? '',
     name: text(claims?.name),
-    authorityType: authority.type === 'ADFS' ? 'ADFS' : 'MSSTS',
+    authorityType: authorityTypeOf(authority),
   };
+}
+
+/** MSAL's `authority_type` of the accounts an authority signs in (msal-node files generic issuers' as `Generic`). */
+function authorityTypeOf(authority: Authority): CachedAuthorityType {
+  return authority.type === 'OIDC' ? 'Generic' : authority.type === 'ADFS' ? 'ADFS' : 'MSSTS';
 }
 
 /** Whose cache a result is read from or written to: the application's cache and client id. */
@@ -147,7 +152,7 @@ export function storeAndBuildResult(app: ResultCache, authority: Authority, gran
     environment: authority.instance,
     aliases: authority.aliases,
     realm: cacheRealmOf(authority),
-    authorityType: authority.type === 'OIDC' ? 'Generic' : authority.type === 'ADFS' ? 'ADFS' : 'MSSTS',
+    authorityType: authorityTypeOf(authority),
     idTokenClaims: idTokenClaims as Record<string, unknown> | undefined,
     data,
     grantType,

@@ -78,7 +78,11 @@ describe('one realm for the writer and the reader, whatever the issuer shape', (
       cache.deserialize(JSON.stringify({ RefreshToken: { k: { home_account_id: SUB, environment: 'tenant.example', credential_type: 'RefreshToken', client_id: CLIENT, secret: 'rt' } } }));
       const app = new PublicClientApplication({ clientId: CLIENT, oidcAuthority: 'https://tenant.example/', httpClient: fake.fetch, tokenCache: cache });
       const account = { homeAccountId: SUB, environment: 'tenant.example', realm: '', localAccountId: SUB, username: '', authorityType: 'Generic' as const };
-      assert.equal((await app.acquireTokenSilent([], account))?.accessToken, 'userinfo-token');
+      const refreshed = await app.acquireTokenSilent([], account);
+      assert.equal(refreshed?.accessToken, 'userinfo-token');
+      // The cache held no account entry, so the result's account is made from what is known; a
+      // generic issuer's account is 'Generic' there too, as the cache files it.
+      assert.equal(refreshed?.account?.authorityType, 'Generic');
       assert.equal(new URLSearchParams(fake.requests.at(-1)!.init.body).get('scope'), 'openid profile offline_access');
       assert.equal((await app.acquireTokenSilent([], account))?.tokenSource, 'cache');
       assert.equal(fake.count('https://tenant.example/oauth/token'), 1);
