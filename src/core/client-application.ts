@@ -404,7 +404,7 @@ export class ClientApplication {
    */
   async getAccounts(username?: string): Promise<Account[]> {
     const authority = await this.getAuthority();
-    const environments = [...authority.aliases];
+    const environments = authority.aliases;
     // One pass in the cache, grouped by home account (see TokenCache.getAppAccounts): with
     // thousands of accounts, per-account lookups from here were the cost of this method.
     // An app the cache has never seen may be in the family (see refreshTokensToTry): its family's accounts are listed.
@@ -418,7 +418,7 @@ export class ClientApplication {
   async removeAccount(account: Account): Promise<void> {
     if (!account?.homeAccountId) throw new AuthError('invalid_argument', 'removeAccount needs an account from getAccounts()');
     const authority = await this.getAuthority();
-    this.tokenCache.removeAccountData({ homeAccountId: account.homeAccountId, environments: [...authority.aliases], clientId: this.clientId });
+    this.tokenCache.removeAccountData({ homeAccountId: account.homeAccountId, environments: authority.aliases, clientId: this.clientId });
     await this.options.dpop?.keys.remove(dpopKeyOwnerOf(account));
     this.log.info(`removed account ${this.log.pii(account.username)}`);
   }

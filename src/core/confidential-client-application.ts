@@ -51,7 +51,7 @@ export class ConfidentialClientApplication extends ClientApplication {
     const dpop = await this.dpopBinding(authority, { homeAccountId: '', environment: authority.instance });
     if (!options.claimsChallenge && !options.forceRefresh) {
       const found = this.tokenCache.findAppOnlyAccessToken({
-        environments: [...authority.aliases],
+        environments: authority.aliases,
         clientId: this.clientId,
         realm: cacheRealmOf(authority),
         scopes,
@@ -107,6 +107,6 @@ export class ConfidentialClientApplication extends ClientApplication {
   /** Removes this app's app-only tokens (those of client credentials) from the cache. */
   async removeTokensForClient(): Promise<void> {
     const authority = await this.getAuthority();
-    this.tokenCache.removeAppOnlyTokens({ environments: [...authority.aliases], clientId: this.clientId });
+    this.tokenCache.removeAppOnlyTokens({ environments: authority.aliases, clientId: this.clientId });
   }
 }
