@@ -40,7 +40,7 @@ export { createDpopProof, type DpopKey, DpopNonces, type DpopRetryDecision, expo
 export { AuthError, type AuthErrorCode, isInteractionRequired, ServerError, type ServerErrorFields, ThrottledError } from './errors.js';
 export { type AuthCodeFlow, LIBRARY_AUTHORIZATION_PARAMETERS, parseAuthorizationResponse } from './grants/authorization-code.js';
 export type { DeviceFlow } from './grants/device-code.js';
-export { createGlobalFetch, type FetchLike, type HttpCache, type HttpRequest, type HttpResponse, MAX_RESPONSE_BYTES } from './http.js';
+export { createGlobalFetch, discardBody, type FetchLike, type HttpCache, type HttpRequest, type HttpResponse, MAX_RESPONSE_BYTES } from './http.js';
 export { isJsonObject } from './json.js';
 export { describeUrl, type LogLevel, type Logger } from './logger.js';
 export type {

@@ -28,6 +28,7 @@ import {
   type AuthorizationServerMetadata,
   decodeClaimsParameter,
   describeUrl,
+  discardBody,
   discoverProtectedResource,
   fetchAuthorizationServerMetadata,
   type FetchLike,
@@ -184,7 +185,7 @@ export class AuthenticatedFetch {
       const response = await this.#send(target.href, request, session);
       const step = round < MAX_ROUNDS ? nextStep(response, session !== undefined) : undefined;
       if (!step) return response;
-      await response.body?.cancel().catch(() => undefined);
+      await discardBody(response);
       this.deps.logger.info(`fetch ${describeUrl(target.href)}: ${response.status}, ${step.kind}`);
       if (step.kind === 'discover') {
         ({ grant, session } = await this.#discover(caller, target, step.header));
@@ -209,7 +210,7 @@ export class AuthenticatedFetch {
       const response = await this.#sendOnce(url, request, authorized.headers);
       // Throws dpop_nonce_loop when the retry is answered with another request for a nonce.
       if (!resourceRetry(session, url, response, authorized, retried).retry) return response;
-      await response.body?.cancel().catch(() => undefined);
+      await discardBody(response);
       this.deps.logger.info(`fetch ${describeUrl(url)}: the resource asked for a DPoP nonce, sending again`);
     }
   }
